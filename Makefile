@@ -1,0 +1,85 @@
+# Probashi developer entry points. `make run` and `make test` are all you need;
+# every other prerequisite (virtualenvs, SecantusDB, RabbitMQ) is set up on demand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+SECANTUS_VENV := .venv-secantus
+SECANTUS_VERSION := 0.7.0b3
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+# Stamps make `venv` a no-op until pyproject.toml (or the SecantusDB pin) changes.
+APP_STAMP := $(VENV)/.probashi-installed
+SECANTUS_STAMP := $(SECANTUS_VENV)/.secantus-$(SECANTUS_VERSION)
+
+ROLE ?= welfare_officer
+REF ?=
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv rabbitmq run test token deadletters events bench clean python-venv
+
+help:
+	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
+	@echo "make test         run the whole test suite (unit + integration)"
+	@echo "make token ROLE=welfare_officer [REF=...]   print a dev JWT"
+	@echo "make deadletters ARGS='--service registration list'"
+	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
+	@echo "make venv | rabbitmq | bench | clean"
+
+venv: $(APP_STAMP) $(SECANTUS_STAMP)
+
+# Debian splits ensurepip into python3-venv; install it only when it is missing.
+python-venv:
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "==> installing python3-venv with apt-get" >&2; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv >/dev/null; }
+
+$(APP_STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory python-venv
+	@echo "==> installing the app into $(VENV) (pip install -e '.[test]')" >&2
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test]'
+	@touch $@
+
+# SecantusDB pins its own pymongo, so it lives in a virtualenv of its own and runs
+# as a separate process; it is never imported by, or vendored into, the app.
+$(SECANTUS_STAMP):
+	@$(MAKE) --no-print-directory python-venv
+	@echo "==> installing SecantusDB==$(SECANTUS_VERSION) into $(SECANTUS_VENV)" >&2
+	@$(PYTHON) -m venv $(SECANTUS_VENV)
+	@$(SECANTUS_VENV)/bin/pip install $(PIP_FLAGS) 'SecantusDB==$(SECANTUS_VERSION)'
+	@rm -f $(SECANTUS_VENV)/.secantus-*
+	@touch $@
+
+rabbitmq:
+	@scripts/ensure-rabbitmq.sh
+
+run: venv rabbitmq
+	@exec $(VENV)/bin/python scripts/devrun.py
+
+# pytest exits 5 when it collected nothing; for CI that is a broken suite, not a pass.
+test: venv rabbitmq
+	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then \
+	  echo "make test: FAILED - pytest collected no tests (exit code 5)" >&2; exit 1; \
+	fi; exit $$rc
+
+token: venv
+	@$(VENV)/bin/python -m shared.auth token --role $(ROLE) $(if $(REF),--migrant-ref $(REF))
+
+# Prints every event RabbitMQ routes while it runs (KEY=registration.# narrows it).
+events: venv rabbitmq
+	@$(VENV)/bin/python -m shared.watch $(or $(KEY),#)
+
+deadletters: venv rabbitmq
+	@$(VENV)/bin/python -m shared.deadletters $(ARGS)
+
+bench: venv rabbitmq
+	@if [ -d bench ]; then $(VENV)/bin/python -m bench $(ARGS); \
+	else echo "make bench: no bench/ package yet" >&2; exit 1; fi
+
+clean:
+	rm -rf $(VENV) $(SECANTUS_VENV) .data

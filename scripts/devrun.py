@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""`make run`: start SecantusDB (unless MONGO_URI is set) and every service, stop them all on Ctrl-C.
+
+Standard library only, apart from a pymongo ping (run with .venv/bin/python). Each child
+gets its own process group, so Ctrl-C reaches only this supervisor, which then shuts the
+children down in order; the shared RabbitMQ is never touched.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+
+# (service, API port). Adding a service is one line here.
+SERVICES = [
+    ("registration", 8001),
+    # ("documents", 8002),
+]
+
+MONGO_PORT = 27027
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+_print_lock = threading.Lock()
+
+
+def say(line: str) -> None:
+    with _print_lock:
+        print(line, flush=True)
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def mongo_ping(uri: str) -> bool:
+    import pymongo  # from the app venv; only needed when we manage the database
+    from pymongo.errors import PyMongoError
+
+    try:
+        with pymongo.MongoClient(uri, serverSelectionTimeoutMS=1000, connectTimeoutMS=1000) as client:
+            client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+
+
+class Child:
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str]):
+        self.name, self.cmd = name, cmd
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            process_group=0,  # own group: terminal Ctrl-C goes to us, not straight to the child
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for raw in self.proc.stdout:
+            say(f"[{self.name}] {raw.decode(errors='replace').rstrip()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def terminate(self) -> None:
+        if self.alive():
+            self.proc.terminate()
+
+    def wait_or_kill(self, deadline: float) -> None:
+        try:
+            self.proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"==> {self.name} did not stop in {STOP_TIMEOUT:.0f}s, killing it")
+            try:  # the whole group, so e.g. gunicorn workers go too
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+
+class Supervisor:
+    def __init__(self) -> None:
+        self.children: list[Child] = []  # the database (if ours) first, then the apps
+
+    def spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> Child:
+        child = Child(name, cmd, env)
+        self.children.append(child)
+        return child
+
+    def check_children(self) -> None:
+        for child in self.children:
+            if not child.alive():
+                raise SystemExit(f"{child.name} exited unexpectedly with code {child.proc.returncode}; stopping everything")
+
+    def stop_all(self) -> None:
+        running = [c for c in self.children if c.alive()]
+        if running:
+            say("==> stopping " + ", ".join(c.name for c in running))
+        # Apps first, database last, so nothing loses its database mid-shutdown.
+        apps = [c for c in self.children if c.name != "secantusdb"]
+        for group in (apps, [c for c in self.children if c.name == "secantusdb"]):
+            for child in group:
+                child.terminate()
+            deadline = time.monotonic() + STOP_TIMEOUT
+            for child in group:
+                child.wait_or_kill(deadline)
+        say("==> all stopped")
+
+    def start_mongo(self, env: dict[str, str]) -> str:
+        uri = f"mongodb://127.0.0.1:{MONGO_PORT}/?directConnection=true"
+        if port_open(MONGO_PORT):
+            if mongo_ping(uri):
+                say(f"==> reusing the database already running on port {MONGO_PORT} (not stopped on exit)")
+                return uri
+            raise SystemExit(f"port {MONGO_PORT} is in use by something that does not answer MongoDB ping")
+        binary = ROOT / ".venv-secantus" / "bin" / "secantusd-py"
+        if not binary.exists():
+            raise SystemExit(f"{binary} is missing: run `make venv`")
+        data = ROOT / ".data"
+        (data / "mongo").mkdir(parents=True, exist_ok=True)
+        (data / "tmp").mkdir(parents=True, exist_ok=True)
+        say(f"==> starting SecantusDB on 127.0.0.1:{MONGO_PORT} (data in .data/mongo)")
+        self.spawn("secantusdb",
+                   [str(binary), "--host", "127.0.0.1", "--port", str(MONGO_PORT), "--storage-path", str(data / "mongo")],
+                   {**env, "TMPDIR": str(data / "tmp")})
+        deadline = time.monotonic() + 30
+        while not (port_open(MONGO_PORT) and mongo_ping(uri)):
+            self.check_children()
+            if time.monotonic() > deadline:
+                raise SystemExit("SecantusDB did not answer within 30s")
+            time.sleep(0.2)
+        return uri
+
+    def wait_ready(self, urls: list[str]) -> None:
+        pending, start = list(urls), time.monotonic()
+        next_note = start + 5
+        while pending:
+            self.check_children()
+            pending = [u for u in pending if not http_ok(u)]
+            now = time.monotonic()
+            if pending and now - start > READY_TIMEOUT:
+                raise SystemExit(f"not ready after {READY_TIMEOUT:.0f}s: {', '.join(pending)}")
+            if pending and now >= next_note:
+                say(f"==> still waiting for {', '.join(pending)} ({now - start:.0f}s)")
+                next_note = now + 5
+            time.sleep(0.3)
+
+    def run(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+        env.setdefault("AMQP_PREFIX", "probashi")
+        env.setdefault("PROBASHI_ENV", "development")
+        env["PYTHONUNBUFFERED"] = "1"  # so child log lines appear as they happen
+        if not env.get("MONGO_URI"):
+            env["MONGO_URI"] = self.start_mongo(env)
+        else:
+            say(f"==> using MONGO_URI={env['MONGO_URI']}")
+
+        busy = [port for _, port in SERVICES if port_open(port)]
+        if busy:  # else health checks could pass against someone else's server
+            raise SystemExit(f"port(s) {busy} already in use - is another `make run` going?")
+        for svc, port in SERVICES:
+            self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                                      "--access-logfile", "-", f"services.{svc}.wsgi:app"], env)
+            self.spawn(f"{svc}-relay", [str(VENV_BIN / "python"), "-m", f"services.{svc}.relay"], env)
+            self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
+
+        self.wait_ready([f"http://127.0.0.1:{port}/health/ready" for _, port in SERVICES])
+        print_banner()
+        while True:
+            self.check_children()
+            time.sleep(0.5)
+
+
+# No proxies: an http_proxy in the environment must not intercept 127.0.0.1 health checks.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with _opener.open(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:  # URLError, HTTPError (non-2xx), connection refused
+        return False
+
+
+def print_banner() -> None:
+    lines = ["", "=" * 72, "Probashi is running."]
+    for svc, port in SERVICES:
+        base = f"http://127.0.0.1:{port}"
+        lines += [f"  {svc:13} API {base}/api/v1   OpenAPI {base}/openapi.json   docs {base}/docs"]
+    reg = dict(SERVICES).get("registration", 8001)
+    lines += [
+        "",
+        "Get a token (roles: migrant, udc_operator, welfare_officer, legal_aid, admin; migrant needs REF=...):",
+        "  TOKEN=$(make -s token ROLE=welfare_officer)",
+        "Register a migrant (see the docs URL for the full schema):",
+        f"  curl -s -X POST http://127.0.0.1:{reg}/api/v1/migrants \\",
+        "       -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
+        "       -d '{\"name_en\": \"Rahima Akter\", \"name_bn\": \"রহিমা আক্তার\", \"date_of_birth\": \"1995-04-12\",",
+        "            \"sex\": \"female\", \"nid\": \"1990123456\", \"phone\": \"01712345678\", \"district\": \"Cumilla\",",
+        "            \"upazila\": \"Daudkandi\", \"destination_country\": \"SA\", \"occupation\": \"Domestic worker\"}'",
+        "",
+        "Ctrl-C stops everything started here (the shared RabbitMQ keeps running).",
+        "=" * 72,
+    ]
+    say("\n".join(lines))
+
+
+def main() -> int:
+    sup = Supervisor()
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt  # one shutdown path for Ctrl-C and SIGTERM
+
+    # Set SIGINT explicitly too: Python leaves it ignored if we were started with it ignored.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    code = 0
+    try:
+        sup.run()
+    except KeyboardInterrupt:
+        say("\n==> interrupted")
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            say(f"ERROR: {exc.code}" if isinstance(exc.code, str) else f"ERROR: exit {exc.code}")
+            code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abandon children
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sup.stop_all()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

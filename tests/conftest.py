@@ -1,0 +1,130 @@
+"""Fixtures for tests against the real RabbitMQ and the real MongoDB-protocol server.
+
+Each test gets its own database names and its own exchange/queue prefix, so tests never
+see each other's data or messages, nor those of a running `make run`. Set
+TEST_MONGO_URI to run against a real MongoDB replica set instead of SecantusDB.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from dataclasses import replace
+
+import pika
+import pytest
+
+from shared.config import Settings
+from shared.topology import Names
+from tests import harness
+
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    harness.ensure_rabbitmq(AMQP_URL)
+    return AMQP_URL
+
+
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory):
+    """The session's SecantusDB (None when TEST_MONGO_URI points at a real server)."""
+    if os.environ.get("TEST_MONGO_URI"):
+        yield None
+        return
+    server = harness.start_mongo(tmp_path_factory.mktemp("secantus"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(mongo_server) -> str:
+    return os.environ.get("TEST_MONGO_URI") or mongo_server.uri
+
+
+class Infra:
+    """Settings for the services of one test, and the cleanup of what they declared."""
+
+    def __init__(self, mongo_uri: str, amqp_url: str):
+        self.run_id = uuid.uuid4().hex[:10]
+        self.prefix = f"test-{self.run_id}"
+        self.mongo_uri = mongo_uri
+        self.amqp_url = amqp_url
+        self.services: set[str] = set()
+        self.extra_queues: list[str] = []
+        self.threads: list[tuple[threading.Thread, object]] = []
+
+    def settings(self, service: str, **overrides) -> Settings:
+        self.services.add(service)
+        base = Settings(service=service, mongo_uri=self.mongo_uri, mongo_db=f"t{self.run_id}_{service}",
+                        amqp_url=self.amqp_url, amqp_prefix=self.prefix, retry_delays_ms=(100, 300),
+                        relay_poll_interval=0.02, relay_lease_seconds=3.0, db_timeout_ms=2000)
+        return replace(base, **overrides)
+
+    def tap(self, binding_key: str = "#") -> "Tap":
+        """A queue bound to the test's exchange: what the broker really routed."""
+        tap = Tap(self.amqp_url, f"{self.prefix}.events", f"{self.prefix}.tap.{len(self.extra_queues)}", binding_key)
+        self.extra_queues.append(tap.queue)
+        return tap
+
+    def background(self, runner, target) -> threading.Thread:
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        self.threads.append((thread, runner))
+        return thread
+
+    def cleanup(self) -> None:
+        for thread, runner in self.threads:
+            runner.stop()
+            thread.join(timeout=10)
+        connection = pika.BlockingConnection(pika.URLParameters(self.amqp_url))
+        channel = connection.channel()
+        queues = list(self.extra_queues)
+        for service in self.services:
+            names = Names(self.prefix, service)
+            queues += [names.queue, names.dead_letter_queue] + [names.retry_queue(ms) for ms in (100, 300, 1000, 5000, 30000)]
+        for queue in queues:
+            channel.queue_delete(queue)
+        channel.exchange_delete(f"{self.prefix}.events")
+        connection.close()
+
+
+class Tap:
+    def __init__(self, amqp_url: str, exchange: str, queue: str, binding_key: str):
+        self.connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        self.channel = self.connection.channel()
+        self.channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+        self.channel.queue_declare(queue, durable=False)
+        self.channel.queue_bind(queue, exchange, routing_key=binding_key)
+        self.queue = queue
+
+    def drain(self, expect: int = 0, timeout: float = 10.0) -> list[tuple]:
+        """Messages routed so far: waits up to `timeout` for at least `expect`, then a
+        short grace period so extra (duplicate) messages are seen too."""
+        import time
+        messages, deadline, grace = [], time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            method, props, body = self.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                if len(messages) >= expect:
+                    grace = grace or time.monotonic() + 0.5
+                    if time.monotonic() >= grace:
+                        break
+                self.connection.sleep(0.05)
+                continue
+            messages.append((method, props, body))
+        return messages
+
+
+@pytest.fixture
+def infra(mongo_uri, amqp_url, mongo_server):
+    infra = Infra(mongo_uri, amqp_url)
+    infra.mongo_server = mongo_server
+    yield infra
+    infra.cleanup()
+    import pymongo
+    client = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+    for service in infra.services:
+        client.drop_database(f"t{infra.run_id}_{service}")
+    client.close()

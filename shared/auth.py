@@ -1,0 +1,97 @@
+"""Bearer JWTs and roles.
+
+    python -m shared.auth token --role welfare_officer
+    python -m shared.auth token --role migrant --migrant-ref PB-ABCD-EFGH
+"""
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from shared.config import Settings
+
+ROLES = ("migrant", "udc_operator", "welfare_officer", "legal_aid", "admin")
+STAFF = frozenset({"udc_operator", "welfare_officer", "legal_aid", "admin"})
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str
+    migrant_ref: str | None = None
+    udc_centre: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF
+
+    def as_actor(self) -> dict:
+        """How a person is recorded in audit trails and events."""
+        actor = {"user": self.subject, "role": self.role}
+        if self.udc_centre:
+            actor["udc_centre"] = self.udc_centre
+        return actor
+
+
+def issue_token(settings: Settings, *, subject: str, role: str, migrant_ref: str | None = None,
+                udc_centre: str | None = None, ttl_seconds: int | None = None) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "migrant" and not migrant_ref:
+        raise ValueError("a migrant token is bound to the migrant's reference")
+    now = int(time.time())
+    claims = {"sub": subject, "role": role, "iss": settings.jwt_issuer, "iat": now,
+              "exp": now + (ttl_seconds or settings.jwt_ttl_seconds), "jti": uuid.uuid4().hex}
+    if migrant_ref:
+        claims["migrant_ref"] = migrant_ref
+    if udc_centre:
+        claims["udc_centre"] = udc_centre
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+
+
+def verify_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, settings.jwt_secret, algorithms=[ALGORITHM], issuer=settings.jwt_issuer,
+                            options={"require": ["exp", "iat", "sub", "iss"]})
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    role = claims.get("role")
+    if role not in ROLES:
+        raise InvalidToken("token carries no known role")
+    if role == "migrant" and not claims.get("migrant_ref"):
+        raise InvalidToken("migrant token without a migrant reference")
+    return Principal(str(claims["sub"]), role, claims.get("migrant_ref"), claims.get("udc_centre"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="shared.auth", description="Development tokens")
+    sub = parser.add_subparsers(dest="command", required=True)
+    token = sub.add_parser("token", help="print a signed bearer token")
+    token.add_argument("--role", required=True, choices=ROLES)
+    token.add_argument("--subject", help="user id (default: dev-<role>)")
+    token.add_argument("--migrant-ref", help="required for --role migrant")
+    token.add_argument("--udc-centre", help="the operator's Union Digital Centre")
+    token.add_argument("--ttl", type=int, help="seconds until it expires")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env("auth")
+    if settings.production:
+        parser.error("development tokens are not issued in production")
+    centre = args.udc_centre or ("UDC-DEV-01" if args.role == "udc_operator" else None)
+    try:
+        print(issue_token(settings, subject=args.subject or f"dev-{args.role}", role=args.role,
+                          migrant_ref=args.migrant_ref, udc_centre=centre, ttl_seconds=args.ttl))
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
+if __name__ == "__main__":
+    main()

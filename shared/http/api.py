@@ -1,0 +1,164 @@
+"""Declaring an endpoint once gives its route, its auth, its request parsing and its
+OpenAPI operation:
+
+    api = Api("registration")
+
+    @api.route("/migrants", "POST", roles=WRITERS, body=MigrantCreateSchema,
+               response=MigrantSchema, status=201, summary="Register a migrant")
+    def register(principal, body): ...
+
+The function gets the authenticated Principal, the path arguments and, where declared,
+`body` and `query` already validated. It returns the data to dump, or a Reply.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask import Blueprint, Response, current_app, json, request
+from marshmallow import Schema, ValidationError
+
+from shared.auth import InvalidToken, Principal, verify_token
+from shared.http.problems import Problem, forbidden, invalid
+
+PUBLIC = None
+
+
+@dataclass
+class Reply:
+    data: object = None
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    summary: str
+    roles: frozenset | None
+    body: type[Schema] | None
+    query: type[Schema] | None
+    response: type[Schema] | None
+    status: int
+    tag: str
+    request_doc: dict | None
+    response_doc: dict | None
+
+
+def authenticate(roles: frozenset | None) -> Principal | None:
+    if roles is PUBLIC:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "Unauthorized", "Send a bearer token: Authorization: Bearer <token>.",
+                      headers={"WWW-Authenticate": 'Bearer realm="probashi"'})
+    try:
+        principal = verify_token(current_app.config["SETTINGS"], token.strip())
+    except InvalidToken as exc:
+        raise Problem(401, "Unauthorized", f"The token is not valid: {exc}.",
+                      headers={"WWW-Authenticate": 'Bearer realm="probashi", error="invalid_token"'}) from None
+    if principal.role not in roles:
+        raise forbidden(f"The role {principal.role} may not do this.")
+    return principal
+
+
+def load_json_body(schema: Schema) -> dict:
+    if not request.mimetype or not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise Problem(415, "Unsupported media type", "Send the body as application/json.")
+    raw = request.get_data(cache=True)
+    try:
+        payload = json.loads(raw) if raw.strip() else None
+    except ValueError as exc:
+        raise Problem(400, "Malformed JSON", f"The body is not valid JSON: {exc}.", slug="malformed-json") from None
+    if not isinstance(payload, dict):
+        raise Problem(400, "Malformed JSON", "The body must be a JSON object.", slug="malformed-json")
+    return schema.load(payload)
+
+
+def load_query(schema: Schema) -> dict:
+    try:
+        return schema.load({key: request.args.get(key) for key in request.args})
+    except ValidationError as exc:
+        raise invalid(exc.messages, "Some query parameters are not valid; see errors.") from None
+
+
+def _render(result, response: type[Schema] | None, status: int) -> Response:
+    reply = result if isinstance(result, Reply) else Reply(result, status)
+    if reply.data is None and reply.status == 204:
+        out = Response(status=204)
+    elif isinstance(reply.data, Response):
+        out = reply.data
+        out.status_code = reply.status
+    else:
+        data = response().dump(reply.data) if response and reply.data is not None else reply.data
+        out = Response(json.dumps(data, ensure_ascii=False), status=reply.status, mimetype="application/json")
+    for name, value in reply.headers.items():
+        out.headers[name] = value
+    return out
+
+
+class Api:
+    def __init__(self, name: str, url_prefix: str = "/api/v1"):
+        self.name = name
+        self.url_prefix = url_prefix
+        self.blueprint = Blueprint(name, name, url_prefix=url_prefix)
+        self.operations: list[Operation] = []
+
+    def route(self, rule: str, method: str, *, roles: frozenset | None, summary: str,
+              body: type[Schema] | None = None, query: type[Schema] | None = None,
+              response: type[Schema] | None = None, status: int = 200, tag: str | None = None,
+              request_doc: dict | None = None, response_doc: dict | None = None) -> Callable:
+        def decorator(fn: Callable) -> Callable:
+            def view(**path_args):
+                principal = authenticate(roles)
+                kwargs = dict(path_args)
+                if body is not None:
+                    kwargs["body"] = load_json_body(body())
+                if query is not None:
+                    kwargs["query"] = load_query(query())
+                return _render(fn(principal, **kwargs), response, status)
+
+            self.blueprint.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
+            self.operations.append(Operation(rule, method.lower(), summary, roles, body, query, response, status,
+                                             tag or self.name, request_doc, response_doc))
+            return fn
+        return decorator
+
+    def openapi_paths(self) -> list[tuple[str, dict]]:
+        """(path, operations) pairs in OpenAPI form, for shared.http.openapi."""
+        paths: dict[str, dict] = {}
+        for op in self.operations:
+            path = self.url_prefix + re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", op.rule)
+            params = [{"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
+                      for n in re.findall(r"<(?:[^:>]+:)?([^>]+)>", op.rule)]
+            operation: dict = {"summary": op.summary, "tags": [op.tag], "operationId": f"{self.name}_{op.rule}_{op.method}",
+                               "responses": {}}
+            if op.query is not None:
+                params.append({"in": "query", "schema": op.query})
+            if params:
+                operation["parameters"] = params
+            if op.request_doc is not None:
+                operation["requestBody"] = op.request_doc
+            elif op.body is not None:
+                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+            ok: dict = {"description": op.summary}
+            if op.response_doc is not None:
+                ok = op.response_doc
+            elif op.response is not None:
+                ok["content"] = {"application/json": {"schema": op.response}}
+            operation["responses"][str(op.status)] = ok
+            problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            errors = {"400": "Malformed request", "422": "Validation failed", "503": "Database unavailable"}
+            if op.roles is not PUBLIC:
+                operation["security"] = [{"bearer": []}]
+                operation["description"] = "Roles: " + ", ".join(sorted(op.roles))
+                errors.update({"401": "Missing or invalid token", "403": "Role or owner not allowed"})
+            if "{" in path:
+                errors["404"] = "Not found"
+            for code, text in errors.items():
+                operation["responses"].setdefault(code, {"description": text, **problem})
+            paths.setdefault(path, {})[op.method] = operation
+        return list(paths.items())

@@ -1,0 +1,99 @@
+"""The Flask app every service builds: request/correlation ids, JSON access logs,
+problem+json errors, health, readiness and the OpenAPI document."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Callable
+
+from flask import Flask, Response, g, jsonify, request
+
+from shared import context, logs
+from shared.config import Settings
+from shared.http.openapi import DOCS_PAGE, build_spec
+from shared.http.problems import register_error_handlers
+
+log = logging.getLogger("probashi.http")
+
+HEALTH_PATHS = {
+    "/health/live": {"get": {"summary": "Liveness", "tags": ["health"], "responses": {"200": {"description": "alive"}}}},
+    "/health/ready": {"get": {"summary": "Readiness: the database and the broker answer", "tags": ["health"],
+                              "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+}
+
+
+def _incoming_id(header: str) -> str | None:
+    value = request.headers.get(header, "").strip()
+    return value if 0 < len(value) <= 128 and value.isprintable() else None
+
+
+def create_app(settings: Settings, api, *, title: str, description: str,
+               readiness: dict[str, Callable[[], None]], max_body_bytes: int = 1024 * 1024,
+               configure_logging: bool = True) -> Flask:
+    settings.check_production_safety()
+    if configure_logging:
+        logs.configure(f"{settings.service}-api", settings.log_level)
+    app = Flask(settings.service)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app.json.ensure_ascii = False
+    register_error_handlers(app)
+    app.register_blueprint(api.blueprint)
+    spec = build_spec(api, title=title, version="1.0.0", description=description, extra_paths=HEALTH_PATHS)
+
+    @app.before_request
+    def _start_trace():
+        request_id = _incoming_id("X-Request-ID") or str(uuid.uuid4())
+        correlation_id = _incoming_id("X-Correlation-ID") or request_id
+        g.trace_token = context.set_current(context.TraceContext(correlation_id, request_id, request_id))
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish_trace(response: Response):
+        trace = context.current()
+        response.headers["X-Request-ID"] = trace.request_id or ""
+        response.headers["X-Correlation-ID"] = trace.correlation_id or ""
+        log.info("%s %s %s", request.method, request.path, response.status_code,
+                 extra={"status": response.status_code,
+                        "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})
+        return response
+
+    @app.teardown_request
+    def _end_trace(_exc):
+        token = g.pop("trace_token", None)
+        if token is not None:
+            context.reset(token)
+
+    @app.get("/health/live")
+    def live():
+        return jsonify(status="ok")
+
+    @app.get("/health/ready")
+    def ready():
+        checks, ok = {}, True
+        for name, check in readiness.items():
+            try:
+                check()
+                checks[name] = "ok"
+            except Exception as exc:  # any failure means not ready
+                checks[name], ok = f"unavailable: {type(exc).__name__}", False
+        return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
+
+    @app.get("/openapi.json")
+    def openapi():
+        return jsonify(spec)
+
+    @app.get("/docs")
+    def docs():
+        return Response(DOCS_PAGE.format(title=title, spec="/openapi.json"), mimetype="text/html")
+
+    return app
+
+
+def broker_check(settings: Settings) -> Callable[[], None]:
+    def check() -> None:
+        from kombu import Connection
+        with Connection(settings.amqp_url, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+    return check

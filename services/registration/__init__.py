@@ -1,0 +1,1 @@
+"""Migrant registry: registration rules (validation), API schemas and reference data."""

@@ -1,0 +1,215 @@
+"""The registration service layer: one method per use case, over small ports.
+
+Ports: `uow.run(fn)` runs `fn(tx)` in one transaction where `tx.migrants`,
+`tx.history` and `tx.emit` are bound to it; `reads` answers queries outside any
+transaction; `audit.record` keeps who read what.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from shared.auth import Principal
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from shared.pagination import decode_cursor, encode_cursor
+
+from . import domain
+from .repository import DuplicateIdentity
+from .validation import is_valid_reference, new_reference, normalise_reference
+
+_DATE_FIELDS = ("date_of_birth",)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def etag(migrant: dict) -> str:
+    return f'"{migrant["version"]}"'
+
+
+def view(migrant: dict) -> dict:
+    """The stored record as the API shows it: dates as dates, absent optionals as null."""
+    out = {k: v for k, v in migrant.items() if k != "_id"}
+    for name in domain.OPTIONAL_FIELDS:
+        out.setdefault(name, None)
+    for name in _DATE_FIELDS:
+        out[name] = date.fromisoformat(out[name])
+    for step in (out.get("pre_departure_steps") or {}).values():
+        step["date"] = date.fromisoformat(step["date"]) if isinstance(step["date"], str) else step["date"]
+    membership = out.get("wewb_membership")
+    if membership and isinstance(membership["valid_until"], str):
+        out["wewb_membership"] = {**membership, "valid_until": date.fromisoformat(membership["valid_until"])}
+    return out
+
+
+def _position(created_at: datetime, key: str) -> str:
+    return encode_cursor([created_at.isoformat(), key])
+
+
+def _after(cursor: str | None) -> list | None:
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        return [datetime.fromisoformat(position[0]), str(position[1])]
+    except (ValueError, IndexError, TypeError):
+        raise Invalid({"cursor": ["Not a cursor from this API; start again without it."]}) from None
+
+
+class RegistrationService:
+    def __init__(self, uow, reads, history_reads, audit, *, clock: Callable[[], datetime] = _utcnow,
+                 make_reference: Callable[[], str] = new_reference):
+        self.uow = uow
+        self.reads = reads
+        self.history_reads = history_reads
+        self.audit = audit
+        self.clock = clock
+        self.make_reference = make_reference
+
+    # -- commands --------------------------------------------------------------
+    def register(self, principal: Principal, details: dict) -> dict:
+        details = dict(details)
+        actor = principal.as_actor()
+        centre = details.pop("udc_centre", None)
+        if principal.role == "udc_operator":
+            centre = centre or principal.udc_centre
+            if not centre:
+                raise Invalid({"udc_centre": ["Say which Union Digital Centre is registering this person."]})
+            actor["udc_centre"] = centre
+        elif centre:
+            raise Invalid({"udc_centre": ["Only a UDC operator registers on behalf of someone at a centre."]})
+
+        for _ in range(5):  # a clash of random references is rare; draw again
+            now = self.clock()
+            migrant = domain.new_migrant(details, reference=self.make_reference(), actor=actor, now=now)
+
+            def register_in(tx):
+                tx.migrants.add(migrant)
+                tx.emit(domain.REGISTERED, subject_type=domain.SUBJECT, subject_id=migrant["_id"],
+                        aggregate_version=1, data=domain.event_data(migrant))
+            try:
+                self.uow.run(register_in)
+                return view(migrant)
+            except DuplicateIdentity as dup:
+                if dup.field in ("_id", "reference"):
+                    continue
+                existing = self.reads.find_by(dup.field, dup.value)
+                raise Conflict(f"This {dup.field.replace('_', ' ')} is already registered as "
+                               f"{existing['reference'] if existing else 'another migrant'}; continue with that record.",
+                               field=dup.field, existing_reference=existing["reference"] if existing else None) from None
+        raise Conflict("Could not allocate a reference number; try again.")
+
+    def update(self, principal: Principal, reference: str, changes: dict, if_match: str | None) -> dict:
+        expected = self._expected_version(if_match)
+
+        def update_in(tx):
+            current = self._load(tx.migrants, reference)
+            if current["version"] != expected:
+                raise PreconditionFailed("The record changed since you read it; fetch it again and reapply your change.",
+                                         current_version=current["version"])
+            updated, changed = domain.apply_update(current, changes, now=self.clock())
+            if changed:
+                tx.migrants.replace(updated, expected)
+                tx.emit(domain.UPDATED, subject_type=domain.SUBJECT, subject_id=reference,
+                        aggregate_version=updated["version"],
+                        data={"reference": reference, "changed": changed, "by": principal.as_actor(),
+                              "values": {k: updated.get(k) for k in changed}})
+            return updated
+
+        try:
+            return view(self.uow.run(update_in))
+        except DuplicateIdentity as dup:
+            existing = self.reads.find_by(dup.field, dup.value)
+            raise Conflict(f"This {dup.field.replace('_', ' ')} belongs to another registration.",
+                           field=dup.field, existing_reference=existing["reference"] if existing else None) from None
+
+    def record_step(self, principal: Principal, reference: str, step: dict) -> dict:
+        def record_in(tx):
+            current = self._load(tx.migrants, reference)
+            updated = domain.record_step(current, step=step["step"], when=step["date"], reference=step["reference"],
+                                         note=step.get("note"), actor=principal.as_actor(), now=self.clock())
+            tx.migrants.replace(updated, current["version"])
+            tx.emit(domain.STEP_RECORDED, subject_type=domain.SUBJECT, subject_id=reference,
+                    aggregate_version=updated["version"],
+                    data={"reference": reference, "step": step["step"], **updated["pre_departure_steps"][step["step"]]})
+            return updated
+        return view(self.uow.run(record_in))
+
+    def activate_membership(self, principal: Principal, reference: str, membership: dict) -> dict:
+        def activate_in(tx):
+            current = self._load(tx.migrants, reference)
+            updated = domain.activate_membership(current, number=membership["number"],
+                                                 valid_until=membership["valid_until"],
+                                                 actor=principal.as_actor(), now=self.clock())
+            tx.migrants.replace(updated, current["version"])
+            tx.emit(domain.MEMBERSHIP_ACTIVATED, subject_type=domain.SUBJECT, subject_id=reference,
+                    aggregate_version=updated["version"], data={"reference": reference, **updated["wewb_membership"]})
+            return updated
+        return view(self.uow.run(activate_in))
+
+    # -- queries ---------------------------------------------------------------
+    def get(self, principal: Principal, reference: str) -> dict:
+        reference = self._check_access(principal, reference)
+        migrant = self._load(self.reads, reference)
+        if principal.is_staff:
+            self.audit.record(principal, "read", domain.SUBJECT, reference)
+        return view(migrant)
+
+    def search(self, principal: Principal, filters: dict, limit: int, cursor: str | None) -> dict:
+        if not principal.is_staff:
+            raise Forbidden("Only staff search the registry.")
+        filters = {("_id" if k == "reference" else k): v for k, v in filters.items() if v is not None}
+        found = self.reads.search(filters, limit + 1, _after(cursor))
+        page, more = found[:limit], len(found) > limit
+        for migrant in page:
+            self.audit.record(principal, "read", domain.SUBJECT, migrant["_id"], via="search",
+                              query={k: v for k, v in filters.items()})
+        return {"items": [view(m) for m in page],
+                "next_cursor": _position(page[-1]["created_at"], page[-1]["_id"]) if more else None}
+
+    def history(self, principal: Principal, reference: str, limit: int, cursor: str | None) -> dict:
+        reference = self._check_access(principal, reference)
+        self._load(self.reads, reference)
+        if principal.is_staff:
+            self.audit.record(principal, "read_history", domain.SUBJECT, reference)
+        found = self.history_reads.for_migrant(reference, limit + 1, _after(cursor))
+        page, more = found[:limit], len(found) > limit
+        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page],
+                "next_cursor": _position(page[-1]["occurred_at"], page[-1]["_id"]) if more else None}
+
+    # -- consumed events -------------------------------------------------------
+    @staticmethod
+    def project_history(event, tx) -> None:
+        """Keep a migrant's own timeline of what happened to their registration."""
+        english, bangla = domain.summary(event.type, event.data)
+        tx.history.add({"_id": event.id, "reference": event.subject.id, "type": event.type,
+                        "occurred_at": datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")),
+                        "summary": english, "summary_bn": bangla})
+
+    # -- helpers -----------------------------------------------------------------
+    @staticmethod
+    def _check_access(principal: Principal, reference: str) -> str:
+        if not is_valid_reference(reference):
+            raise NotFound("No migrant with that reference (check the characters; it looks mistyped).")
+        reference = normalise_reference(reference)
+        if principal.role == "migrant" and principal.migrant_ref != reference:
+            raise Forbidden("A migrant may see only their own record.")
+        return reference
+
+    @staticmethod
+    def _load(repository, reference: str) -> dict:
+        migrant = repository.get(normalise_reference(reference) if is_valid_reference(reference) else reference)
+        if migrant is None:
+            raise NotFound("No migrant with that reference.")
+        return migrant
+
+    @staticmethod
+    def _expected_version(if_match: str | None) -> int:
+        if not if_match:
+            raise PreconditionRequired("Send If-Match with the ETag of the record you read, so no change is lost.")
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        try:
+            return int(tag)
+        except ValueError:
+            raise PreconditionFailed("If-Match does not name a version of this record.") from None

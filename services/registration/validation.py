@@ -1,0 +1,201 @@
+"""Rules for what an operator types at registration.
+
+Each `normalise_*` returns the one stored spelling of a value or raises ValueError with a
+short message fit to show beside the field. No I/O: "today" is always passed in.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import date
+
+from .reference_data import COUNTRIES, COUNTRY_ALIASES, find_district
+
+# Bangla keyboards type Bengali digits; every pattern below is written in ASCII ones.
+_BENGALI_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
+
+
+def _compact(text: str, separators: str = "-") -> str:
+    """`text` with Bengali digits made ASCII and whitespace and `separators` removed."""
+    if not isinstance(text, str):
+        raise ValueError("Must be text.")
+    text = text.translate(_BENGALI_DIGITS)
+    return "".join(ch for ch in text if not ch.isspace() and ch not in separators)
+
+
+def _ascii_upper(text: str) -> str:
+    # Upper-casing non-ASCII can invent ASCII letters ("ß" -> "SS"); leave it to fail.
+    return text.upper() if text.isascii() else text
+
+
+# The national form is 01 + operator digit (3-9) + 8 digits; "+88" / "88" / "0088"
+# before it is the country code 880 written the way people write it.
+_MOBILE = re.compile(r"(?:(?:\+|00)?88)?(01[3-9][0-9]{8})")
+
+
+def normalise_phone(text: str) -> str:
+    """A Bangladesh mobile number as +8801XXXXXXXXX."""
+    match = _MOBILE.fullmatch(_compact(text, "-()"))
+    if not match:
+        raise ValueError("Not a Bangladesh mobile number (e.g. 01712345678).")
+    return "+88" + match.group(1)
+
+
+def normalise_nid(text: str) -> str:
+    """A national ID number: 10 digits (smart card) or 13 / 17 (older cards)."""
+    digits = _compact(text)
+    if not re.fullmatch(r"[0-9]{10}|[0-9]{13}|[0-9]{17}", digits):
+        raise ValueError("NID must be 10, 13 or 17 digits.")
+    return digits
+
+
+def normalise_birth_registration(text: str) -> str:
+    """A birth registration number: 17 digits."""
+    digits = _compact(text)
+    if not re.fullmatch(r"[0-9]{17}", digits):
+        raise ValueError("Birth registration number must be 17 digits.")
+    return digits
+
+
+def normalise_passport(text: str) -> str:
+    """A Bangladesh passport number: 1-2 letters then 7-8 digits, upper case."""
+    number = _ascii_upper(_compact(text, ""))
+    if not re.fullmatch(r"[A-Z]{1,2}[0-9]{7,8}", number):
+        raise ValueError("Passport number must be 1-2 letters then 7-8 digits (e.g. BX0123456).")
+    return number
+
+
+def normalise_licence(text: str) -> str:
+    """A recruiting-agency licence as RL-<number>, without leading zeros."""
+    match = re.fullmatch(r"RL([0-9]{1,5})", _ascii_upper(_compact(text)))
+    if not match or int(match.group(1)) == 0:
+        raise ValueError("Licence must look like RL-1234.")
+    # RL-0123 and RL-123 are one licence; one spelling keeps agency lookups exact.
+    return f"RL-{int(match.group(1))}"
+
+
+# ZWNJ / ZWJ shape conjuncts (e.g. the ya-phala in র‍্য), so real names contain them.
+_BANGLA_NAME_EXTRAS = frozenset(" .-\u200c\u200d")
+
+
+def is_bangla_name(text: str) -> bool:
+    """True if `text` is Bengali letters and signs, spaces, dots, hyphens, with a letter."""
+    if not isinstance(text, str):
+        return False
+    has_letter = False
+    for ch in text:
+        if ch in _BANGLA_NAME_EXTRAS:
+            continue
+        kind = unicodedata.category(ch)[0]
+        # Letters and vowel signs only: Bengali digits, currency and unassigned points are out.
+        if not "\u0980" <= ch <= "\u09ff" or kind not in "LM":
+            return False
+        has_letter = has_letter or kind == "L"
+    return has_letter
+
+
+def normalise_district(text: str) -> str:
+    """The official English name of a district, from any case or older spelling."""
+    name = find_district(text) if isinstance(text, str) else None
+    if name is None:
+        raise ValueError("Unknown district.")
+    return name
+
+
+def normalise_country(text: str) -> str:
+    """An ISO 3166-1 alpha-2 country code, upper case."""
+    code = _ascii_upper(_compact(text, ""))
+    code = COUNTRY_ALIASES.get(code, code)
+    if code not in COUNTRIES:
+        raise ValueError("Not a two-letter ISO country code (e.g. SA).")
+    return code
+
+
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+MINIMUM_AGE_YEARS = 15
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier; 29 February falls back to the 28th."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def check_date_of_birth(value: date, today: date, minimum_age_years: int = MINIMUM_AGE_YEARS) -> date:
+    """A plausible date of birth for a worker: after 1900 and old enough on `today`."""
+    if value >= today:
+        raise ValueError("Date of birth must be in the past.")
+    if value <= EARLIEST_BIRTH_DATE:
+        raise ValueError(f"Date of birth must be after {EARLIEST_BIRTH_DATE.isoformat()}.")
+    if value > years_before(today, minimum_age_years):
+        raise ValueError(f"Must be at least {minimum_age_years} years old.")
+    return value
+
+
+def check_not_future(value: date, today: date) -> date:
+    if value > today:
+        raise ValueError("Must not be in the future.")
+    return value
+
+
+def check_future(value: date, today: date) -> date:
+    if value <= today:
+        raise ValueError("Must be in the future.")
+    return value
+
+
+# Digits 2-9 and letters without I, L, O, U: nothing to mistake for 0/1 when read aloud
+# or keyed on a basic phone, and (as in Crockford's base32) no U to spell words with.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+_REFERENCE_BODY_LENGTH = 8  # 7 random characters, then their check character
+
+
+def _check_character(payload: str) -> str:
+    """Luhn mod N over REFERENCE_ALPHABET: catches every single-character substitution
+    and most swaps of neighbouring characters."""
+    size = len(REFERENCE_ALPHABET)
+    total = 0
+    for position, ch in enumerate(reversed(payload)):
+        value = REFERENCE_ALPHABET.index(ch)
+        if position % 2 == 0:  # doubled from the rightmost, as in Luhn
+            value = sum(divmod(2 * value, size))
+        total += value
+    return REFERENCE_ALPHABET[-total % size]
+
+
+def _format_reference(body: str) -> str:
+    return f"PB-{body[:4]}-{body[4:]}"
+
+
+def new_reference(rng=secrets) -> str:
+    """A new migrant reference "PB-XXXX-XXXX"; the last character checks the other 7.
+
+    `rng` is anything with `choice` (secrets, random.Random(seed)). 30**7 (about 2e10)
+    values make a clash unlikely, but the store must still insist on uniqueness.
+    """
+    payload = "".join(rng.choice(REFERENCE_ALPHABET) for _ in range(_REFERENCE_BODY_LENGTH - 1))
+    return _format_reference(payload + _check_character(payload))
+
+
+def normalise_reference(text: str) -> str:
+    """A migrant reference as PB-XXXX-XXXX, from any case, with or without hyphens."""
+    compact = _ascii_upper(_compact(text))
+    body = compact[2:]
+    if (not compact.startswith("PB") or len(body) != _REFERENCE_BODY_LENGTH
+            or any(ch not in REFERENCE_ALPHABET for ch in body)):
+        raise ValueError("Reference must look like PB-XXXX-XXXX.")
+    if _check_character(body[:-1]) != body[-1]:
+        raise ValueError("Reference has a typo: please check each character.")
+    return _format_reference(body)
+
+
+def is_valid_reference(text: str) -> bool:
+    """True if `text` is a well-formed reference whose check character matches."""
+    try:
+        normalise_reference(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,4 @@
+"""gunicorn services.registration.wsgi:app"""
+from .api import create
+
+app = create()

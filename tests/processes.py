@@ -1,0 +1,93 @@
+"""Start a service's real processes (API under gunicorn, relay, consumer) for a test."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from shared.config import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def environment(settings: Settings) -> dict:
+    return {**os.environ, "MONGO_URI": settings.mongo_uri, "MONGO_DB": settings.database,
+            "AMQP_URL": settings.amqp_url, "AMQP_PREFIX": settings.amqp_prefix,
+            "JWT_SECRET": settings.jwt_secret, "PROBASHI_ENV": settings.environment,
+            "RETRY_DELAYS_MS": ",".join(map(str, settings.retry_delays_ms)),
+            "RELAY_POLL_INTERVAL": str(settings.relay_poll_interval),
+            "RELAY_LEASE_SECONDS": str(settings.relay_lease_seconds),
+            "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
+
+
+class ServiceProcess:
+    def __init__(self, name: str, argv: list[str], settings: Settings, log_dir: Path):
+        self.name = name
+        self.argv = argv
+        self.settings = settings
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "ServiceProcess":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.argv, cwd=REPO_ROOT, env=environment(self.settings),
+                                        stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def api(service: str, settings: Settings, log_dir: Path, workers: int = 2) -> tuple[ServiceProcess, str]:
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            f"services.{service}.wsgi:app"]
+    return ServiceProcess(f"{service}-api", argv, settings, log_dir), f"http://127.0.0.1:{port}"
+
+
+def relay(service: str, settings: Settings, log_dir: Path) -> ServiceProcess:
+    return ServiceProcess(f"{service}-relay", [sys.executable, "-m", f"services.{service}.relay"], settings, log_dir)
+
+
+def consumer(service: str, settings: Settings, log_dir: Path) -> ServiceProcess:
+    return ServiceProcess(f"{service}-consumer", [sys.executable, "-m", f"services.{service}.consumer"],
+                          settings, log_dir)
+
+
+def wait_ready(base_url: str, process: ServiceProcess, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.process.poll() is not None:
+            raise AssertionError(f"{process.name} exited:\n{process.log()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/health/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{process.name} not ready:\n{process.log()}")

@@ -1,0 +1,113 @@
+"""In-memory stand-ins for the registration ports (repository, unit of work, audit).
+
+The fake unit of work keeps the real contract: all or nothing, events only on commit.
+"""
+from __future__ import annotations
+
+import copy
+
+from services.registration.repository import DuplicateIdentity
+from shared.errors import PreconditionFailed
+from shared.events import Envelope
+from shared.uow import AlreadyHandled
+
+UNIQUE = ("_id", "passport_number", "nid", "birth_registration_number")
+
+
+class FakeMigrants:
+    def __init__(self, store: dict):
+        self.store = store
+
+    def add(self, migrant: dict) -> None:
+        for field in UNIQUE:
+            value = migrant.get(field)
+            if value is not None and any(m.get(field) == value for m in self.store.values()):
+                raise DuplicateIdentity(field, value)
+        self.store[migrant["_id"]] = copy.deepcopy(migrant)
+
+    def get(self, reference):
+        found = self.store.get(reference)
+        return copy.deepcopy(found) if found else None
+
+    def find_by(self, field, value):
+        return next((copy.deepcopy(m) for m in self.store.values() if m.get(field) == value), None)
+
+    def replace(self, migrant, expected_version):
+        current = self.store.get(migrant["_id"])
+        if current is None or current["version"] != expected_version:
+            raise PreconditionFailed("stale")
+        for field in UNIQUE[1:]:
+            value = migrant.get(field)
+            if value is not None and any(m.get(field) == value and k != migrant["_id"] for k, m in self.store.items()):
+                raise DuplicateIdentity(field, value)
+        self.store[migrant["_id"]] = copy.deepcopy(migrant)
+
+    def search(self, filters, limit, after):
+        rows = [m for m in self.store.values() if all(m.get(k) == v for k, v in filters.items())]
+        rows.sort(key=lambda m: (m["created_at"], m["_id"]), reverse=True)
+        if after:
+            rows = [m for m in rows if (m["created_at"], m["_id"]) < tuple(after)]
+        return copy.deepcopy(rows[:limit])
+
+
+class FakeHistory:
+    def __init__(self, store: dict):
+        self.store = store
+
+    def add(self, entry):
+        if entry["_id"] in self.store:
+            raise AssertionError("history written twice for one event")
+        self.store[entry["_id"]] = dict(entry)
+
+    def for_migrant(self, reference, limit, after):
+        rows = sorted((e for e in self.store.values() if e["reference"] == reference),
+                      key=lambda e: (e["occurred_at"], e["_id"]), reverse=True)
+        if after:
+            rows = [e for e in rows if (e["occurred_at"], e["_id"]) < tuple(after)]
+        return rows[:limit]
+
+
+class FakeTx:
+    def __init__(self, state):
+        self.state = state
+        self.events: list[Envelope] = []
+        self.migrants = FakeMigrants(state["migrants"])
+        self.history = FakeHistory(state["history"])
+
+    def emit(self, event_type, *, subject_type, subject_id, aggregate_version, data):
+        event = Envelope.new(type=event_type, source="registration", subject_type=subject_type,
+                             subject_id=subject_id, aggregate_version=aggregate_version, data=data)
+        self.events.append(event)
+        return event
+
+    def claim_inbox(self, consumer, event_id):
+        key = f"{consumer}:{event_id}"
+        if key in self.state["inbox"]:
+            raise AlreadyHandled(event_id)
+        self.state["inbox"].add(key)
+
+
+class FakeUnitOfWork:
+    def __init__(self):
+        self.state = {"migrants": {}, "history": {}, "inbox": set()}
+        self.outbox: list[Envelope] = []
+
+    def run(self, fn):
+        snapshot = copy.deepcopy(self.state)
+        tx = FakeTx(self.state)
+        try:
+            result = fn(tx)
+        except BaseException:
+            self.state.clear()
+            self.state.update(snapshot)
+            raise
+        self.outbox.extend(tx.events)
+        return result
+
+
+class FakeAudit:
+    def __init__(self):
+        self.entries: list[tuple] = []
+
+    def record(self, actor, action, subject_type, subject_id, **details):
+        self.entries.append((actor.subject, actor.role, action, subject_id))

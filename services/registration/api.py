@@ -56,7 +56,8 @@ def make_api(service: RegistrationService) -> Api:
         return Reply(migrant, status, {"ETag": etag(migrant), **headers})
 
     @api.route("/migrants", "POST", roles=REGISTRARS, body=MigrantCreateSchema, response=MigrantSchema,
-               status=201, summary="Register a migrant (UDC operators register on someone's behalf)")
+               status=201, summary="Register a migrant (UDC operators register on someone's behalf)",
+               problems={409: "Passport, NID or birth registration number already registered; names the existing reference"})
     def register(principal, body):
         migrant = service.register(principal, body)
         return with_etag(migrant, 201, Location=f"{api.url_prefix}/migrants/{migrant['reference']}")
@@ -72,7 +73,10 @@ def make_api(service: RegistrationService) -> Api:
         return with_etag(service.get(principal, reference))
 
     @api.route("/migrants/<reference>", "PATCH", roles=REGISTRARS, body=MigrantUpdateSchema, response=MigrantSchema,
-               summary="Change registration details; needs If-Match with the record's ETag")
+               summary="Change registration details; needs If-Match with the record's ETag",
+               problems={409: "The new passport or NID belongs to another registration",
+                         412: "If-Match is stale: the record changed since it was read",
+                         428: "If-Match is missing"})
     def update(principal, reference, body):
         return with_etag(service.update(principal, reference, body, request.headers.get("If-Match")))
 

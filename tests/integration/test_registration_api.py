@@ -255,7 +255,11 @@ def test_openapi_and_health_are_public(service):
     assert spec["openapi"].startswith("3.")
     post = spec["paths"]["/api/v1/migrants"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MigrantCreate"}
-    assert "409" in post["responses"] or "422" in post["responses"]
+    assert {"201", "400", "401", "403", "409", "422", "503"} <= set(post["responses"])
+    assert post["security"] == [{"bearer": []}]
+    patch = spec["paths"]["/api/v1/migrants/{reference}"]["patch"]
+    assert {"404", "409", "412", "428"} <= set(patch["responses"])
+    assert "security" not in spec["paths"]["/health/ready"]["get"]
     assert client.http.get("/health/live").status_code == 200
     ready = client.http.get("/health/ready")
     assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "broker": "ok"}

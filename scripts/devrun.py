@@ -23,7 +23,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 # (service, API port). Adding a service is one line here.
 SERVICES = [
     ("registration", 8001),
-    # ("documents", 8002),
+    ("documents", 8002),
 ]
 
 MONGO_PORT = 27027
@@ -213,6 +213,9 @@ def print_banner() -> None:
         "       -d '{\"name_en\": \"Rahima Akter\", \"name_bn\": \"রহিমা আক্তার\", \"date_of_birth\": \"1995-04-12\",",
         "            \"sex\": \"female\", \"nid\": \"1990123456\", \"phone\": \"01712345678\", \"district\": \"Cumilla\",",
         "            \"upazila\": \"Daudkandi\", \"destination_country\": \"SA\", \"occupation\": \"Domestic worker\"}'",
+        "Upload their contract (REF is the reference the registration answered with):",
+        f"  curl -s -X POST http://127.0.0.1:{dict(SERVICES).get('documents', 8002)}/api/v1/documents \\",
+        "       -H \"Authorization: Bearer $TOKEN\" -F file=@contract.pdf -F owner=$REF -F doc_type=job_contract",
         "",
         "Ctrl-C stops everything started here (the shared RabbitMQ keeps running).",
         "=" * 72,

@@ -1,0 +1,1 @@
+"""Documents vault: uploads checked by content, versions, a per-migrant hash chain, legal hold."""

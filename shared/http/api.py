@@ -9,6 +9,11 @@ OpenAPI operation:
 
 The function gets the authenticated Principal, the path arguments and, where declared,
 `body` and `query` already validated. It returns the data to dump, or a Reply.
+
+A file upload declares `form=` (a schema whose file parts are `Upload` fields) instead
+of `body=`: the multipart/form-data body is parsed with a size cap and strictly (a
+truncated or malformed body is a 400, never an empty form), and the function gets
+`form`, with each file part as a werkzeug FileStorage, closed after the request.
 """
 from __future__ import annotations
 
@@ -17,7 +22,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import Blueprint, Response, current_app, json, request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.formparser import parse_form_data
 
 from shared.auth import InvalidToken, Principal, verify_token
 from shared.http.problems import Problem, forbidden, invalid
@@ -39,6 +47,7 @@ class Operation:
     summary: str
     roles: frozenset | None
     body: type[Schema] | None
+    form: type[Schema] | None
     query: type[Schema] | None
     response: type[Schema] | None
     status: int
@@ -79,6 +88,52 @@ def load_json_body(schema: Schema) -> dict:
     return schema.load(payload)
 
 
+class Upload(fields.Field):
+    """A file part of a multipart/form-data body: loads as the werkzeug FileStorage."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"type": "string", "format": "binary", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ValidationError("Send a file in this part (multipart/form-data with a filename).")
+        return value
+
+
+# Part headers and boundaries around the file; the file itself is capped by the service.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# Werkzeug's own default for the text parts; it also bounds the parser's read buffer.
+MAX_FORM_FIELD_BYTES = 500_000
+
+
+def load_form(schema: Schema, max_body_bytes: int) -> tuple[dict, list[FileStorage]]:
+    """The validated fields of a multipart/form-data body, and every file part received
+    (for the caller to close). Empty text fields count as absent, as HTML forms send them."""
+    if request.mimetype != "multipart/form-data":
+        raise Problem(415, "Unsupported media type", "Send the body as multipart/form-data.")
+    try:
+        # Our own strict parse: Flask's request.form would turn a truncated body into an empty form.
+        _, parts, files = parse_form_data(request.environ, max_content_length=max_body_bytes,
+                                          max_form_memory_size=MAX_FORM_FIELD_BYTES, silent=False)
+    except RequestEntityTooLarge:
+        raise Problem(413, "Content too large", f"The request body is larger than the {max_body_bytes} bytes "
+                      "this endpoint accepts.", slug="too-large") from None
+    except (ValueError, ClientDisconnected) as exc:
+        reason = "it ended before its announced length" if isinstance(exc, ClientDisconnected) else str(exc)
+        raise Problem(400, "Malformed multipart body", f"The multipart/form-data body cannot be read: {reason}.",
+                      slug="malformed-multipart") from None
+    received = list(files.values())
+    data = {key: value for key, value in parts.items() if value.strip()}
+    data.update({key: files[key] for key in files})  # the first file of each name
+    try:
+        return schema.load(data), received
+    except BaseException:
+        for part in received:
+            part.close()
+        raise
+
+
 def load_query(schema: Schema) -> dict:
     try:
         return schema.load({key: request.args.get(key) for key in request.args})
@@ -110,24 +165,37 @@ class Api:
 
     def route(self, rule: str, method: str, *, roles: frozenset | None, summary: str,
               body: type[Schema] | None = None, query: type[Schema] | None = None,
+              form: type[Schema] | None = None, max_body_bytes: int | None = None,
               response: type[Schema] | None = None, status: int = 200, tag: str | None = None,
               request_doc: dict | None = None, response_doc: dict | None = None,
               problems: dict[int, str] | None = None) -> Callable:
         """`problems`: the endpoint's own error statuses (409, 412 ...) for the OpenAPI document;
-        400, 401, 403, 404, 422 and 503 are listed for every endpoint where they apply."""
+        400, 401, 403, 404, 422 and 503 are listed for every endpoint where they apply.
+        `form` (multipart/form-data, capped at `max_body_bytes`) replaces `body` for uploads."""
+        if form is not None and (body is not None or not max_body_bytes):
+            raise ValueError("a form route takes no JSON body and needs max_body_bytes")
+
         def decorator(fn: Callable) -> Callable:
             def view(**path_args):
                 principal = authenticate(roles)
-                kwargs = dict(path_args)
-                if body is not None:
-                    kwargs["body"] = load_json_body(body())
-                if query is not None:
-                    kwargs["query"] = load_query(query())
-                return _render(fn(principal, **kwargs), response, status)
+                kwargs, received = dict(path_args), []
+                try:
+                    if body is not None:
+                        kwargs["body"] = load_json_body(body())
+                    if query is not None:
+                        kwargs["query"] = load_query(query())
+                    if form is not None:
+                        kwargs["form"], received = load_form(form(), max_body_bytes)
+                    return _render(fn(principal, **kwargs), response, status)
+                finally:
+                    for part in received:  # spooled temporary files: nothing stays behind
+                        part.close()
 
             self.blueprint.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
-            self.operations.append(Operation(rule, method.lower(), summary, roles, body, query, response, status,
-                                             tag or self.name, request_doc, response_doc, problems or {}))
+            self.operations.append(Operation(rule, method.lower(), summary, roles, body=body, form=form, query=query,
+                                             response=response, status=status, tag=tag or self.name,
+                                             request_doc=request_doc, response_doc=response_doc,
+                                             problems=problems or {}))
             return fn
         return decorator
 
@@ -148,6 +216,8 @@ class Api:
                 operation["requestBody"] = op.request_doc
             elif op.body is not None:
                 operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+            elif op.form is not None:
+                operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.form}}}
             ok: dict = {"description": op.summary}
             if op.response_doc is not None:
                 ok = op.response_doc
@@ -156,6 +226,8 @@ class Api:
             operation["responses"][str(op.status)] = ok
             problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
             errors = {"400": "Malformed request", "422": "Validation failed", "503": "Database unavailable"}
+            if op.form is not None:
+                errors.update({"413": "Content too large", "415": "Unsupported media type"})
             if op.roles is not PUBLIC:
                 operation["security"] = [{"bearer": []}]
                 operation["description"] = "Roles: " + ", ".join(sorted(op.roles))

@@ -1,0 +1,235 @@
+"""MongoDB adapters of the documents service: document heads, chain records, chain
+heads, and the projections fed by other services' events (owners, cases) and by its
+own (history). Serialising a migrant's chain lives in unique indexes, never in
+check-then-insert."""
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from shared.uow import Tx
+
+from .storage import FILES
+
+DOCUMENTS = "documents"
+RECORDS = "records"
+CHAIN_HEADS = "chain_heads"
+OWNERS = "owners"
+CASES = "cases"
+HISTORY = "history"
+NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+
+
+class ChainContention(Exception):
+    """Another write for the same migrant or document committed first; retry on fresh reads."""
+
+
+def ensure_indexes(db: Database) -> None:
+    # Two uploads for one migrant cannot both take the next place in the chain.
+    db[RECORDS].create_index([("owner", ASCENDING), ("seq", ASCENDING)], unique=True, name="chain_position")
+    db[RECORDS].create_index([("document_id", ASCENDING), ("version", ASCENDING)], name="by_document")
+    db[DOCUMENTS].create_index([("owner", ASCENDING), *NEWEST_FIRST], name="by_owner")
+    db[DOCUMENTS].create_index([("owner", ASCENDING), ("doc_type", ASCENDING), *NEWEST_FIRST], name="by_owner_type")
+    db[CASES].create_index("document_ids", name="by_document")
+    db[HISTORY].create_index([("document_id", ASCENDING), ("occurred_at", DESCENDING), ("_id", DESCENDING)],
+                             name="by_document")
+    db[FILES].create_index([("metadata.state", ASCENDING), ("uploadDate", ASCENDING)], name="by_state")
+
+
+def _keyset(query: dict, after: list | None, field: str) -> dict:
+    """Items after (value, key) in (field, _id) descending order."""
+    if after:
+        value, key = after
+        # The range bounds the index scan; the $or alone would make a later page a collection scan.
+        query[field] = {"$lte": value}
+        query["$or"] = [{field: {"$lt": value}}, {"_id": {"$lt": key}}]
+    return query
+
+
+class _Repository:
+    collection_name = ""
+
+    def __init__(self, db: Database, session=None):
+        self.collection = db[self.collection_name]
+        self.session = session
+
+
+class DocumentRepository(_Repository):
+    collection_name = DOCUMENTS
+
+    def add(self, head: dict) -> None:
+        try:
+            self.collection.insert_one(head, session=self.session)
+        except DuplicateKeyError:
+            raise ChainContention(head["_id"]) from None
+
+    def get(self, document_id: str) -> dict | None:
+        return self.collection.find_one({"_id": document_id}, session=self.session)
+
+    def replace(self, head: dict, expected_revision: int) -> None:
+        result = self.collection.replace_one({"_id": head["_id"], "revision": expected_revision}, head,
+                                             session=self.session)
+        if result.matched_count == 0:
+            raise ChainContention(head["_id"])
+
+    def for_owner(self, owner: str) -> list[dict]:
+        """Every document of the owner, deleted ones included."""
+        return list(self.collection.find({"owner": owner}, session=self.session))
+
+    def page(self, owner: str, doc_type: str | None, limit: int, after: list | None) -> list[dict]:
+        query: dict = {"owner": owner, "deleted": None}
+        if doc_type:
+            query["doc_type"] = doc_type
+        return list(self.collection.find(_keyset(query, after, "created_at"), session=self.session)
+                    .sort(NEWEST_FIRST).limit(limit))
+
+
+class RecordRepository(_Repository):
+    collection_name = RECORDS
+
+    def add(self, record: dict) -> None:
+        try:
+            self.collection.insert_one(record, session=self.session)
+        except DuplicateKeyError:
+            raise ChainContention(record["owner"]) from None
+
+    def last_for_owner(self, owner: str) -> dict | None:
+        return self.collection.find_one({"owner": owner}, sort=[("seq", DESCENDING)], session=self.session)
+
+    def for_owner(self, owner: str) -> list[dict]:
+        """The owner's chain as stored, in chain order."""
+        return list(self.collection.find({"owner": owner}, session=self.session).sort([("seq", ASCENDING)]))
+
+    def for_document(self, document_id: str) -> list[dict]:
+        return list(self.collection.find({"document_id": document_id}, session=self.session)
+                    .sort([("version", ASCENDING)]))
+
+    def get(self, record_id: str) -> dict | None:
+        return self.collection.find_one({"_id": record_id}, session=self.session)
+
+    def many(self, record_ids: list[str]) -> dict[str, dict]:
+        return {r["_id"]: r for r in self.collection.find({"_id": {"$in": record_ids}}, session=self.session)}
+
+    def set_verification(self, record_id: str, verification: dict) -> None:
+        self.collection.update_one({"_id": record_id}, {"$set": {"verification": verification}}, session=self.session)
+
+    def mark_deleted(self, document_id: str, deletion: dict) -> None:
+        # Marked, never removed: the chain must still verify after a deletion.
+        self.collection.update_many({"document_id": document_id}, {"$set": {"deleted": True, "deletion": deletion}},
+                                    session=self.session)
+
+
+class ChainHeadRepository(_Repository):
+    """The latest (seq, record_hash) of each migrant's chain, so that records cut from
+    the end of a chain are noticed too."""
+    collection_name = CHAIN_HEADS
+
+    def get(self, owner: str) -> dict | None:
+        return self.collection.find_one({"_id": owner}, session=self.session)
+
+    def advance(self, owner: str, previous_seq: int | None, seq: int, record_hash: str) -> None:
+        try:
+            if previous_seq is None:
+                self.collection.insert_one({"_id": owner, "seq": seq, "record_hash": record_hash},
+                                           session=self.session)
+            else:
+                self.collection.update_one({"_id": owner, "seq": previous_seq},
+                                           {"$set": {"seq": seq, "record_hash": record_hash}},
+                                           upsert=True, session=self.session)
+        except DuplicateKeyError:
+            raise ChainContention(owner) from None
+
+
+class OwnerRepository(_Repository):
+    collection_name = OWNERS
+
+    def add(self, reference: str, registered_at, event_id: str) -> None:
+        self.collection.update_one({"_id": reference},
+                                   {"$setOnInsert": {"registered_at": registered_at, "event_id": event_id}},
+                                   upsert=True, session=self.session)
+
+    def exists(self, reference: str) -> bool:
+        return self.collection.find_one({"_id": reference}, {"_id": 1}, session=self.session) is not None
+
+
+class CaseRepository(_Repository):
+    collection_name = CASES
+
+    def get(self, case_id: str) -> dict | None:
+        return self.collection.find_one({"_id": case_id}, session=self.session)
+
+    def many(self, case_ids: list[str]) -> dict[str, dict]:
+        return {c["_id"]: c for c in self.collection.find({"_id": {"$in": case_ids}}, session=self.session)}
+
+    def naming(self, document_id: str) -> list[dict]:
+        return list(self.collection.find({"document_ids": document_id}, session=self.session))
+
+    def save(self, case: dict) -> None:
+        self.collection.replace_one({"_id": case["_id"]}, case, upsert=True, session=self.session)
+
+
+class HistoryRepository(_Repository):
+    collection_name = HISTORY
+
+    def add(self, entry: dict) -> None:
+        self.collection.insert_one(entry, session=self.session)
+
+    def for_document(self, document_id: str, limit: int, after: list | None) -> list[dict]:
+        query = _keyset({"document_id": document_id}, after, "occurred_at")
+        return list(self.collection.find(query, session=self.session)
+                    .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+
+
+class ContentIndex(_Repository):
+    """The state of GridFS files, changed inside the transaction that commits or deletes them."""
+    collection_name = FILES
+
+    def mark(self, content_ids: list, state: str) -> None:
+        self.collection.update_many({"_id": {"$in": content_ids}}, {"$set": {"metadata.state": state}},
+                                    session=self.session)
+
+
+class Repositories:
+    """Every repository, bound to `self.session` (None outside a transaction)."""
+    db: Database
+    session = None
+
+    @property
+    def documents(self) -> DocumentRepository:
+        return DocumentRepository(self.db, self.session)
+
+    @property
+    def records(self) -> RecordRepository:
+        return RecordRepository(self.db, self.session)
+
+    @property
+    def chain_heads(self) -> ChainHeadRepository:
+        return ChainHeadRepository(self.db, self.session)
+
+    @property
+    def owners(self) -> OwnerRepository:
+        return OwnerRepository(self.db, self.session)
+
+    @property
+    def cases(self) -> CaseRepository:
+        return CaseRepository(self.db, self.session)
+
+    @property
+    def history(self) -> HistoryRepository:
+        return HistoryRepository(self.db, self.session)
+
+    @property
+    def content_index(self) -> ContentIndex:
+        return ContentIndex(self.db, self.session)
+
+
+class Reads(Repositories):
+    """Queries outside any transaction."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+
+class DocumentsTx(Repositories, Tx):
+    """A transaction with the documents repositories bound to its session."""

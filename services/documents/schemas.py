@@ -1,0 +1,198 @@
+"""What the documents API accepts and returns, as marshmallow schemas.
+
+Uploads are multipart/form-data (`shared.http.api.Upload` marks the file part); every
+other input is JSON. Input schemas refuse unknown fields. The document type is checked
+by the service against the configured list (DOCUMENT_TYPES), not here.
+"""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validates, validates_schema
+from marshmallow.validate import Length, OneOf, Range, Regexp
+
+from shared.http.api import Upload
+from shared.pagination import PageQuerySchema
+
+# Dates are entered on Dhaka's calendar (UTC+6): today's paper is not "in the future" at 01:00 UTC.
+BANGLADESH_TIME = timezone(timedelta(hours=6), "Asia/Dhaka")
+EARLIEST_ISSUE_DATE = date(1950, 1, 1)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Text(fields.String):
+    """Free text, NFC-normalised and trimmed; control characters refused (they break
+    exports and SMS)."""
+
+    def __init__(self, *, max_length: int, min_length: int | None = None, **kwargs):
+        super().__init__(validate=Length(min=min_length, max=max_length), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+            raise ValidationError("Contains control characters.")
+        return text.strip()
+
+
+CASE_ID = Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$", error="Use letters, digits and - _ . / only.")
+
+
+class VersionFormSchema(_Strict):
+    """A new version of a document: the file, and what changed about it (whatever is
+    left out is carried over from the version it replaces)."""
+
+    file = Upload(required=True, metadata={"description": "PDF, JPEG, PNG or WebP; the content decides the type"})
+    issuer = Text(max_length=120, metadata={"example": "Al-Noor Recruiting Agency (RL-1234)"})
+    issue_date = fields.Date(metadata={"description": "on the document, YYYY-MM-DD"})
+    case_id = fields.String(validate=[Length(max=40), CASE_ID],
+                            metadata={"description": "the claim or complaint this document backs (legal hold)"})
+    udc_centre = Text(min_length=2, max_length=80,
+                      metadata={"description": "the Union Digital Centre uploading on the migrant's behalf"})
+
+    @validates("issue_date")
+    def _plausible(self, value: date, **_):
+        if value > datetime.now(BANGLADESH_TIME).date():
+            raise ValidationError("Must not be in the future.")
+        if value < EARLIEST_ISSUE_DATE:
+            raise ValidationError(f"Must be after {EARLIEST_ISSUE_DATE.isoformat()}.")
+
+
+class UploadFormSchema(VersionFormSchema):
+    """A new document for a migrant."""
+
+    owner = fields.String(required=True, validate=Length(min=8, max=20),
+                          metadata={"description": "the migrant's reference", "example": "PB-7KQ3-M9XC"})
+    doc_type = fields.String(required=True, validate=Length(max=64),
+                             metadata={"description": "a code from GET /document-types", "example": "job_contract"})
+
+
+class DecisionSchema(_Strict):
+    decision = fields.String(required=True, validate=OneOf(("verified", "rejected")))
+    version = fields.Integer(required=True, strict=True, validate=Range(min=1),
+                             metadata={"description": "the version looked at; it must still be the current one"})
+    reason = Text(min_length=3, max_length=500, metadata={"description": "required when rejecting"})
+
+    @validates_schema
+    def _reason_for_rejection(self, data, **_):
+        if data.get("decision") == "rejected" and not data.get("reason"):
+            raise ValidationError("Say why the document is rejected.", field_name="reason")
+
+
+class DeletionSchema(_Strict):
+    reason = Text(required=True, min_length=5, max_length=500)
+
+
+class ListQuerySchema(PageQuerySchema):
+    doc_type = fields.String(validate=Length(max=64))
+
+
+class DownloadQuerySchema(Schema):
+    version = fields.Integer(validate=Range(min=1), metadata={"description": "default: the current version"})
+
+
+# Responses
+
+class StoredDate(fields.Date):
+    """A calendar date kept as an ISO string (it is part of the hash chain)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class ActorSchema(Schema):
+    user = fields.String(required=True)
+    role = fields.String(required=True)
+    udc_centre = fields.String(allow_none=True)
+
+
+class VerificationSchema(Schema):
+    status = fields.String(required=True, validate=OneOf(("verified", "rejected")))
+    reason = fields.String(allow_none=True)
+    by = fields.Nested(ActorSchema, required=True)
+    at = fields.DateTime(required=True)
+
+
+class DeletionRecordSchema(Schema):
+    reason = fields.String(required=True)
+    by = fields.Nested(ActorSchema, required=True)
+    at = fields.DateTime(required=True)
+
+
+class VersionSchema(Schema):
+    version = fields.Integer(required=True)
+    content_sha256 = fields.String(required=True)
+    size = fields.Integer(required=True, metadata={"description": "bytes"})
+    content_type = fields.String(required=True, metadata={"description": "as detected from the content"})
+    filename = fields.String(allow_none=True, metadata={"description": "as uploaded"})
+    issuer = fields.String(allow_none=True)
+    issue_date = StoredDate(allow_none=True)
+    case_id = fields.String(allow_none=True)
+    uploaded_by = fields.Nested(ActorSchema, required=True)
+    uploaded_at = fields.DateTime(required=True)
+    seq = fields.Integer(required=True, metadata={"description": "place in the migrant's hash chain"})
+    record_hash = fields.String(required=True)
+    verification = fields.Nested(VerificationSchema, allow_none=True)
+    deleted = fields.Boolean(required=True)
+
+
+class DocumentSchema(Schema):
+    document_id = fields.String(required=True, metadata={"example": "DOC-7KQ3M9XCA2B4"})
+    owner = fields.String(required=True)
+    doc_type = fields.String(required=True)
+    current_version = fields.Integer(required=True)
+    status = fields.String(required=True, validate=OneOf(("pending", "verified", "rejected", "deleted")),
+                           metadata={"description": "the officers' decision on the current version"})
+    case_ids = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    deleted = fields.Nested(DeletionRecordSchema, allow_none=True)
+    current = fields.Nested(VersionSchema, allow_none=True)
+
+
+class DocumentDetailSchema(DocumentSchema):
+    versions = fields.List(fields.Nested(VersionSchema), required=True, metadata={"description": "oldest first"})
+
+
+class HistoryEntrySchema(Schema):
+    event_id = fields.String(required=True)
+    type = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    summary = fields.String(required=True)
+    summary_bn = fields.String(required=True, metadata={"description": "the same in Bangla"})
+
+
+class ChainProblemSchema(Schema):
+    document_id = fields.String(allow_none=True)
+    version = fields.Raw(allow_none=True)
+    seq = fields.Raw(allow_none=True)
+    kind = fields.String(required=True, metadata={"description": "record_altered, chain_broken, content_altered, "
+                                                                 "content_missing, chain_truncated, head_mismatch"})
+    detail = fields.String(required=True)
+
+
+class ChainReportSchema(Schema):
+    owner = fields.String(required=True)
+    checked_at = fields.DateTime(required=True)
+    ok = fields.Boolean(required=True)
+    records = fields.Integer(required=True)
+    documents = fields.Integer(required=True)
+    last_seq = fields.Integer(allow_none=True)
+    last_record_hash = fields.String(allow_none=True)
+    problems = fields.List(fields.Nested(ChainProblemSchema), required=True)
+
+
+class DocumentTypeSchema(Schema):
+    code = fields.String(required=True)
+    label_en = fields.String(required=True)
+    label_bn = fields.String(required=True)
+
+
+class DocumentTypeListSchema(Schema):
+    items = fields.List(fields.Nested(DocumentTypeSchema), required=True)

@@ -1,0 +1,4 @@
+"""gunicorn services.documents.wsgi:app"""
+from .api import create
+
+app = create()

@@ -1,0 +1,240 @@
+"""In-memory stand-ins for the documents ports (repositories, unit of work, content, audit).
+
+The fake unit of work keeps the real contract: all or nothing, events only on commit.
+The fake repositories keep the real uniqueness rules: one record per (owner, seq), a
+chain head compared-and-set, a document head replaced only at its expected revision.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+
+from services.documents.repository import ChainContention
+from shared.events import Envelope
+from shared.uow import AlreadyHandled
+
+
+def _newest_first(rows, field, after):
+    rows = sorted(rows, key=lambda r: (r[field], r["_id"]), reverse=True)
+    if after:
+        rows = [r for r in rows if (r[field], r["_id"]) < tuple(after)]
+    return rows
+
+
+class FakeDocuments:
+    def __init__(self, store):
+        self.store = store
+
+    def add(self, head):
+        if head["_id"] in self.store:
+            raise ChainContention(head["_id"])
+        self.store[head["_id"]] = copy.deepcopy(head)
+
+    def get(self, document_id):
+        return copy.deepcopy(self.store.get(document_id))
+
+    def replace(self, head, expected_revision):
+        current = self.store.get(head["_id"])
+        if current is None or current["revision"] != expected_revision:
+            raise ChainContention(head["_id"])
+        self.store[head["_id"]] = copy.deepcopy(head)
+
+    def for_owner(self, owner):
+        return [copy.deepcopy(h) for h in self.store.values() if h["owner"] == owner]
+
+    def page(self, owner, doc_type, limit, after):
+        rows = [h for h in self.store.values() if h["owner"] == owner and not h.get("deleted")
+                and (doc_type is None or h["doc_type"] == doc_type)]
+        return copy.deepcopy(_newest_first(rows, "created_at", after)[:limit])
+
+
+class FakeRecords:
+    def __init__(self, store):
+        self.store = store
+
+    def add(self, record):
+        if any(r["owner"] == record["owner"] and r["seq"] == record["seq"] for r in self.store.values()) \
+                or record["_id"] in self.store:
+            raise ChainContention(record["owner"])
+        self.store[record["_id"]] = copy.deepcopy(record)
+
+    def last_for_owner(self, owner):
+        mine = self.for_owner(owner)
+        return mine[-1] if mine else None
+
+    def for_owner(self, owner):
+        return copy.deepcopy(sorted((r for r in self.store.values() if r["owner"] == owner), key=lambda r: r["seq"]))
+
+    def for_document(self, document_id):
+        return copy.deepcopy(sorted((r for r in self.store.values() if r["document_id"] == document_id),
+                                    key=lambda r: r["version"]))
+
+    def get(self, record_id):
+        return copy.deepcopy(self.store.get(record_id))
+
+    def many(self, record_ids):
+        return {k: copy.deepcopy(self.store[k]) for k in record_ids if k in self.store}
+
+    def set_verification(self, record_id, verification):
+        self.store[record_id]["verification"] = copy.deepcopy(verification)
+
+    def mark_deleted(self, document_id, deletion):
+        for record in self.store.values():
+            if record["document_id"] == document_id:
+                record.update(deleted=True, deletion=copy.deepcopy(deletion))
+
+
+class FakeChainHeads:
+    def __init__(self, store):
+        self.store = store
+
+    def get(self, owner):
+        return copy.deepcopy(self.store.get(owner))
+
+    def advance(self, owner, previous_seq, seq, record_hash):
+        current = self.store.get(owner)
+        if (current is None) != (previous_seq is None) or (current and current["seq"] != previous_seq):
+            raise ChainContention(owner)
+        self.store[owner] = {"_id": owner, "seq": seq, "record_hash": record_hash}
+
+
+class FakeOwners:
+    def __init__(self, store):
+        self.store = store
+
+    def add(self, reference, registered_at, event_id):
+        self.store.setdefault(reference, {"registered_at": registered_at, "event_id": event_id})
+
+    def exists(self, reference):
+        return reference in self.store
+
+
+class FakeCases:
+    def __init__(self, store):
+        self.store = store
+
+    def get(self, case_id):
+        return copy.deepcopy(self.store.get(case_id))
+
+    def many(self, case_ids):
+        return {k: copy.deepcopy(self.store[k]) for k in case_ids if k in self.store}
+
+    def naming(self, document_id):
+        return [copy.deepcopy(c) for c in self.store.values() if document_id in c.get("document_ids", [])]
+
+    def save(self, case):
+        self.store[case["_id"]] = copy.deepcopy(case)
+
+
+class FakeHistory:
+    def __init__(self, store):
+        self.store = store
+
+    def add(self, entry):
+        if entry["_id"] in self.store:
+            raise AssertionError("history written twice for one event")
+        self.store[entry["_id"]] = dict(entry)
+
+    def for_document(self, document_id, limit, after):
+        rows = [e for e in self.store.values() if e["document_id"] == document_id]
+        return _newest_first(rows, "occurred_at", after)[:limit]
+
+
+class FakeContentIndex:
+    def __init__(self, states):
+        self.states = states
+
+    def mark(self, content_ids, state):
+        for content_id in content_ids:
+            self.states[content_id] = state
+
+
+class FakeRepositories:
+    def __init__(self, state):
+        self.state = state
+
+    documents = property(lambda self: FakeDocuments(self.state["documents"]))
+    records = property(lambda self: FakeRecords(self.state["records"]))
+    chain_heads = property(lambda self: FakeChainHeads(self.state["chain_heads"]))
+    owners = property(lambda self: FakeOwners(self.state["owners"]))
+    cases = property(lambda self: FakeCases(self.state["cases"]))
+    history = property(lambda self: FakeHistory(self.state["history"]))
+    content_index = property(lambda self: FakeContentIndex(self.state["content_states"]))
+
+
+class FakeTx(FakeRepositories):
+    def __init__(self, state):
+        super().__init__(state)
+        self.events: list[Envelope] = []
+
+    def emit(self, event_type, *, subject_type, subject_id, aggregate_version, data):
+        event = Envelope.new(type=event_type, source="documents", subject_type=subject_type,
+                             subject_id=subject_id, aggregate_version=aggregate_version, data=data)
+        self.events.append(event)
+        return event
+
+    def claim_inbox(self, consumer, event_id):
+        key = f"{consumer}:{event_id}"
+        if key in self.state["inbox"]:
+            raise AlreadyHandled(event_id)
+        self.state["inbox"].add(key)
+
+
+class FakeUnitOfWork:
+    """`lose_races` makes that many transactions fail as if another append won the race."""
+
+    def __init__(self):
+        self.state = {"documents": {}, "records": {}, "chain_heads": {}, "owners": {}, "cases": {}, "history": {},
+                      "content_states": {}, "inbox": set()}
+        self.outbox: list[Envelope] = []
+        self.lose_races = 0
+        self.attempts = 0
+
+    def run(self, fn):
+        self.attempts += 1
+        snapshot = copy.deepcopy(self.state)
+        tx = FakeTx(self.state)
+        try:
+            if self.lose_races:
+                self.lose_races -= 1
+                raise ChainContention("someone else appended first")
+            result = fn(tx)
+        except BaseException:
+            self.state.clear()
+            self.state.update(snapshot)
+            raise
+        self.outbox.extend(tx.events)
+        return result
+
+
+class FakeContent:
+    """Bytes by id; like GridFS, a save that fails part-way leaves nothing."""
+
+    def __init__(self):
+        self.files: dict[int, bytes] = {}
+        self.owners: dict[int, str] = {}
+        self._ids = itertools.count(1)
+
+    def save(self, chunks, *, filename, owner):
+        data = b"".join(chunks)  # raises mid-way for a refused upload: nothing is kept
+        content_id = next(self._ids)
+        self.files[content_id], self.owners[content_id] = data, owner
+        return content_id
+
+    def open(self, content_id):
+        return iter([self.files[content_id]]) if content_id in self.files else None
+
+    def sha256(self, content_id):
+        return hashlib.sha256(self.files[content_id]).hexdigest() if content_id in self.files else None
+
+    def discard(self, content_id):
+        self.files.pop(content_id, None)
+
+
+class FakeAudit:
+    def __init__(self):
+        self.entries: list[tuple] = []
+
+    def record(self, actor, action, subject_type, subject_id, **details):
+        self.entries.append((actor.subject, actor.role, action, subject_id))

@@ -1,6 +1,10 @@
 """One MongoDB client per process, from MONGO_URI; every service uses only its own database."""
 from __future__ import annotations
 
+import logging
+import time
+from typing import Callable
+
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
@@ -28,3 +32,18 @@ def database(settings: Settings, client: MongoClient | None = None) -> Database:
 
 def ping(db: Database) -> None:
     db.command("ping")
+
+
+def prepare(db: Database, steps: list[Callable[[Database], None]], attempts: int = 30) -> None:
+    """Run a service's start-up steps (indexes first: they are what guarantees uniqueness,
+    so nothing serves before they exist), waiting for a database that is still starting."""
+    for attempt in range(1, attempts + 1):
+        try:
+            for step in steps:
+                step(db)
+            return
+        except UNAVAILABLE as exc:
+            if attempt == attempts:
+                raise
+            logging.getLogger("probashi.mongo").warning("database not reachable yet (%s); retrying", exc)
+            time.sleep(1)

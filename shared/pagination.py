@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from functools import cache
 
 from marshmallow import Schema, fields, validate
@@ -36,6 +37,26 @@ def decode_cursor(cursor: str | None) -> list | None:
     if not isinstance(position, list):
         raise Invalid({"cursor": ["Not a cursor from this API; start again without it."]})
     return position
+
+
+def position_after(cursor: str | None) -> list | None:
+    """The (instant, _id) keyset position a cursor from `keyset_page` points after."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        return [datetime.fromisoformat(position[0]), str(position[1])]
+    except (ValueError, IndexError, TypeError):
+        raise Invalid({"cursor": ["Not a cursor from this API; start again without it."]}) from None
+
+
+def keyset_page(found: list[dict], limit: int, sort_key: str) -> tuple[list[dict], str | None]:
+    """Split rows fetched with limit + 1 into the page and the cursor of the next page
+    (None on the last), for lists sorted by (sort_key, _id)."""
+    page = found[:limit]
+    if len(found) <= limit:
+        return page, None
+    return page, encode_cursor([page[-1][sort_key].isoformat(), page[-1]["_id"]])
 
 
 @cache  # one class per item schema, so OpenAPI sees one component, not many alike

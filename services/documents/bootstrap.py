@@ -2,9 +2,6 @@
 Used by every entry point of the documents service, so they all agree."""
 from __future__ import annotations
 
-import logging
-import time
-
 from shared import mongo
 from shared.audit import AuditTrail
 from shared.config import Settings
@@ -17,7 +14,6 @@ from .service import DocumentsService
 from .storage import GridFSContent
 
 SERVICE = "documents"
-log = logging.getLogger("probashi.documents")
 
 
 def unit_of_work(settings: Settings) -> MongoUnitOfWork:
@@ -26,21 +22,10 @@ def unit_of_work(settings: Settings) -> MongoUnitOfWork:
     return MongoUnitOfWork(db, SERVICE, DocumentsTx)
 
 
-def prepare_database(db, attempts: int = 30) -> None:
-    """Indexes are the guarantee that a chain never forks, so nothing serves before they
-    exist; content left behind by an upload or deletion that did not finish goes here."""
-    for attempt in range(1, attempts + 1):
-        try:
-            ensure_indexes(db)
-            AuditTrail(db).ensure_indexes()
-            OutboxStore(db).ensure_indexes()
-            GridFSContent(db).sweep()
-            return
-        except mongo.UNAVAILABLE as exc:
-            if attempt == attempts:
-                raise
-            log.warning("database not reachable yet (%s); retrying", exc)
-            time.sleep(1)
+def prepare_database(db) -> None:
+    """Also sweeps content left behind by an upload or deletion that did not finish."""
+    mongo.prepare(db, [ensure_indexes, lambda d: AuditTrail(d).ensure_indexes(),
+                       lambda d: OutboxStore(d).ensure_indexes(), lambda d: GridFSContent(d).sweep()])
 
 
 def build(settings: Settings, config: DocumentsConfig | None = None) -> DocumentsService:

@@ -6,43 +6,22 @@ by the service against the configured list (DOCUMENT_TYPES), not here.
 """
 from __future__ import annotations
 
-import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates, validates_schema
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
+from shared.fields import StrictSchema, Text, today_in_bangladesh
 from shared.http.api import Upload
 from shared.pagination import PageQuerySchema
 
-# Dates are entered on Dhaka's calendar (UTC+6): today's paper is not "in the future" at 01:00 UTC.
-BANGLADESH_TIME = timezone(timedelta(hours=6), "Asia/Dhaka")
 EARLIEST_ISSUE_DATE = date(1950, 1, 1)
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class Text(fields.String):
-    """Free text, NFC-normalised and trimmed; control characters refused (they break
-    exports and SMS)."""
-
-    def __init__(self, *, max_length: int, min_length: int | None = None, **kwargs):
-        super().__init__(validate=Length(min=min_length, max=max_length), **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
-        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
-            raise ValidationError("Contains control characters.")
-        return text.strip()
 
 
 CASE_ID = Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$", error="Use letters, digits and - _ . / only.")
 
 
-class VersionFormSchema(_Strict):
+class VersionFormSchema(StrictSchema):
     """A new version of a document: the file, and what changed about it (whatever is
     left out is carried over from the version it replaces)."""
 
@@ -56,7 +35,7 @@ class VersionFormSchema(_Strict):
 
     @validates("issue_date")
     def _plausible(self, value: date, **_):
-        if value > datetime.now(BANGLADESH_TIME).date():
+        if value > today_in_bangladesh():
             raise ValidationError("Must not be in the future.")
         if value < EARLIEST_ISSUE_DATE:
             raise ValidationError(f"Must be after {EARLIEST_ISSUE_DATE.isoformat()}.")
@@ -71,11 +50,11 @@ class UploadFormSchema(VersionFormSchema):
                              metadata={"description": "a code from GET /document-types", "example": "job_contract"})
 
 
-class DecisionSchema(_Strict):
+class DecisionSchema(StrictSchema):
     decision = fields.String(required=True, validate=OneOf(("verified", "rejected")))
     version = fields.Integer(required=True, strict=True, validate=Range(min=1),
                              metadata={"description": "the version looked at; it must still be the current one"})
-    reason = Text(min_length=3, max_length=500, metadata={"description": "required when rejecting"})
+    reason = Text(min_length=3, max_length=500, multiline=True, metadata={"description": "required when rejecting"})
 
     @validates_schema
     def _reason_for_rejection(self, data, **_):
@@ -83,8 +62,8 @@ class DecisionSchema(_Strict):
             raise ValidationError("Say why the document is rejected.", field_name="reason")
 
 
-class DeletionSchema(_Strict):
-    reason = Text(required=True, min_length=5, max_length=500)
+class DeletionSchema(StrictSchema):
+    reason = Text(required=True, min_length=5, max_length=500, multiline=True)
 
 
 class ListQuerySchema(PageQuerySchema):

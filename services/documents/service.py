@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 from shared.auth import Principal
 from shared.consumer import PermanentError
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.pagination import keyset_page, position_after
 
 from . import domain, integrity
 from .config import DocumentsConfig
@@ -27,7 +28,7 @@ from .doctypes import document_type
 from .domain import SUBJECT, record_id
 from .repository import ChainContention
 from .storage import DISCARDED, STORED
-from .views import cursor_at, document_view, position_after
+from .views import document_view
 
 log = logging.getLogger("probashi.documents")
 
@@ -192,15 +193,15 @@ class DocumentsService:
             self._check_type(doc_type, "doc_type")
         if not self.reads.owners.exists(owner):
             raise NotFound(domain.UNKNOWN_OWNER)
-        found = self.reads.documents.page(owner, doc_type, limit + 1, position_after(cursor))
-        page, more = found[:limit], len(found) > limit
+        page, next_cursor = keyset_page(self.reads.documents.page(owner, doc_type, limit + 1, position_after(cursor)),
+                                        limit, "created_at")
         current = self.reads.records.many([record_id(h["_id"], h["current_version"]) for h in page])
         if principal.is_staff:
             for head in page:
                 self.audit.record(principal, "read", SUBJECT, head["_id"], via="list", doc_type=doc_type)
         items = [document_view(h, [current[k]] if (k := record_id(h["_id"], h["current_version"])) in current else [],
                                versions=False) for h in page]
-        return {"items": items, "next_cursor": cursor_at(page[-1]["created_at"], page[-1]["_id"]) if more else None}
+        return {"items": items, "next_cursor": next_cursor}
 
     def download(self, principal: Principal, document_id: str, version: int | None) -> Download:
         head = self._visible(principal, self.reads.documents, document_id)
@@ -224,10 +225,9 @@ class DocumentsService:
         self._visible(principal, self.reads.documents, document_id, allow_deleted=True)
         if principal.is_staff:
             self.audit.record(principal, "read_history", SUBJECT, document_id)
-        found = self.reads.history.for_document(document_id, limit + 1, position_after(cursor))
-        page, more = found[:limit], len(found) > limit
-        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page],
-                "next_cursor": cursor_at(page[-1]["occurred_at"], page[-1]["_id"]) if more else None}
+        page, next_cursor = keyset_page(self.reads.history.for_document(document_id, limit + 1, position_after(cursor)),
+                                        limit, "occurred_at")
+        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 
     def verify_chain(self, principal: Principal, owner: str) -> dict:
         """Re-read every record and every stored byte of one migrant's documents and

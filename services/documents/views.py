@@ -1,10 +1,7 @@
-"""How stored documents are shown: the dicts the response schemas dump, and list cursors."""
+"""How stored documents are shown: the dicts the response schemas dump."""
 from __future__ import annotations
 
 from datetime import datetime
-
-from shared.errors import Invalid
-from shared.pagination import decode_cursor, encode_cursor
 
 from . import chain
 
@@ -33,18 +30,3 @@ def document_view(head: dict, records: list[dict], *, versions: bool = True) -> 
     if versions:
         out["versions"] = [version_view(r) for r in records]
     return out
-
-
-def cursor_at(moment: datetime, key: str) -> str:
-    """The cursor of the page after the item sorted at (moment, key)."""
-    return encode_cursor([moment.isoformat(), key])
-
-
-def position_after(cursor: str | None) -> list | None:
-    decoded = decode_cursor(cursor)
-    if decoded is None:
-        return None
-    try:
-        return [datetime.fromisoformat(decoded[0]), str(decoded[1])]
-    except (ValueError, IndexError, TypeError):
-        raise Invalid({"cursor": ["Not a cursor from this API; start again without it."]}) from None

@@ -2,9 +2,6 @@
 entry point of the registration service, so they all agree."""
 from __future__ import annotations
 
-import logging
-import time
-
 from shared import mongo
 from shared.audit import AuditTrail
 from shared.config import Settings
@@ -15,7 +12,6 @@ from .repository import HistoryRepository, MigrantRepository, RegistrationTx, en
 from .service import RegistrationService
 
 SERVICE = "registration"
-log = logging.getLogger("probashi.registration")
 
 
 def unit_of_work(settings: Settings) -> MongoUnitOfWork:
@@ -24,19 +20,9 @@ def unit_of_work(settings: Settings) -> MongoUnitOfWork:
     return MongoUnitOfWork(db, SERVICE, RegistrationTx)
 
 
-def prepare_database(db, attempts: int = 30) -> None:
-    """Indexes are the guarantee against duplicates, so nothing serves before they exist."""
-    for attempt in range(1, attempts + 1):
-        try:
-            ensure_indexes(db)
-            AuditTrail(db).ensure_indexes()
-            OutboxStore(db).ensure_indexes()
-            return
-        except mongo.UNAVAILABLE as exc:
-            if attempt == attempts:
-                raise
-            log.warning("database not reachable yet (%s); retrying", exc)
-            time.sleep(1)
+def prepare_database(db) -> None:
+    mongo.prepare(db, [ensure_indexes, lambda d: AuditTrail(d).ensure_indexes(),
+                       lambda d: OutboxStore(d).ensure_indexes()])
 
 
 def build(settings: Settings) -> RegistrationService:

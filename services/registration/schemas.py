@@ -6,13 +6,13 @@ field gets its own message. Every schema refuses unknown fields.
 """
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validates, validates_schema
+from marshmallow import ValidationError, fields, validates, validates_schema
 from marshmallow.validate import Length, OneOf, Regexp
 
+from shared.fields import StrictSchema, Text, today_in_bangladesh
 from shared.pagination import page_schema
 
 from .reference_data import PRE_DEPARTURE_STEPS, SEXES
@@ -30,37 +30,11 @@ from .validation import (
     normalise_phone,
 )
 
-# Dates are entered on Dhaka's calendar (UTC+6, no daylight saving); a server on UTC
-# would otherwise call this morning's date "the future" until 06:00.
-BANGLADESH_TIME = timezone(timedelta(hours=6), "Asia/Dhaka")
-
-
-def today_in_bangladesh() -> date:
-    return datetime.now(BANGLADESH_TIME).date()
-
-
 def _as_field_error(check, *args) -> None:
     try:
         check(*args)
     except ValueError as error:
         raise ValidationError(str(error)) from error
-
-
-class Text(fields.String):
-    """Free text, NFC-normalised and trimmed; single-line text also has its runs of
-    whitespace collapsed. Control characters are refused (they break exports and SMS)."""
-
-    def __init__(self, *, max_length: int, min_length: int | None = None,
-                 multiline: bool = False, validate=(), **kwargs):
-        extra = [validate] if callable(validate) else list(validate)
-        super().__init__(validate=[Length(min=min_length, max=max_length), *extra], **kwargs)
-        self.multiline = multiline
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
-        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
-            raise ValidationError("Contains control characters.")
-        return text.strip() if self.multiline else " ".join(text.split())
 
 
 class Normalised(fields.String):
@@ -85,12 +59,7 @@ def _bangla_script(text: str) -> None:
         raise ValidationError("Must be written in Bangla (Bengali script).")
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class _DatedInput(_Strict):
+class _DatedInput(StrictSchema):
     """An input schema whose date rules are judged against `today` (Dhaka's by default);
     tests pass a fixed day."""
 
@@ -197,7 +166,7 @@ class StoredDate(fields.Date):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-class StepRecordSchema(_Strict):
+class StepRecordSchema(StrictSchema):
     date = StoredDate(required=True)
     reference = fields.String(required=True)
     note = fields.String(allow_none=True)
@@ -205,14 +174,14 @@ class StepRecordSchema(_Strict):
     recorded_at = fields.DateTime(required=True)
 
 
-class MembershipRecordSchema(_Strict):
+class MembershipRecordSchema(StrictSchema):
     number = fields.String(required=True)
     valid_until = StoredDate(required=True)
     activated_by = fields.String(required=True)
     activated_at = fields.DateTime(required=True)
 
 
-class RegistrationStampSchema(_Strict):
+class RegistrationStampSchema(StrictSchema):
     """Who registered the migrant, in what role, and from which UDC if any."""
 
     user = fields.String(required=True)
@@ -221,7 +190,7 @@ class RegistrationStampSchema(_Strict):
     at = fields.DateTime(required=True)
 
 
-class MigrantSchema(_Strict):
+class MigrantSchema(StrictSchema):
     reference = fields.String(required=True, metadata={"example": "PB-7KQ3-M9XC"})
     name_en = fields.String(required=True)
     name_bn = fields.String(required=True)
@@ -248,7 +217,7 @@ class MigrantSchema(_Strict):
     updated_at = fields.DateTime(required=True)
 
 
-class HistoryEntrySchema(_Strict):
+class HistoryEntrySchema(StrictSchema):
     event_id = fields.String(required=True)
     type = fields.String(required=True)
     occurred_at = fields.DateTime(required=True)

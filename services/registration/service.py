@@ -11,7 +11,7 @@ from typing import Callable
 
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import keyset_page, position_after
 
 from . import domain
 from .repository import DuplicateIdentity
@@ -41,20 +41,6 @@ def view(migrant: dict) -> dict:
     if membership and isinstance(membership["valid_until"], str):
         out["wewb_membership"] = {**membership, "valid_until": date.fromisoformat(membership["valid_until"])}
     return out
-
-
-def _position(created_at: datetime, key: str) -> str:
-    return encode_cursor([created_at.isoformat(), key])
-
-
-def _after(cursor: str | None) -> list | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        return [datetime.fromisoformat(position[0]), str(position[1])]
-    except (ValueError, IndexError, TypeError):
-        raise Invalid({"cursor": ["Not a cursor from this API; start again without it."]}) from None
 
 
 class RegistrationService:
@@ -160,23 +146,21 @@ class RegistrationService:
         if not principal.is_staff:
             raise Forbidden("Only staff search the registry.")
         filters = {("_id" if k == "reference" else k): v for k, v in filters.items() if v is not None}
-        found = self.reads.search(filters, limit + 1, _after(cursor))
-        page, more = found[:limit], len(found) > limit
+        page, next_cursor = keyset_page(self.reads.search(filters, limit + 1, position_after(cursor)), limit,
+                                        "created_at")
         for migrant in page:
             self.audit.record(principal, "read", domain.SUBJECT, migrant["_id"], via="search",
                               query={k: v for k, v in filters.items()})
-        return {"items": [view(m) for m in page],
-                "next_cursor": _position(page[-1]["created_at"], page[-1]["_id"]) if more else None}
+        return {"items": [view(m) for m in page], "next_cursor": next_cursor}
 
     def history(self, principal: Principal, reference: str, limit: int, cursor: str | None) -> dict:
         reference = self._check_access(principal, reference)
         self._load(self.reads, reference)
         if principal.is_staff:
             self.audit.record(principal, "read_history", domain.SUBJECT, reference)
-        found = self.history_reads.for_migrant(reference, limit + 1, _after(cursor))
-        page, more = found[:limit], len(found) > limit
-        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page],
-                "next_cursor": _position(page[-1]["occurred_at"], page[-1]["_id"]) if more else None}
+        page, next_cursor = keyset_page(self.history_reads.for_migrant(reference, limit + 1, position_after(cursor)),
+                                        limit, "occurred_at")
+        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 
     # -- consumed events -------------------------------------------------------
     @staticmethod

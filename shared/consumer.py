@@ -9,7 +9,9 @@ Each delivery runs its handler inside the service's unit of work together with a
 record (consumer, event id); the message is acked only after that transaction
 committed, so a redelivered or duplicated event has no second effect. A failing handler
 is retried through the delay queues with growing delays; a permanent failure, or the
-last failed attempt, goes to the dead-letter queue with the error in its headers.
+last failed attempt, goes to the dead-letter queue with the error in its headers. An
+unreachable database or a write conflict that outlasts the unit of work's retries is
+not the event's fault: the message waits in the first delay queue, spending no attempt.
 """
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from typing import Callable
 
 from kombu import Connection, Producer, Queue
 from kombu.mixins import ConsumerMixin
+from pymongo.errors import PyMongoError
 
-from shared import context, topology
+from shared import context, mongo, topology
 from shared.config import Settings
 from shared.events import Envelope, MalformedEvent, topic_matches
 from shared.uow import AlreadyHandled, MongoUnitOfWork, Tx
@@ -138,14 +141,25 @@ class Worker(ConsumerMixin):
             self.consumer.process(self.uow, event)
         except (MalformedEvent, PermanentError) as exc:
             self._dead_letter(message, headers, attempt, exc)
-        except Exception as exc:  # anything else may pass on a later attempt
-            if attempt <= len(self.delays):
-                self._retry(message, headers, attempt, exc)
+        except PyMongoError as exc:
+            if not (isinstance(exc, mongo.UNAVAILABLE) or exc.has_error_label("TransientTransactionError")):
+                self._fail(message, headers, attempt, exc)
             else:
-                self._dead_letter(message, headers, attempt, exc)
+                # The database is down, or a transaction a killed consumer left open still
+                # holds this event's rows (until the server reaps it, 60 s): not the event's
+                # fault, so no attempt is spent on it; it waits in a delay queue, not here.
+                self._defer(message, headers, exc)
+        except Exception as exc:  # anything else may pass on a later attempt
+            self._fail(message, headers, attempt, exc)
         else:
             message.ack()
         self.processed += 1
+
+    def _fail(self, message, headers: dict, attempt: int, exc: Exception) -> None:
+        if attempt <= len(self.delays):
+            self._retry(message, headers, attempt, exc)
+        else:
+            self._dead_letter(message, headers, attempt, exc)
 
     def _republish(self, message, routing_key: str, headers: dict) -> None:
         props = message.properties
@@ -168,6 +182,15 @@ class Worker(ConsumerMixin):
                     extra={"event_id": message.properties.get("message_id")})
         self._republish(message, self.names.retry_queue(delay), {
             **headers, **self._origin(message, headers), "x-attempt": attempt + 1,
+            "x-last-error": str(exc)[:1000], "x-last-error-type": type(exc).__name__})
+        message.ack()
+
+    def _defer(self, message, headers: dict, exc: Exception) -> None:
+        delay = self.delays[0] if self.delays else 1000
+        log.warning("database busy or unavailable; event deferred %d ms: %s", delay, exc,
+                    extra={"event_id": message.properties.get("message_id")})
+        self._republish(message, self.names.retry_queue(delay), {
+            **headers, **self._origin(message, headers), "x-attempt": headers.get("x-attempt", 1),
             "x-last-error": str(exc)[:1000], "x-last-error-type": type(exc).__name__})
         message.ack()
 

@@ -6,6 +6,12 @@ batch is in flight before the first confirm returns (one-at-a-time confirms cap 
 rate at roughly a thousand messages a second). Messages are published `mandatory`:
 an event no queue is bound for comes back, stays pending and is retried later, like
 one the broker nacked. A lease in the service database lets only one relay publish.
+
+The database is the slow part, so the relay reads a window of several batches at once
+and marks a confirmed batch in a background thread while the next batch of the window
+is on the wire. It reads again only once every mark has landed, so a read never sees an
+event that was confirmed but not yet marked. A failed batch drops the rest of the
+window: the next read holds back that aggregate's later events, keeping their order.
 """
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pika
 from pika.spec import Basic
@@ -25,6 +33,9 @@ from shared.config import Settings
 from shared.outbox import OutboxStore
 
 log = logging.getLogger("probashi.relay")
+
+WINDOW_BATCHES = 8  # batches read from the outbox at once: each read costs O(pending) on SecantusDB
+MAX_UNMARKED_BATCHES = 2  # confirmed batches whose mark may still be running
 
 
 def _properties(envelope: dict) -> pika.BasicProperties:
@@ -63,6 +74,9 @@ class Relay:
         self._reset_batch()
         self._delivery_tag = 0
         self._lease_until = 0.0
+        self._window: deque[dict] = deque()
+        self._marking: list[Future] = []
+        self._marker: ThreadPoolExecutor | None = None
         self.ready = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------
@@ -70,19 +84,24 @@ class Relay:
         """Publish until stop() (or, with stop_when_idle, until the outbox is empty);
         reconnects to the broker with a growing pause when the connection drops."""
         self._stop_when_idle = stop_when_idle
+        self._marker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-mark")
         pause = 0.5
-        while not self._stopping:
-            self._connection = pika.SelectConnection(
-                pika.URLParameters(self.settings.amqp_url),
-                on_open_callback=self._on_connection_open,
-                on_open_error_callback=self._on_connection_error,
-                on_close_callback=self._on_connection_closed)
-            self._connection.ioloop.start()
-            if self._stopping:
-                break
-            log.warning("relay disconnected from the broker; reconnecting in %.1fs", pause)
-            time.sleep(pause)
-            pause = min(pause * 2, 10.0)
+        try:
+            while not self._stopping:
+                self._connection = pika.SelectConnection(
+                    pika.URLParameters(self.settings.amqp_url),
+                    on_open_callback=self._on_connection_open,
+                    on_open_error_callback=self._on_connection_error,
+                    on_close_callback=self._on_connection_closed)
+                self._connection.ioloop.start()
+                if self._stopping:
+                    break
+                log.warning("relay disconnected from the broker; reconnecting in %.1fs", pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 10.0)
+        finally:
+            self._marker.shutdown(wait=True)  # confirmed events get their mark before exit
+        self._collect_marks()
         self.store.release_lease(self.owner)
 
     def stop(self) -> None:
@@ -109,6 +128,7 @@ class Relay:
             # Unconfirmed events were never marked published: they go out again.
             log.warning("connection closed with %d unconfirmed events; they stay pending", len(self._inflight))
         self._reset_batch()
+        self._window.clear()
         connection.ioloop.stop()
 
     def _on_channel_open(self, channel) -> None:
@@ -150,25 +170,32 @@ class Relay:
     def _tick(self) -> None:
         if self._channel is None or self._inflight:
             return
+        self._collect_marks()
         if self._stopping:
             self._close_if_idle()
             return
+        if len(self._marking) >= MAX_UNMARKED_BATCHES or (not self._window and self._marking):
+            return  # _mark_done ticks again once a mark lands
         try:
             if not self._hold_lease():
+                self._window.clear()
                 self._schedule(self.settings.relay_lease_seconds / 3)
                 return
-            batch = self.store.next_batch(self.settings.relay_batch_size)
+            if not self._window:
+                size = self.settings.relay_batch_size
+                self._window.extend(self.store.next_batch(size * WINDOW_BATCHES, lookahead=size * 3))
         except PyMongoError as exc:
             log.error("relay cannot read the outbox: %s", exc)
             self._schedule(1.0)
             return
-        if not batch:
+        if not self._window:
             if self._stop_when_idle and self.store.pending_count() == 0:
                 self._stopping = True
                 self._close_if_idle()
             else:
                 self._schedule(self.settings.relay_poll_interval)
             return
+        batch = [self._window.popleft() for _ in range(min(self.settings.relay_batch_size, len(self._window)))]
         self._publish(batch)
 
     def _hold_lease(self) -> bool:
@@ -203,17 +230,39 @@ class Relay:
         self._reset_batch()
         for event_id, reason in failed.items():
             log.error("event not published, stays pending: %s", reason, extra={"event_id": event_id})
-        try:
-            self.store.mark_published(acked)
-            self.store.mark_failed(failed)
-        except PyMongoError as exc:
-            # The broker has them; marking fails only if the database is down. They
-            # will be published again, and consumers' inboxes drop the duplicates.
-            log.error("published %d events but could not mark them: %s", len(acked), exc)
-            self._schedule(1.0)
-            return
-        self.published_total += len(acked)
+        if failed:
+            self._window.clear()  # later events of a failed aggregate must wait for it
+        future = self._marker.submit(self._mark, acked, failed)
+        self._marking.append(future)
+        future.add_done_callback(self._mark_done)
         self._schedule(0 if not failed else self.settings.relay_poll_interval)
+
+    def _mark(self, acked: list[str], failed: dict[str, str]) -> int:
+        self.store.mark_published(acked)
+        self.store.mark_failed(failed)
+        return len(acked)
+
+    def _mark_done(self, _future: Future) -> None:
+        # Runs on the marking thread: wake the loop, which collects the result.
+        connection = self._connection
+        try:
+            connection.ioloop.add_callback_threadsafe(self._tick)
+        except Exception:  # the loop is gone; run() collects the marks on exit
+            pass
+
+    def _collect_marks(self) -> None:
+        while self._marking and self._marking[0].done():
+            future = self._marking.pop(0)
+            error = future.exception()
+            if error is None:
+                self.published_total += future.result()
+            elif isinstance(error, PyMongoError):
+                # The broker has them; marking fails only if the database is down. They
+                # will be published again, and consumers' inboxes drop the duplicates.
+                log.error("published events but could not mark them: %s", error)
+                self._window.clear()
+            else:
+                raise error
 
     def _reset_batch(self) -> None:
         self._inflight: dict[int, str] = {}

@@ -285,3 +285,20 @@ def test_database_outage_gives_503_and_recovers_without_restart(infra, service):
     finally:
         infra.mongo_server.start()
     assert client.call("GET", f"/migrants/{ref}", role="welfare_officer").status_code == 200
+
+
+def test_search_pages_through_migrants_registered_in_the_same_instant(service):
+    client, db = service
+    refs = [client.call("POST", "/migrants", body=payload(passport_number=f"AB{1000000 + i}",
+                                                          nid=f"{3000000000 + i}")).json["reference"]
+            for i in range(5)]
+    same = db.migrants.find_one({"_id": refs[0]})["created_at"]
+    db.migrants.update_many({}, {"$set": {"created_at": same}})  # a bulk import stamps one instant
+    seen, cursor = [], None
+    while True:
+        page = client.call("GET", "/migrants?limit=2" + (f"&cursor={cursor}" if cursor else ""), role="admin").json
+        seen += [m["reference"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(refs, reverse=True)  # ties broken by reference, each exactly once

@@ -1,0 +1,49 @@
+"""python -m bench [--quick] [--runs N] [--only relay,writes,latency,scaling]"""
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+
+from .env import BenchEnv
+from .report import table
+
+BENCHMARKS = ("relay", "writes", "latency", "scaling")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
+    parser.add_argument("--runs", type=int, default=3, help="runs per benchmark; figures are medians")
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run: a smoke test of the benchmarks")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of " + ", ".join(BENCHMARKS))
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    runs = 1 if args.quick else args.runs
+    logging.basicConfig(level=logging.ERROR)
+
+    from . import latency, relay, scaling, writes
+    plans = {
+        "relay": lambda env: relay.run(env, count=2000 if args.quick else 20000, runs=runs),
+        "writes": lambda env: writes.run(env, clients=8, seconds=3 if args.quick else 10, runs=runs),
+        "latency": lambda env: latency.run(env, rate=25 if args.quick else 50, seconds=3 if args.quick else 15, runs=runs),
+        "scaling": lambda env: scaling.run(env, sizes=(1000, 5000) if args.quick else (10_000, 100_000)),
+    }
+    rows, started = [], time.monotonic()
+    with BenchEnv() as env:
+        for name in chosen:
+            print(f"== {name}", file=sys.stderr, flush=True)
+            rows += plans[name](env)
+    print(f"\nProbashi benchmarks, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+          f"medians of {runs} run(s), {time.monotonic() - started:.0f} s in all\n")
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

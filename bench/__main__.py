@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in chosen:
             print(f"== {name}", file=sys.stderr, flush=True)
             rows += plans[name](env)
+            env.drop_databases()
     print(f"\nProbashi benchmarks, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
           f"medians of {runs} run(s), {time.monotonic() - started:.0f} s in all\n")
     print(table(rows))

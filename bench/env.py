@@ -43,13 +43,19 @@ class BenchEnv:
     def __exit__(self, *exc) -> None:
         try:
             self._delete_topology()
-            with pymongo.MongoClient(self.mongo_uri, serverSelectionTimeoutMS=5000) as client:
-                for name in self.databases:
-                    client.drop_database(name)
+            self.drop_databases()
         finally:
             if self.server is not None:
                 self.server.stop()
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def drop_databases(self) -> None:
+        """Drop what the benchmarks so far wrote: SecantusDB slows down as it holds more,
+        which would charge one benchmark for the data of the ones before it."""
+        with pymongo.MongoClient(self.mongo_uri, serverSelectionTimeoutMS=5000) as client:
+            for name in self.databases:
+                client.drop_database(name)
+        self.databases.clear()
 
     def settings(self, service: str, tag: str, **overrides) -> Settings:
         """Settings for one measurement: its own database and its own exchange/queues."""

@@ -14,6 +14,7 @@ from services.registration.schemas import MigrantCreateSchema
 from shared import deadletters, mongo, topology
 from shared.auth import Principal
 from shared.config import Settings
+from tests.waiting import wait_for
 
 OFFICER = Principal("fault-test", "welfare_officer")
 
@@ -22,15 +23,6 @@ def migrant(n: int) -> dict:
     return {"name_en": "Karim Mia", "name_bn": "করিম মিয়া", "date_of_birth": "1990-07-15", "sex": "male",
             "nid": f"{1000000000000 + n}", "passport_number": f"A{n:08d}", "phone": f"+88018{n % 10**8:08d}",
             "district": "Sylhet", "upazila": "Beanibazar", "destination_country": "QA", "occupation": "Driver"}
-
-
-def wait_for(condition, timeout: float, message: str, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise AssertionError(message() if callable(message) else message)
 
 
 class Producer:

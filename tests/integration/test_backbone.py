@@ -14,17 +14,10 @@ from shared.outbox import OutboxStore
 from shared.relay import Relay
 from shared.uow import MongoUnitOfWork
 
+from tests.waiting import wait_for
+
 pytestmark = pytest.mark.integration
 SERVICE = "probe"
-
-
-def wait_for(condition, timeout=15.0, message="condition not met"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(message)
 
 
 def emit(uow, count, event_type="probe.thing.created", aggregate=None, **data):

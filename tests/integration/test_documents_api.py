@@ -6,7 +6,6 @@ import io
 import json
 import os
 import threading
-import time
 
 import pika
 import pytest
@@ -21,6 +20,8 @@ from shared.consumer import Worker
 from shared.events import Envelope
 from shared.outbox import OutboxStore
 from shared.relay import Relay
+
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +39,6 @@ def registered(reference: str) -> Envelope:
 def case_event(action: str, case_id: str, version: int, **data) -> Envelope:
     return Envelope.new(type=f"complaints.complaint.{action}", source="complaints", subject_type="complaint",
                         subject_id=case_id, aggregate_version=version, data={"case_id": case_id, **data})
-
-
-def wait_for(condition, timeout=15.0, message="condition not met"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(message)
 
 
 class Vault:

@@ -13,7 +13,6 @@ import urllib.request
 
 import pytest
 
-from services.registration.consumer import consumer as registration_consumer
 from services.registration.service import RegistrationService
 from shared import deadletters, mongo, topology
 from shared.auth import issue_token
@@ -22,8 +21,9 @@ from shared.outbox import OutboxStore
 from shared.relay import Relay
 from tests import processes
 from tests.load import (Counter, Producer, assert_each_event_applied_once, declare_queues, migrant,
-                        queue_ready, wait_for)
+                        queue_ready)
 from tests.tcpproxy import TcpProxy
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 EVENTS = 2500

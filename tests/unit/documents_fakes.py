@@ -12,7 +12,7 @@ import itertools
 
 from services.documents.repository import ChainContention
 from shared.events import Envelope
-from shared.uow import AlreadyHandled
+from tests.unit.fake_tx import FakeTxBase
 
 
 def _newest_first(rows, field, after):
@@ -163,22 +163,8 @@ class FakeRepositories:
     content_index = property(lambda self: FakeContentIndex(self.state["content_states"]))
 
 
-class FakeTx(FakeRepositories):
-    def __init__(self, state):
-        super().__init__(state)
-        self.events: list[Envelope] = []
-
-    def emit(self, event_type, *, subject_type, subject_id, aggregate_version, data):
-        event = Envelope.new(type=event_type, source="documents", subject_type=subject_type,
-                             subject_id=subject_id, aggregate_version=aggregate_version, data=data)
-        self.events.append(event)
-        return event
-
-    def claim_inbox(self, consumer, event_id):
-        key = f"{consumer}:{event_id}"
-        if key in self.state["inbox"]:
-            raise AlreadyHandled(event_id)
-        self.state["inbox"].add(key)
+class FakeTx(FakeTxBase, FakeRepositories):
+    source = "documents"
 
 
 class FakeUnitOfWork:

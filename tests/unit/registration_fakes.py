@@ -9,7 +9,7 @@ import copy
 from services.registration.repository import DuplicateIdentity
 from shared.errors import PreconditionFailed
 from shared.events import Envelope
-from shared.uow import AlreadyHandled
+from tests.unit.fake_tx import FakeTxBase
 
 UNIQUE = ("_id", "passport_number", "nid", "birth_registration_number")
 
@@ -67,24 +67,13 @@ class FakeHistory:
         return rows[:limit]
 
 
-class FakeTx:
+class FakeTx(FakeTxBase):
+    source = "registration"
+
     def __init__(self, state):
-        self.state = state
-        self.events: list[Envelope] = []
+        super().__init__(state)
         self.migrants = FakeMigrants(state["migrants"])
         self.history = FakeHistory(state["history"])
-
-    def emit(self, event_type, *, subject_type, subject_id, aggregate_version, data):
-        event = Envelope.new(type=event_type, source="registration", subject_type=subject_type,
-                             subject_id=subject_id, aggregate_version=aggregate_version, data=data)
-        self.events.append(event)
-        return event
-
-    def claim_inbox(self, consumer, event_id):
-        key = f"{consumer}:{event_id}"
-        if key in self.state["inbox"]:
-            raise AlreadyHandled(event_id)
-        self.state["inbox"].add(key)
 
 
 class FakeUnitOfWork:

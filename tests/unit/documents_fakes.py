@@ -11,8 +11,7 @@ import hashlib
 import itertools
 
 from services.documents.repository import ChainContention
-from shared.events import Envelope
-from tests.unit.fake_tx import FakeTxBase
+from tests.unit.fake_tx import FakeTxBase, FakeUnitOfWorkBase
 
 
 def _newest_first(rows, field, after):
@@ -167,31 +166,21 @@ class FakeTx(FakeTxBase, FakeRepositories):
     source = "documents"
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(FakeUnitOfWorkBase):
     """`lose_races` makes that many transactions fail as if another append won the race."""
+    tx_class = FakeTx
 
     def __init__(self):
-        self.state = {"documents": {}, "records": {}, "chain_heads": {}, "owners": {}, "cases": {}, "history": {},
-                      "content_states": {}, "inbox": set()}
-        self.outbox: list[Envelope] = []
+        super().__init__({"documents": {}, "records": {}, "chain_heads": {}, "owners": {}, "cases": {},
+                          "history": {}, "content_states": {}})
         self.lose_races = 0
         self.attempts = 0
 
-    def run(self, fn):
+    def before_attempt(self) -> None:
         self.attempts += 1
-        snapshot = copy.deepcopy(self.state)
-        tx = FakeTx(self.state)
-        try:
-            if self.lose_races:
-                self.lose_races -= 1
-                raise ChainContention("someone else appended first")
-            result = fn(tx)
-        except BaseException:
-            self.state.clear()
-            self.state.update(snapshot)
-            raise
-        self.outbox.extend(tx.events)
-        return result
+        if self.lose_races:
+            self.lose_races -= 1
+            raise ChainContention("someone else appended first")
 
 
 class FakeContent:

@@ -1,5 +1,8 @@
-"""The part of a fake transaction every service's fakes share: events and the inbox."""
+"""What every service's fakes share: a transaction's events and inbox, and a unit of
+work that keeps the real contract (all or nothing, events only on commit)."""
 from __future__ import annotations
+
+import copy
 
 from shared.events import Envelope
 from shared.uow import AlreadyHandled
@@ -23,3 +26,27 @@ class FakeTxBase:
         if key in self.state["inbox"]:
             raise AlreadyHandled(event_id)
         self.state["inbox"].add(key)
+
+
+class FakeUnitOfWorkBase:
+    tx_class = FakeTxBase
+
+    def __init__(self, state: dict):
+        self.state = {**state, "inbox": set()}
+        self.outbox: list[Envelope] = []
+
+    def before_attempt(self) -> None:
+        """A hook for fakes that simulate a failure before the transaction's work."""
+
+    def run(self, fn):
+        snapshot = copy.deepcopy(self.state)
+        tx = self.tx_class(self.state)
+        try:
+            self.before_attempt()
+            result = fn(tx)
+        except BaseException:
+            self.state.clear()
+            self.state.update(snapshot)
+            raise
+        self.outbox.extend(tx.events)
+        return result

@@ -8,8 +8,7 @@ import copy
 
 from services.registration.repository import DuplicateIdentity
 from shared.errors import PreconditionFailed
-from shared.events import Envelope
-from tests.unit.fake_tx import FakeTxBase
+from tests.unit.fake_tx import FakeTxBase, FakeUnitOfWorkBase
 
 UNIQUE = ("_id", "passport_number", "nid", "birth_registration_number")
 
@@ -76,22 +75,11 @@ class FakeTx(FakeTxBase):
         self.history = FakeHistory(state["history"])
 
 
-class FakeUnitOfWork:
-    def __init__(self):
-        self.state = {"migrants": {}, "history": {}, "inbox": set()}
-        self.outbox: list[Envelope] = []
+class FakeUnitOfWork(FakeUnitOfWorkBase):
+    tx_class = FakeTx
 
-    def run(self, fn):
-        snapshot = copy.deepcopy(self.state)
-        tx = FakeTx(self.state)
-        try:
-            result = fn(tx)
-        except BaseException:
-            self.state.clear()
-            self.state.update(snapshot)
-            raise
-        self.outbox.extend(tx.events)
-        return result
+    def __init__(self):
+        super().__init__({"migrants": {}, "history": {}})
 
 
 class FakeAudit:

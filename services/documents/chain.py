@@ -59,18 +59,11 @@ CHAINED_FIELDS: tuple[str, ...] = (
     "uploaded_at",
 )
 
-#: Chained fields :func:`link` insists on (the others may be ``None``).
-REQUIRED_FIELDS: tuple[str, ...] = (
-    "document_id",
-    "version",
-    "owner",
-    "doc_type",
-    "content_sha256",
-    "size",
-    "content_type",
-    "uploaded_by",
-    "uploaded_at",
-)
+#: Chained fields a record may leave ``None``; ``prev_hash`` and ``seq`` are set by :func:`link`.
+OPTIONAL_FIELDS: tuple[str, ...] = ("issuer", "issue_date", "case_id")
+#: Chained fields :func:`link` insists on.
+REQUIRED_FIELDS: tuple[str, ...] = tuple(
+    name for name in CHAINED_FIELDS if name not in OPTIONAL_FIELDS + ("prev_hash", "seq"))
 
 RECORD_ALTERED = "record_altered"
 CHAIN_BROKEN = "chain_broken"

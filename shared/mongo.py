@@ -36,10 +36,15 @@ def ping(db: Database) -> None:
 
 def prepare(db: Database, steps: list[Callable[[Database], None]], attempts: int = 30) -> None:
     """Run a service's start-up steps (indexes first: they are what guarantees uniqueness,
-    so nothing serves before they exist), waiting for a database that is still starting."""
+    so nothing serves before they exist), waiting for a database that is still starting.
+    The outbox and audit trail every service database holds get their indexes here too."""
+    from shared.audit import AuditTrail  # they build on this module's connection helpers
+    from shared.outbox import OutboxStore
+
+    shared_steps = [lambda d: OutboxStore(d).ensure_indexes(), lambda d: AuditTrail(d).ensure_indexes()]
     for attempt in range(1, attempts + 1):
         try:
-            for step in steps:
+            for step in [*shared_steps, *steps]:
                 step(db)
             return
         except UNAVAILABLE as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from shared import mongo
 from shared.audit import AuditTrail
 from shared.config import Settings
-from shared.outbox import OutboxStore
 from shared.uow import MongoUnitOfWork
 
 from .config import DocumentsConfig
@@ -24,8 +23,7 @@ def unit_of_work(settings: Settings) -> MongoUnitOfWork:
 
 def prepare_database(db) -> None:
     """Also sweeps content left behind by an upload or deletion that did not finish."""
-    mongo.prepare(db, [ensure_indexes, lambda d: AuditTrail(d).ensure_indexes(),
-                       lambda d: OutboxStore(d).ensure_indexes(), lambda d: GridFSContent(d).sweep()])
+    mongo.prepare(db, [ensure_indexes, lambda d: GridFSContent(d).sweep()])
 
 
 def build(settings: Settings, config: DocumentsConfig | None = None) -> DocumentsService:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from shared import mongo
 from shared.audit import AuditTrail
 from shared.config import Settings
-from shared.outbox import OutboxStore
 from shared.uow import MongoUnitOfWork
 
 from .repository import HistoryRepository, MigrantRepository, RegistrationTx, ensure_indexes
@@ -21,8 +20,7 @@ def unit_of_work(settings: Settings) -> MongoUnitOfWork:
 
 
 def prepare_database(db) -> None:
-    mongo.prepare(db, [ensure_indexes, lambda d: AuditTrail(d).ensure_indexes(),
-                       lambda d: OutboxStore(d).ensure_indexes()])
+    mongo.prepare(db, [ensure_indexes])
 
 
 def build(settings: Settings) -> RegistrationService:

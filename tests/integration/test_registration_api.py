@@ -175,18 +175,23 @@ def test_staff_reads_and_searches_are_audited(service):
                         "subject_id": ref}]
 
 
-def test_search_pages_through_all_migrants(service):
-    client, _ = service
-    refs = [client.call("POST", "/migrants", body=payload(passport_number=f"AA{1000000 + i}",
-                                                          nid=f"{2000000000 + i}")).json["reference"]
-            for i in range(5)]
+def every_reference_by_pages_of_two(client) -> list[str]:
+    """The whole listing, fetched two at a time by following next_cursor."""
     seen, cursor = [], None
     while True:
         page = client.call("GET", "/migrants?limit=2" + (f"&cursor={cursor}" if cursor else ""), role="admin").json
         seen += [m["reference"] for m in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
-            break
+            return seen
+
+
+def test_search_pages_through_all_migrants(service):
+    client, _ = service
+    refs = [client.call("POST", "/migrants", body=payload(passport_number=f"AA{1000000 + i}",
+                                                          nid=f"{2000000000 + i}")).json["reference"]
+            for i in range(5)]
+    seen = every_reference_by_pages_of_two(client)
     assert seen == list(reversed(refs))
     assert client.call("GET", "/migrants?limit=500", role="admin").status_code == 422
     assert client.call("GET", "/migrants?cursor=zzz", role="admin").status_code == 422
@@ -294,11 +299,5 @@ def test_search_pages_through_migrants_registered_in_the_same_instant(service):
             for i in range(5)]
     same = db.migrants.find_one({"_id": refs[0]})["created_at"]
     db.migrants.update_many({}, {"$set": {"created_at": same}})  # a bulk import stamps one instant
-    seen, cursor = [], None
-    while True:
-        page = client.call("GET", "/migrants?limit=2" + (f"&cursor={cursor}" if cursor else ""), role="admin").json
-        seen += [m["reference"] for m in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    seen = every_reference_by_pages_of_two(client)
     assert seen == sorted(refs, reverse=True)  # ties broken by reference, each exactly once

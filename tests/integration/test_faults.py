@@ -156,7 +156,9 @@ def test_database_unreachable_gives_503_then_recovers_without_restart(infra, sta
         wait_for(lambda: sum(a[1] == 201 for a in answers) >= 100, 60, "no registrations before the outage")
         infra.mongo_server.stop()
         down_at = time.monotonic()
-        time.sleep(5)
+        # Longer than a request can hold on (5 s of unit-of-work retries plus a 3 s server
+        # selection): with a shorter outage every request could outwait it and get a 201.
+        time.sleep(10)
         infra.mongo_server.start()
         up_at = time.monotonic()
         wait_for(lambda: sum(a[1] == 201 and a[0] > up_at for a in answers) >= 100, 60,

@@ -27,16 +27,13 @@ from pymongo.errors import PyMongoError
 
 from shared import context, mongo, topology
 from shared.config import Settings
+from shared.errors import PermanentError
 from shared.events import Envelope, MalformedEvent, topic_matches
 from shared.uow import AlreadyHandled, MongoUnitOfWork, Tx
 
 log = logging.getLogger("probashi.consumer")
 
 Handler = Callable[[Envelope, Tx], None]
-
-
-class PermanentError(Exception):
-    """Raised by a handler when no retry can succeed (the event itself is unusable)."""
 
 
 class EventConsumer:

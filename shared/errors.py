@@ -40,3 +40,8 @@ class Invalid(DomainError):
     def __init__(self, errors: dict[str, list[str]], detail: str = "Some fields are not valid; see errors."):
         super().__init__(detail)
         self.errors = errors
+
+
+class PermanentError(Exception):
+    """Raised by an event handler when no retry can succeed (the event itself is unusable):
+    the consumer sends it straight to the dead-letter queue."""

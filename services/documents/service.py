@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from shared.auth import Principal
-from shared.consumer import PermanentError
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.access import acting_for, check_owner
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, PermanentError
 from shared.pagination import keyset_page, position_after
 
 from . import domain, integrity
@@ -329,29 +329,19 @@ class DocumentsService:
     @staticmethod
     def _check_access(principal: Principal, owner: str) -> str:
         owner = domain.normalise_owner(owner)
-        if principal.role == "migrant" and principal.migrant_ref != owner:
-            raise Forbidden("A migrant may see and add only their own documents.")
+        check_owner(principal, owner, "A migrant may see and add only their own documents.")
         return owner
 
     @staticmethod
     def _uploader(principal: Principal, centre: str | None) -> dict:
-        actor = principal.as_actor()
-        if principal.role == "udc_operator":
-            centre = centre or principal.udc_centre
-            if not centre:
-                raise Invalid({"udc_centre": ["Say which Union Digital Centre is uploading this document."]})
-            actor["udc_centre"] = centre
-        elif centre:
-            raise Invalid({"udc_centre": ["Only a UDC operator uploads on behalf of someone at a centre."]})
-        return actor
+        return acting_for(principal, centre, "uploading this document")
 
     @staticmethod
     def _visible(principal: Principal, documents, document_id: str, allow_deleted: bool = False) -> dict:
         head = documents.get(document_id)
         if head is None:
             raise NotFound("No document with that id.")
-        if principal.role == "migrant" and principal.migrant_ref != head["owner"]:
-            raise Forbidden("A migrant may see only their own documents.")
+        check_owner(principal, head["owner"], "A migrant may see only their own documents.")
         if head.get("deleted") and not allow_deleted:
             raise domain.Gone(f"This document was deleted by an administrator: {head['deleted']['reason']}",
                               deleted_at=head["deleted"]["at"].isoformat())

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Callable
 
+from shared.access import acting_for, check_owner
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
 from shared.pagination import keyset_page, position_after
@@ -56,15 +57,7 @@ class RegistrationService:
     # -- commands --------------------------------------------------------------
     def register(self, principal: Principal, details: dict) -> dict:
         details = dict(details)
-        actor = principal.as_actor()
-        centre = details.pop("udc_centre", None)
-        if principal.role == "udc_operator":
-            centre = centre or principal.udc_centre
-            if not centre:
-                raise Invalid({"udc_centre": ["Say which Union Digital Centre is registering this person."]})
-            actor["udc_centre"] = centre
-        elif centre:
-            raise Invalid({"udc_centre": ["Only a UDC operator registers on behalf of someone at a centre."]})
+        actor = acting_for(principal, details.pop("udc_centre", None), "registering this person")
 
         for _ in range(5):  # a clash of random references is rare; draw again
             now = self.clock()
@@ -177,8 +170,7 @@ class RegistrationService:
         if not is_valid_reference(reference):
             raise NotFound("No migrant with that reference (check the characters; it looks mistyped).")
         reference = normalise_reference(reference)
-        if principal.role == "migrant" and principal.migrant_ref != reference:
-            raise Forbidden("A migrant may see only their own record.")
+        check_owner(principal, reference, "A migrant may see only their own record.")
         return reference
 
     @staticmethod

@@ -9,7 +9,8 @@ import pika
 import pytest
 
 from shared import deadletters, mongo
-from shared.consumer import EventConsumer, PermanentError, Worker
+from shared.consumer import EventConsumer, Worker
+from shared.errors import PermanentError
 from shared.outbox import OutboxStore
 from shared.relay import Relay
 from shared.uow import MongoUnitOfWork

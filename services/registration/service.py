@@ -184,8 +184,11 @@ class RegistrationService:
     def _expected_version(if_match: str | None) -> int:
         if not if_match:
             raise PreconditionRequired("Send If-Match with the ETag of the record you read, so no change is lost.")
-        tag = if_match.strip().removeprefix("W/").strip('"')
+        tag = if_match.strip()
+        # If-Match uses the strong comparison (RFC 9110 13.1.1): a weak tag never matches.
+        if tag.startswith("W/"):
+            raise PreconditionFailed("If-Match needs the record's strong ETag (as sent, without W/).")
         try:
-            return int(tag)
+            return int(tag.removeprefix('"').removesuffix('"'))
         except ValueError:
             raise PreconditionFailed("If-Match does not name a version of this record.") from None

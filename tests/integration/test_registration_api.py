@@ -130,6 +130,15 @@ def test_update_needs_if_match_and_refuses_a_stale_one(service):
     assert db.outbox.count_documents({"type": "registration.migrant.updated"}) == 1
 
 
+def test_if_match_with_a_weak_etag_is_412(service):
+    client, db = service
+    ref = client.call("POST", "/migrants", body=payload()).json["reference"]
+    weak = client.call("PATCH", f"/migrants/{ref}", body={"occupation": "Cook"}, headers={"If-Match": 'W/"1"'})
+    assert weak.status_code == 412 and weak.headers["Content-Type"] == "application/problem+json"
+    assert db.migrants.find_one({"_id": ref})["version"] == 1
+    assert db.outbox.count_documents({"type": "registration.migrant.updated"}) == 0
+
+
 def test_steps_and_membership(service):
     client, db = service
     ref = client.call("POST", "/migrants", body=payload()).json["reference"]
@@ -160,6 +169,15 @@ def test_access_rules(service):
                        headers={"Authorization": "Bearer not.a.token"}).status_code == 401
     assert client.call("POST", "/migrants", role="legal_aid", body=payload(passport_number="AB1234567")).status_code == 403
     assert db.audit.count_documents({}) == 0  # a migrant reading their own record is not audited
+
+
+def test_a_migrant_reads_their_own_history_and_not_anothers(service):
+    client, _ = service
+    mine = client.call("POST", "/migrants", body=payload()).json["reference"]
+    theirs = client.call("POST", "/migrants", body=payload(passport_number="AA7654321", nid="1234567890")).json["reference"]
+    assert client.call("GET", f"/migrants/{mine}/history", role="migrant", migrant_ref=mine).status_code == 200
+    other = client.call("GET", f"/migrants/{theirs}/history", role="migrant", migrant_ref=mine)
+    assert other.status_code == 403 and other.headers["Content-Type"] == "application/problem+json"
 
 
 def test_staff_reads_and_searches_are_audited(service):

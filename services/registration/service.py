@@ -2,7 +2,7 @@
 
 Ports: `uow.run(fn)` runs `fn(tx)` in one transaction where `tx.migrants`,
 `tx.history` and `tx.emit` are bound to it; `reads` answers queries outside any
-transaction; `audit.record` keeps who read what.
+transaction; `audit.record` keeps who looked up or read what.
 """
 from __future__ import annotations
 
@@ -73,10 +73,8 @@ class RegistrationService:
             except DuplicateIdentity as dup:
                 if dup.field in ("_id", "reference"):
                     continue
-                existing = self.reads.find_by(dup.field, dup.value)
-                raise Conflict(f"This {dup.field.replace('_', ' ')} is already registered as "
-                               f"{existing['reference'] if existing else 'another migrant'}; continue with that record.",
-                               field=dup.field, existing_reference=existing["reference"] if existing else None) from None
+                raise self._duplicate(principal, dup,
+                                      "is already registered as {existing}; continue with that record") from None
         raise Conflict("Could not allocate a reference number; try again.")
 
     def update(self, principal: Principal, reference: str, changes: dict, if_match: str | None) -> dict:
@@ -99,9 +97,7 @@ class RegistrationService:
         try:
             return view(self.uow.run(update_in))
         except DuplicateIdentity as dup:
-            existing = self.reads.find_by(dup.field, dup.value)
-            raise Conflict(f"This {dup.field.replace('_', ' ')} belongs to another registration.",
-                           field=dup.field, existing_reference=existing["reference"] if existing else None) from None
+            raise self._duplicate(principal, dup, "belongs to another registration ({existing})") from None
 
     def record_step(self, principal: Principal, reference: str, step: dict) -> dict:
         def record_in(tx):
@@ -141,9 +137,12 @@ class RegistrationService:
         filters = {("_id" if k == "reference" else k): v for k, v in filters.items() if v is not None}
         page, next_cursor = keyset_page(self.reads.search(filters, limit + 1, position_after(cursor)), limit,
                                         "created_at")
+        # The search itself is on record, found or not (a miss still tells who looked for what);
+        # each record shown is a read in that record's own trail.
+        self.audit.record(principal, "search", domain.SUBJECT, None, query=filters,
+                          found=[migrant["_id"] for migrant in page])
         for migrant in page:
-            self.audit.record(principal, "read", domain.SUBJECT, migrant["_id"], via="search",
-                              query={k: v for k, v in filters.items()})
+            self.audit.record(principal, "read", domain.SUBJECT, migrant["_id"], via="search", query=filters)
         return {"items": [view(m) for m in page], "next_cursor": next_cursor}
 
     def history(self, principal: Principal, reference: str, limit: int, cursor: str | None) -> dict:
@@ -165,6 +164,18 @@ class RegistrationService:
                         "summary": english, "summary_bn": bangla})
 
     # -- helpers -----------------------------------------------------------------
+    def _duplicate(self, principal: Principal, dup: DuplicateIdentity, says: str) -> Conflict:
+        """The 409 naming the registration that holds an identity number: a lookup by that
+        number, so it is audited before it is answered."""
+        existing = self.reads.find_by(dup.field, dup.value)
+        reference = existing["reference"] if existing else None
+        if existing:
+            self.audit.record(principal, "lookup", domain.SUBJECT, reference, via="duplicate",
+                              query={dup.field: dup.value})
+        what = dup.field.replace("_", " ")
+        return Conflict(f"This {what} " + says.format(existing=reference or "another migrant") + ".",
+                        field=dup.field, existing_reference=reference)
+
     @staticmethod
     def _check_access(principal: Principal, reference: str) -> str:
         if not is_valid_reference(reference):

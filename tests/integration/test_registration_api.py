@@ -188,9 +188,30 @@ def test_staff_reads_and_searches_are_audited(service):
     assert found.status_code == 200 and [m["reference"] for m in found.json["items"]] == [ref]
     assert found.json["next_cursor"] is None
     entries = list(db.audit.find({}, {"_id": 0, "actor": 1, "action": 1, "subject_id": 1}).sort("at", 1))
+    officer = {"user": "welfare_officer-1", "role": "welfare_officer"}
     assert entries == [{"actor": {"user": "legal_aid-1", "role": "legal_aid"}, "action": "read", "subject_id": ref},
-                       {"actor": {"user": "welfare_officer-1", "role": "welfare_officer"}, "action": "read",
-                        "subject_id": ref}]
+                       {"actor": officer, "action": "search", "subject_id": None},
+                       {"actor": officer, "action": "read", "subject_id": ref}]
+
+
+def test_a_search_that_finds_nothing_is_audited(service):
+    client, db = service
+    found = client.call("GET", "/migrants?nid=5555555555", role="legal_aid")
+    assert found.status_code == 200 and found.json["items"] == []
+    entry = db.audit.find_one({}, {"_id": 0, "actor": 1, "action": 1, "details": 1})
+    assert entry == {"actor": {"user": "legal_aid-1", "role": "legal_aid"}, "action": "search",
+                     "details": {"query": {"nid": "5555555555"}, "found": []}}
+
+
+def test_a_registration_refused_as_a_duplicate_is_an_audited_lookup(service):
+    client, db = service
+    first = client.call("POST", "/migrants", body=payload()).json["reference"]
+    again = client.call("POST", "/migrants", body=payload(passport_number="AA7654321"))
+    assert again.status_code == 409 and again.json["existing_reference"] == first
+    entries = list(db.audit.find({}, {"_id": 0, "actor": 1, "action": 1, "subject_id": 1, "details": 1}))
+    assert entries == [{"actor": {"user": "udc_operator-1", "role": "udc_operator", "udc_centre": "UDC Daudkandi"},
+                        "action": "lookup", "subject_id": first,
+                        "details": {"via": "duplicate", "query": {"nid": "19941234567890123"}}}]
 
 
 def every_reference_by_pages_of_two(client) -> list[str]:

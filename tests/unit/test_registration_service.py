@@ -155,7 +155,8 @@ def test_staff_reads_are_audited(service, audit):
     ref = service.register(OPERATOR, details())["reference"]
     service.get(OFFICER, ref)
     service.search(OFFICER, {"phone": "+8801712345678"}, 10, None)
-    assert audit.entries == [("wo-1", "welfare_officer", "read", ref), ("wo-1", "welfare_officer", "read", ref)]
+    assert audit.entries == [("wo-1", "welfare_officer", "read", ref), ("wo-1", "welfare_officer", "search", None),
+                             ("wo-1", "welfare_officer", "read", ref)]
 
 
 def test_unknown_or_mistyped_reference_is_not_found(service):

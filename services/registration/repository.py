@@ -1,5 +1,6 @@
-"""MongoDB adapters of the registration service: the migrant registry and the history
-projection. Uniqueness lives in unique indexes, never in check-then-insert."""
+"""MongoDB adapters of the registration service: the migrant registry and each migrant's
+history (written with the change it describes). Uniqueness lives in unique indexes,
+never in check-then-insert."""
 from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING

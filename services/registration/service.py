@@ -65,8 +65,7 @@ class RegistrationService:
 
             def register_in(tx):
                 tx.migrants.add(migrant)
-                tx.emit(domain.REGISTERED, subject_type=domain.SUBJECT, subject_id=migrant["_id"],
-                        aggregate_version=1, data=domain.event_data(migrant))
+                self._publish(tx, domain.REGISTERED, migrant, domain.event_data(migrant))
             try:
                 self.uow.run(register_in)
                 return view(migrant)
@@ -88,10 +87,8 @@ class RegistrationService:
             updated, changed = domain.apply_update(current, changes, now=self.clock())
             if changed:
                 tx.migrants.replace(updated, expected)
-                tx.emit(domain.UPDATED, subject_type=domain.SUBJECT, subject_id=reference,
-                        aggregate_version=updated["version"],
-                        data={"reference": reference, "changed": changed, "by": principal.as_actor(),
-                              "values": {k: updated.get(k) for k in changed}})
+                self._publish(tx, domain.UPDATED, updated,
+                              domain.update_event_data(updated, changed, principal.as_actor()))
             return updated
 
         try:
@@ -102,24 +99,23 @@ class RegistrationService:
     def record_step(self, principal: Principal, reference: str, step: dict) -> dict:
         def record_in(tx):
             current = self._load(tx.migrants, reference)
+            actor = principal.as_actor()
             updated = domain.record_step(current, step=step["step"], when=step["date"], reference=step["reference"],
-                                         note=step.get("note"), actor=principal.as_actor(), now=self.clock())
+                                         note=step.get("note"), actor=actor, now=self.clock())
             tx.migrants.replace(updated, current["version"])
-            tx.emit(domain.STEP_RECORDED, subject_type=domain.SUBJECT, subject_id=reference,
-                    aggregate_version=updated["version"],
-                    data={"reference": reference, "step": step["step"], **updated["pre_departure_steps"][step["step"]]})
+            self._publish(tx, domain.STEP_RECORDED, updated, domain.step_event_data(updated, step["step"], actor))
             return updated
         return view(self.uow.run(record_in))
 
     def activate_membership(self, principal: Principal, reference: str, membership: dict) -> dict:
         def activate_in(tx):
             current = self._load(tx.migrants, reference)
+            actor = principal.as_actor()
             updated = domain.activate_membership(current, number=membership["number"],
                                                  valid_until=membership["valid_until"],
-                                                 actor=principal.as_actor(), now=self.clock())
+                                                 actor=actor, now=self.clock())
             tx.migrants.replace(updated, current["version"])
-            tx.emit(domain.MEMBERSHIP_ACTIVATED, subject_type=domain.SUBJECT, subject_id=reference,
-                    aggregate_version=updated["version"], data={"reference": reference, **updated["wewb_membership"]})
+            self._publish(tx, domain.MEMBERSHIP_ACTIVATED, updated, domain.membership_event_data(updated, actor))
             return updated
         return view(self.uow.run(activate_in))
 
@@ -154,16 +150,15 @@ class RegistrationService:
                                         limit, "occurred_at")
         return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 
-    # -- consumed events -------------------------------------------------------
-    @staticmethod
-    def project_history(event, tx) -> None:
-        """Keep a migrant's own timeline of what happened to their registration."""
-        english, bangla = domain.summary(event.type, event.data)
-        tx.history.add({"_id": event.id, "reference": event.subject.id, "type": event.type,
-                        "occurred_at": datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")),
-                        "summary": english, "summary_bn": bangla})
-
     # -- helpers -----------------------------------------------------------------
+    @staticmethod
+    def _publish(tx, event_type: str, migrant: dict, data: dict) -> None:
+        """Raise the event and write the migrant's history line in the same transaction,
+        so the history is there as soon as the change is (no trip through the broker)."""
+        event = tx.emit(event_type, subject_type=domain.SUBJECT, subject_id=migrant["_id"],
+                        aggregate_version=migrant["version"], data=data)
+        tx.history.add(domain.history_entry(event))
+
     def _duplicate(self, principal: Principal, dup: DuplicateIdentity, says: str) -> Conflict:
         """The 409 naming the registration that holds an identity number: a lookup by that
         number, so it is audited before it is answered."""

@@ -98,6 +98,22 @@ def membership_event_data(migrant: dict, actor: dict) -> dict:
             "valid_until": membership["valid_until"], "by": actor}
 
 
+# -- the UDC rule (shared/access.py) ---------------------------------------------------
+
+def centres_serving(migrant: dict) -> set[str]:
+    """The Union Digital Centres that registered or assisted this person."""
+    registered_at = (migrant.get("registered_by") or {}).get("udc_centre")
+    return {c for c in [registered_at, *migrant.get("assisted_at", [])] if c}
+
+
+def note_assisted(migrant: dict, actor: dict) -> dict:
+    """After an operator served the person in person, their centre serves them too."""
+    centre = actor.get("udc_centre")
+    if not actor.get("person_present") or not centre or centre in centres_serving(migrant):
+        return migrant
+    return {**migrant, "assisted_at": [*migrant.get("assisted_at", []), centre]}
+
+
 def history_entry(event) -> dict:
     """A migrant's history line for an event, written in the transaction that raised it."""
     english, bangla = summary(event.type, event.data)

@@ -7,6 +7,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from shared.audit import AuditTrail
 from shared.errors import PreconditionFailed
 from shared.uow import Tx
 
@@ -113,3 +114,7 @@ class RegistrationTx(Tx):
     @property
     def history(self) -> HistoryRepository:
         return HistoryRepository(self.db, self.session)
+
+    @property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.db, self.session)

@@ -1,15 +1,15 @@
 """The registration service layer: one method per use case, over small ports.
 
 Ports: `uow.run(fn)` runs `fn(tx)` in one transaction where `tx.migrants`,
-`tx.history` and `tx.emit` are bound to it; `reads` answers queries outside any
-transaction; `audit.record` keeps who looked up or read what.
+`tx.history`, `tx.audit` and `tx.emit` are bound to it; `reads` answers queries outside
+any transaction; `audit.record` keeps who looked up or read what.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from typing import Callable
 
-from shared.access import acting_for, check_owner
+from shared.access import acting_for, acting_on, check_owner
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
 from shared.pagination import keyset_page, position_after
@@ -78,17 +78,21 @@ class RegistrationService:
 
     def update(self, principal: Principal, reference: str, changes: dict, if_match: str | None) -> dict:
         expected = self._expected_version(if_match)
+        changes = dict(changes)
+        person_present = changes.pop("person_present", False)
 
         def update_in(tx):
             current = self._load(tx.migrants, reference)
+            actor = acting_on(principal, domain.centres_serving(current), person_present=person_present)
             if current["version"] != expected:
                 raise PreconditionFailed("The record changed since you read it; fetch it again and reapply your change.",
                                          current_version=current["version"])
             updated, changed = domain.apply_update(current, changes, now=self.clock())
             if changed:
+                updated = domain.note_assisted(updated, actor)
                 tx.migrants.replace(updated, expected)
-                self._publish(tx, domain.UPDATED, updated,
-                              domain.update_event_data(updated, changed, principal.as_actor()))
+                self._audit_presence(tx, principal, actor, "update", updated, changed=changed)
+                self._publish(tx, domain.UPDATED, updated, domain.update_event_data(updated, changed, actor))
             return updated
 
         try:
@@ -97,12 +101,17 @@ class RegistrationService:
             raise self._duplicate(principal, dup, "belongs to another registration ({existing})") from None
 
     def record_step(self, principal: Principal, reference: str, step: dict) -> dict:
+        step = dict(step)
+        person_present = step.pop("person_present", False)
+
         def record_in(tx):
             current = self._load(tx.migrants, reference)
-            actor = principal.as_actor()
+            actor = acting_on(principal, domain.centres_serving(current), person_present=person_present)
             updated = domain.record_step(current, step=step["step"], when=step["date"], reference=step["reference"],
                                          note=step.get("note"), actor=actor, now=self.clock())
+            updated = domain.note_assisted(updated, actor)
             tx.migrants.replace(updated, current["version"])
+            self._audit_presence(tx, principal, actor, "record_step", updated, step=step["step"])
             self._publish(tx, domain.STEP_RECORDED, updated, domain.step_event_data(updated, step["step"], actor))
             return updated
         return view(self.uow.run(record_in))
@@ -110,7 +119,7 @@ class RegistrationService:
     def activate_membership(self, principal: Principal, reference: str, membership: dict) -> dict:
         def activate_in(tx):
             current = self._load(tx.migrants, reference)
-            actor = principal.as_actor()
+            actor = acting_on(principal, domain.centres_serving(current))
             updated = domain.activate_membership(current, number=membership["number"],
                                                  valid_until=membership["valid_until"],
                                                  actor=actor, now=self.clock())
@@ -158,6 +167,13 @@ class RegistrationService:
         event = tx.emit(event_type, subject_type=domain.SUBJECT, subject_id=migrant["_id"],
                         aggregate_version=migrant["version"], data=data)
         tx.history.add(domain.history_entry(event))
+
+    @staticmethod
+    def _audit_presence(tx, principal: Principal, actor: dict, action: str, migrant: dict, **details) -> None:
+        """An operator let in only because the person was present: on record with the change."""
+        if actor.get("person_present"):
+            tx.audit.record(principal, action, domain.SUBJECT, migrant["_id"], person_present=True,
+                            udc_centre=actor["udc_centre"], **details)
 
     def _duplicate(self, principal: Principal, dup: DuplicateIdentity, says: str) -> Conflict:
         """The 409 naming the registration that holds an identity number: a lookup by that

@@ -31,8 +31,8 @@ class Client:
         self.settings = settings
 
     def token(self, role, **claims):
-        centre = "UDC Daudkandi" if role == "udc_operator" else None
-        return issue_token(self.settings, subject=f"{role}-1", role=role, udc_centre=centre, **claims)
+        claims.setdefault("udc_centre", "UDC Daudkandi" if role == "udc_operator" else None)
+        return issue_token(self.settings, subject=f"{role}-1", role=role, **claims)
 
     def call(self, method, path, role="udc_operator", body=None, raw=None, headers=None, **claims):
         headers = dict(headers or {})
@@ -139,6 +139,38 @@ def test_if_match_with_a_weak_etag_is_412(service):
     assert weak.status_code == 412 and weak.headers["Content-Type"] == "application/problem+json"
     assert db.migrants.find_one({"_id": ref})["version"] == 1
     assert db.outbox.count_documents({"type": "registration.migrant.updated"}) == 0
+
+
+def test_an_operator_changes_only_the_registrations_their_centre_serves(service):
+    client, db = service
+    ref = client.call("POST", "/migrants", body=payload()).json["reference"]  # at UDC Daudkandi
+    step = {"step": "visa", "date": "2025-03-01", "reference": "V-1"}
+    elsewhere = {"udc_centre": "UDC Beanibazar"}
+    denied = client.call("PATCH", f"/migrants/{ref}", body={"occupation": "Cook"}, headers={"If-Match": '"1"'},
+                         **elsewhere)
+    assert denied.status_code == 403 and denied.headers["Content-Type"] == "application/problem+json"
+    assert client.call("POST", f"/migrants/{ref}/steps", body=step, **elsewhere).status_code == 403
+    assert db.migrants.find_one({"_id": ref})["version"] == 1 and db.outbox.count_documents({}) == 1
+
+    present = client.call("PATCH", f"/migrants/{ref}", body={"occupation": "Cook", "person_present": True},
+                          headers={"If-Match": '"1"'}, **elsewhere)
+    assert present.status_code == 200 and present.json["occupation"] == "Cook"
+    event = db.outbox.find_one({"type": "registration.migrant.updated"})["envelope"]
+    assert event["data"]["by"] == {"user": "udc_operator-1", "role": "udc_operator", "udc_centre": "UDC Beanibazar",
+                                   "person_present": True}
+    audited = db.audit.find_one({"action": "update"})
+    assert audited["subject_id"] == ref and audited["details"] == {
+        "person_present": True, "udc_centre": "UDC Beanibazar", "changed": ["occupation"]}
+    # The person was assisted at that centre, which serves them from now on.
+    assert client.call("POST", f"/migrants/{ref}/steps", body=step, **elsewhere).status_code == 200
+    assert client.call("POST", f"/migrants/{ref}/steps", body=step).status_code == 200  # and still Daudkandi
+
+
+def test_person_present_alone_is_no_change(service):
+    client, _ = service
+    ref = client.call("POST", "/migrants", body=payload()).json["reference"]
+    empty = client.call("PATCH", f"/migrants/{ref}", body={"person_present": True}, headers={"If-Match": '"1"'})
+    assert empty.status_code == 422
 
 
 def test_steps_and_membership(service):

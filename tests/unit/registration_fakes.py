@@ -69,6 +69,16 @@ class FakeHistory:
         return rows[:limit]
 
 
+class FakeTxAudit:
+    """The audit trail inside a transaction: kept or rolled back with it."""
+
+    def __init__(self, entries: list):
+        self.entries = entries
+
+    def record(self, actor, action, subject_type, subject_id, **details):
+        self.entries.append((actor.subject, actor.role, action, subject_id, details))
+
+
 class FakeTx(FakeTxBase):
     source = "registration"
 
@@ -76,13 +86,14 @@ class FakeTx(FakeTxBase):
         super().__init__(state)
         self.migrants = FakeMigrants(state["migrants"])
         self.history = FakeHistory(state["history"])
+        self.audit = FakeTxAudit(state["audit"])
 
 
 class FakeUnitOfWork(FakeUnitOfWorkBase):
     tx_class = FakeTx
 
     def __init__(self):
-        super().__init__({"migrants": {}, "history": {}})
+        super().__init__({"migrants": {}, "history": {}, "audit": []})
 
 
 class FakeAudit:

@@ -23,10 +23,13 @@ def check_owner(principal: Principal, owner: str, detail: str = "A migrant may s
 
 
 def acting_for(principal: Principal, centre: str | None, doing: str) -> dict:
-    """The actor to record for `principal`: a UDC operator's centre comes from the request
-    or, failing that, their token. `doing` completes 'Say which Union Digital Centre is ...'."""
+    """The actor to record for `principal`: a UDC operator's centre comes from their token
+    or, when it names none, the request. `doing` completes 'Say which Union Digital Centre is ...'."""
     actor = principal.as_actor()
     if principal.role == "udc_operator":
+        if centre and principal.udc_centre and centre != principal.udc_centre:
+            # The UDC rule trusts the centre things were done at: it is the signed one.
+            raise Forbidden(f"Your sign-in is for {principal.udc_centre}; you act for that centre only.")
         centre = centre or principal.udc_centre
         if not centre:
             raise Invalid({"udc_centre": [f"Say which Union Digital Centre is {doing}."]})

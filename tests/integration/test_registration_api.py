@@ -166,6 +166,12 @@ def test_an_operator_changes_only_the_registrations_their_centre_serves(service)
     assert client.call("POST", f"/migrants/{ref}/steps", body=step).status_code == 200  # and still Daudkandi
 
 
+def test_an_operator_registers_only_for_their_own_centre(service):
+    client, db = service
+    other = client.call("POST", "/migrants", body=payload(udc_centre="UDC Beanibazar"))  # token: UDC Daudkandi
+    assert other.status_code == 403 and db.migrants.count_documents({}) == 0
+
+
 def test_person_present_alone_is_no_change(service):
     client, _ = service
     ref = client.call("POST", "/migrants", body=payload()).json["reference"]

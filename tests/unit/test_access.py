@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.access import acting_on
+from shared.access import acting_for, acting_on
 from shared.auth import Principal
 from shared.errors import Forbidden
 
@@ -39,3 +39,10 @@ def test_an_operator_without_a_centre_acts_for_nobody():
 @pytest.mark.parametrize("role", ["welfare_officer", "legal_aid", "admin"])
 def test_officers_are_not_bound_to_a_centre(role):
     assert acting_on(Principal("x", role), {THERE}) == {"user": "x", "role": role}
+
+
+def test_an_operator_cannot_act_for_another_centre_than_their_own():
+    with pytest.raises(Forbidden, match=HERE):
+        acting_for(OPERATOR, THERE, "registering this person")
+    assert acting_for(OPERATOR, HERE, "registering this person")["udc_centre"] == HERE
+    assert acting_for(OPERATOR, None, "registering this person")["udc_centre"] == HERE

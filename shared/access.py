@@ -3,8 +3,14 @@
 - A migrant sees and changes only what belongs to their own reference.
 - A UDC operator acts on someone's behalf at a Union Digital Centre, and that centre is
   recorded with what they do; nobody else names a centre.
+- The UDC rule: an operator acts on the people their centre serves - registered or
+  assisted there - or on a person who is with them at the centre, which they say
+  explicitly (`person_present`) and which is then recorded with the change, in the
+  audit trail and in the event. Officers and admins are not bound to a centre.
 """
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from shared.auth import Principal
 from shared.errors import Forbidden, Invalid
@@ -17,10 +23,13 @@ def check_owner(principal: Principal, owner: str, detail: str = "A migrant may s
 
 
 def acting_for(principal: Principal, centre: str | None, doing: str) -> dict:
-    """The actor to record for `principal`: a UDC operator's centre comes from the request
-    or, failing that, their token. `doing` completes 'Say which Union Digital Centre is ...'."""
+    """The actor to record for `principal`: a UDC operator's centre comes from their token
+    or, when it names none, the request. `doing` completes 'Say which Union Digital Centre is ...'."""
     actor = principal.as_actor()
     if principal.role == "udc_operator":
+        if centre and principal.udc_centre and centre != principal.udc_centre:
+            # The UDC rule trusts the centre things were done at: it is the signed one.
+            raise Forbidden(f"Your sign-in is for {principal.udc_centre}; you act for that centre only.")
         centre = centre or principal.udc_centre
         if not centre:
             raise Invalid({"udc_centre": [f"Say which Union Digital Centre is {doing}."]})
@@ -28,3 +37,23 @@ def acting_for(principal: Principal, centre: str | None, doing: str) -> dict:
     elif centre:
         raise Invalid({"udc_centre": ["Only a UDC operator acts on behalf of someone at a centre."]})
     return actor
+
+
+def acting_on(principal: Principal, served_by: Collection[str], *, person_present: bool = False) -> dict:
+    """The UDC rule for a write to someone's records. `served_by` are the centres that
+    registered or assisted them. Returns the actor to record: for an operator let in only
+    by the person being present, marked `person_present` (record it in audit and event)."""
+    actor = principal.as_actor()
+    if principal.role != "udc_operator":
+        return actor
+    centre = principal.udc_centre  # from the signed token: a request cannot pick its centre here
+    if not centre:
+        raise Forbidden("Your sign-in names no Union Digital Centre, so you cannot change anyone's records; "
+                        "ask for an operator account with your centre.")
+    if centre in served_by:
+        return actor
+    if person_present:
+        return {**actor, "person_present": True}
+    raise Forbidden(f"{centre} did not register or assist this person. A UDC operator changes the records of "
+                    "people their centre serves; if the person is with you at the centre, say so "
+                    "(person_present: true) and it is recorded.")

@@ -17,8 +17,9 @@ AUDIT = "audit"
 
 
 class AuditTrail:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, session=None):
         self.collection = db[AUDIT]
+        self.session = session  # inside a transaction, the record commits or aborts with it
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("subject_id", ASCENDING), ("at", DESCENDING)], name="by_subject")
@@ -29,7 +30,7 @@ class AuditTrail:
             "at": datetime.now(timezone.utc), "actor": actor.as_actor(), "action": action,
             "subject_type": subject_type, "subject_id": subject_id, "details": details,
             "request_id": trace.request_id, "correlation_id": trace.correlation_id,
-        })
+        }, session=self.session)
 
     def for_subject(self, subject_id: str, limit: int = 50, before=None) -> list[dict]:
         query: dict = {"subject_id": subject_id}

@@ -15,6 +15,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from shared import contracts
 from shared.events import Envelope
 from shared.outbox import OUTBOX, outbox_record
 
@@ -42,6 +43,7 @@ class Tx:
              aggregate_version: int, data: dict) -> Envelope:
         event = Envelope.new(type=event_type, source=self.source, subject_type=subject_type,
                              subject_id=subject_id, aggregate_version=aggregate_version, data=data)
+        contracts.check(event)  # an event that breaks its contract is refused with its transaction
         self.events.append(event)
         return event
 

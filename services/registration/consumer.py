@@ -1,11 +1,13 @@
-"""python -m services.registration.consumer: the events the registration service acts on."""
+"""python -m services.registration.consumer: the events the registration service acts on.
+
+None yet: a migrant's history is written in the transaction that changes the record
+(service.py), not by consuming registration's own events back from the broker.
+"""
 from shared.consumer import EventConsumer
 
 from . import bootstrap
-from .service import RegistrationService
 
 consumer = EventConsumer(bootstrap.SERVICE)
-consumer.handles("registration.migrant.*")(RegistrationService.project_history)
 
 if __name__ == "__main__":
     consumer.main(bootstrap.unit_of_work)

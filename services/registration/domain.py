@@ -68,12 +68,58 @@ def activate_membership(migrant: dict, *, number: str, valid_until: date, actor:
     return {**migrant, "wewb_membership": membership, "version": migrant["version"] + 1, "updated_at": now}
 
 
+# What subscribers keep of a migrant: sign-in and notifications reach and greet them.
+# NID, passport, birth registration and birth date never leave this service (shared/contracts.py).
+CONTACT_FIELDS = ("name_en", "name_bn", "phone")
+
+
 def event_data(migrant: dict) -> dict:
-    """What other services learn of a migrant: enough to act without asking back."""
-    fields = ("reference", "name_en", "name_bn", "date_of_birth", "sex", "nid", "birth_registration_number",
-              "passport_number", "phone", "district", "upazila", "destination_country", "occupation",
-              "recruiting_agency_licence", "wewb_membership", "registered_by", "version")
-    return {k: migrant.get(k) for k in fields}
+    """registration.migrant.registered: the reference, a name to greet, a phone, and who registered them where."""
+    by = migrant["registered_by"]
+    return {"reference": migrant["reference"], **{k: migrant[k] for k in CONTACT_FIELDS},
+            "registered_by": {k: by[k] for k in ("user", "role", "udc_centre") if by.get(k)}}
+
+
+def update_event_data(migrant: dict, changed: list[str], actor: dict) -> dict:
+    """registration.migrant.updated: which fields changed; new values only of the contact fields."""
+    return {"reference": migrant["reference"], "changed": changed, "by": actor,
+            "values": {k: migrant.get(k) for k in changed if k in CONTACT_FIELDS}}
+
+
+def step_event_data(migrant: dict, step: str, actor: dict) -> dict:
+    """registration.migrant.step_recorded: which step and when; its document number stays here."""
+    return {"reference": migrant["reference"], "step": step,
+            "date": migrant["pre_departure_steps"][step]["date"], "by": actor}
+
+
+def membership_event_data(migrant: dict, actor: dict) -> dict:
+    membership = migrant["wewb_membership"]
+    return {"reference": migrant["reference"], "number": membership["number"],
+            "valid_until": membership["valid_until"], "by": actor}
+
+
+# -- the UDC rule (shared/access.py) ---------------------------------------------------
+
+def centres_serving(migrant: dict) -> set[str]:
+    """The Union Digital Centres that registered or assisted this person."""
+    registered_at = (migrant.get("registered_by") or {}).get("udc_centre")
+    return {c for c in [registered_at, *migrant.get("assisted_at", [])] if c}
+
+
+def note_assisted(migrant: dict, actor: dict) -> dict:
+    """After an operator served the person in person, their centre serves them too."""
+    centre = actor.get("udc_centre")
+    if not actor.get("person_present") or not centre or centre in centres_serving(migrant):
+        return migrant
+    return {**migrant, "assisted_at": [*migrant.get("assisted_at", []), centre]}
+
+
+def history_entry(event) -> dict:
+    """A migrant's history line for an event, written in the transaction that raised it."""
+    english, bangla = summary(event.type, event.data)
+    return {"_id": event.id, "reference": event.subject.id, "type": event.type,
+            "occurred_at": datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")),
+            "summary": english, "summary_bn": bangla}
 
 
 def summary(event_type: str, data: dict) -> tuple[str, str]:

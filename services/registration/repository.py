@@ -1,11 +1,13 @@
-"""MongoDB adapters of the registration service: the migrant registry and the history
-projection. Uniqueness lives in unique indexes, never in check-then-insert."""
+"""MongoDB adapters of the registration service: the migrant registry and each migrant's
+history (written with the change it describes). Uniqueness lives in unique indexes,
+never in check-then-insert."""
 from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from shared.audit import AuditTrail
 from shared.errors import PreconditionFailed
 from shared.uow import Tx
 
@@ -112,3 +114,7 @@ class RegistrationTx(Tx):
     @property
     def history(self) -> HistoryRepository:
         return HistoryRepository(self.db, self.session)
+
+    @property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.db, self.session)

@@ -99,6 +99,13 @@ class _MigrantFields(_DatedInput):
 _IDENTITY_FIELDS = ("nid", "birth_registration_number")
 
 
+def _person_present() -> fields.Boolean:
+    """The UDC rule's explicit exception (shared/access.py): recorded in audit and event."""
+    return fields.Boolean(metadata={"description": "For a UDC operator changing the record of someone their centre "
+                                                   "did not register or assist: the person is present at the centre "
+                                                   "now. Recorded in the audit trail and the event."})
+
+
 class MigrantCreateSchema(_MigrantFields):
     """A new registration; `udc_centre` names the Union Digital Centre registering
     someone on their behalf."""
@@ -119,13 +126,15 @@ class MigrantUpdateSchema(_MigrantFields):
     told otherwise. The service must check that the merged record still has an NID or a
     birth registration number. `udc_centre` is fixed at registration."""
 
+    person_present = _person_present()
+
     def __init__(self, **kwargs):
         kwargs.setdefault("partial", True)
         super().__init__(**kwargs)
 
     @validates_schema
     def _changes_something(self, data, **_):
-        if not data:
+        if not set(data) - {"person_present"}:
             raise ValidationError("Give at least one field to change.")
 
 
@@ -136,6 +145,7 @@ class StepSchema(_DatedInput):
     date = fields.Date(required=True)
     reference = Text(required=True, min_length=1, max_length=60)
     note = Text(max_length=500, multiline=True, allow_none=True)
+    person_present = _person_present()
 
     @validates("date")
     def _not_future(self, value: date, **_):

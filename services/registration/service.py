@@ -1,15 +1,15 @@
 """The registration service layer: one method per use case, over small ports.
 
 Ports: `uow.run(fn)` runs `fn(tx)` in one transaction where `tx.migrants`,
-`tx.history` and `tx.emit` are bound to it; `reads` answers queries outside any
-transaction; `audit.record` keeps who read what.
+`tx.history`, `tx.audit` and `tx.emit` are bound to it; `reads` answers queries outside
+any transaction; `audit.record` keeps who looked up or read what.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from typing import Callable
 
-from shared.access import acting_for, check_owner
+from shared.access import acting_for, acting_on, check_owner
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
 from shared.pagination import keyset_page, position_after
@@ -65,65 +65,66 @@ class RegistrationService:
 
             def register_in(tx):
                 tx.migrants.add(migrant)
-                tx.emit(domain.REGISTERED, subject_type=domain.SUBJECT, subject_id=migrant["_id"],
-                        aggregate_version=1, data=domain.event_data(migrant))
+                self._publish(tx, domain.REGISTERED, migrant, domain.event_data(migrant))
             try:
                 self.uow.run(register_in)
                 return view(migrant)
             except DuplicateIdentity as dup:
                 if dup.field in ("_id", "reference"):
                     continue
-                existing = self.reads.find_by(dup.field, dup.value)
-                raise Conflict(f"This {dup.field.replace('_', ' ')} is already registered as "
-                               f"{existing['reference'] if existing else 'another migrant'}; continue with that record.",
-                               field=dup.field, existing_reference=existing["reference"] if existing else None) from None
+                raise self._duplicate(principal, dup,
+                                      "is already registered as {existing}; continue with that record") from None
         raise Conflict("Could not allocate a reference number; try again.")
 
     def update(self, principal: Principal, reference: str, changes: dict, if_match: str | None) -> dict:
         expected = self._expected_version(if_match)
+        changes = dict(changes)
+        person_present = changes.pop("person_present", False)
 
         def update_in(tx):
             current = self._load(tx.migrants, reference)
+            actor = acting_on(principal, domain.centres_serving(current), person_present=person_present)
             if current["version"] != expected:
                 raise PreconditionFailed("The record changed since you read it; fetch it again and reapply your change.",
                                          current_version=current["version"])
             updated, changed = domain.apply_update(current, changes, now=self.clock())
             if changed:
+                updated = domain.note_assisted(updated, actor)
                 tx.migrants.replace(updated, expected)
-                tx.emit(domain.UPDATED, subject_type=domain.SUBJECT, subject_id=reference,
-                        aggregate_version=updated["version"],
-                        data={"reference": reference, "changed": changed, "by": principal.as_actor(),
-                              "values": {k: updated.get(k) for k in changed}})
+                self._audit_presence(tx, principal, actor, "update", updated, changed=changed)
+                self._publish(tx, domain.UPDATED, updated, domain.update_event_data(updated, changed, actor))
             return updated
 
         try:
             return view(self.uow.run(update_in))
         except DuplicateIdentity as dup:
-            existing = self.reads.find_by(dup.field, dup.value)
-            raise Conflict(f"This {dup.field.replace('_', ' ')} belongs to another registration.",
-                           field=dup.field, existing_reference=existing["reference"] if existing else None) from None
+            raise self._duplicate(principal, dup, "belongs to another registration ({existing})") from None
 
     def record_step(self, principal: Principal, reference: str, step: dict) -> dict:
+        step = dict(step)
+        person_present = step.pop("person_present", False)
+
         def record_in(tx):
             current = self._load(tx.migrants, reference)
+            actor = acting_on(principal, domain.centres_serving(current), person_present=person_present)
             updated = domain.record_step(current, step=step["step"], when=step["date"], reference=step["reference"],
-                                         note=step.get("note"), actor=principal.as_actor(), now=self.clock())
+                                         note=step.get("note"), actor=actor, now=self.clock())
+            updated = domain.note_assisted(updated, actor)
             tx.migrants.replace(updated, current["version"])
-            tx.emit(domain.STEP_RECORDED, subject_type=domain.SUBJECT, subject_id=reference,
-                    aggregate_version=updated["version"],
-                    data={"reference": reference, "step": step["step"], **updated["pre_departure_steps"][step["step"]]})
+            self._audit_presence(tx, principal, actor, "record_step", updated, step=step["step"])
+            self._publish(tx, domain.STEP_RECORDED, updated, domain.step_event_data(updated, step["step"], actor))
             return updated
         return view(self.uow.run(record_in))
 
     def activate_membership(self, principal: Principal, reference: str, membership: dict) -> dict:
         def activate_in(tx):
             current = self._load(tx.migrants, reference)
+            actor = acting_on(principal, domain.centres_serving(current))
             updated = domain.activate_membership(current, number=membership["number"],
                                                  valid_until=membership["valid_until"],
-                                                 actor=principal.as_actor(), now=self.clock())
+                                                 actor=actor, now=self.clock())
             tx.migrants.replace(updated, current["version"])
-            tx.emit(domain.MEMBERSHIP_ACTIVATED, subject_type=domain.SUBJECT, subject_id=reference,
-                    aggregate_version=updated["version"], data={"reference": reference, **updated["wewb_membership"]})
+            self._publish(tx, domain.MEMBERSHIP_ACTIVATED, updated, domain.membership_event_data(updated, actor))
             return updated
         return view(self.uow.run(activate_in))
 
@@ -141,9 +142,12 @@ class RegistrationService:
         filters = {("_id" if k == "reference" else k): v for k, v in filters.items() if v is not None}
         page, next_cursor = keyset_page(self.reads.search(filters, limit + 1, position_after(cursor)), limit,
                                         "created_at")
+        # The search itself is on record, found or not (a miss still tells who looked for what);
+        # each record shown is a read in that record's own trail.
+        self.audit.record(principal, "search", domain.SUBJECT, None, query=filters,
+                          found=[migrant["_id"] for migrant in page])
         for migrant in page:
-            self.audit.record(principal, "read", domain.SUBJECT, migrant["_id"], via="search",
-                              query={k: v for k, v in filters.items()})
+            self.audit.record(principal, "read", domain.SUBJECT, migrant["_id"], via="search", query=filters)
         return {"items": [view(m) for m in page], "next_cursor": next_cursor}
 
     def history(self, principal: Principal, reference: str, limit: int, cursor: str | None) -> dict:
@@ -155,16 +159,34 @@ class RegistrationService:
                                         limit, "occurred_at")
         return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 
-    # -- consumed events -------------------------------------------------------
-    @staticmethod
-    def project_history(event, tx) -> None:
-        """Keep a migrant's own timeline of what happened to their registration."""
-        english, bangla = domain.summary(event.type, event.data)
-        tx.history.add({"_id": event.id, "reference": event.subject.id, "type": event.type,
-                        "occurred_at": datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")),
-                        "summary": english, "summary_bn": bangla})
-
     # -- helpers -----------------------------------------------------------------
+    @staticmethod
+    def _publish(tx, event_type: str, migrant: dict, data: dict) -> None:
+        """Raise the event and write the migrant's history line in the same transaction,
+        so the history is there as soon as the change is (no trip through the broker)."""
+        event = tx.emit(event_type, subject_type=domain.SUBJECT, subject_id=migrant["_id"],
+                        aggregate_version=migrant["version"], data=data)
+        tx.history.add(domain.history_entry(event))
+
+    @staticmethod
+    def _audit_presence(tx, principal: Principal, actor: dict, action: str, migrant: dict, **details) -> None:
+        """An operator let in only because the person was present: on record with the change."""
+        if actor.get("person_present"):
+            tx.audit.record(principal, action, domain.SUBJECT, migrant["_id"], person_present=True,
+                            udc_centre=actor["udc_centre"], **details)
+
+    def _duplicate(self, principal: Principal, dup: DuplicateIdentity, says: str) -> Conflict:
+        """The 409 naming the registration that holds an identity number: a lookup by that
+        number, so it is audited before it is answered."""
+        existing = self.reads.find_by(dup.field, dup.value)
+        reference = existing["reference"] if existing else None
+        if existing:
+            self.audit.record(principal, "lookup", domain.SUBJECT, reference, via="duplicate",
+                              query={dup.field: dup.value})
+        what = dup.field.replace("_", " ")
+        return Conflict(f"This {what} " + says.format(existing=reference or "another migrant") + ".",
+                        field=dup.field, existing_reference=reference)
+
     @staticmethod
     def _check_access(principal: Principal, reference: str) -> str:
         if not is_valid_reference(reference):
@@ -184,8 +206,11 @@ class RegistrationService:
     def _expected_version(if_match: str | None) -> int:
         if not if_match:
             raise PreconditionRequired("Send If-Match with the ETag of the record you read, so no change is lost.")
-        tag = if_match.strip().removeprefix("W/").strip('"')
+        tag = if_match.strip()
+        # If-Match uses the strong comparison (RFC 9110 13.1.1): a weak tag never matches.
+        if tag.startswith("W/"):
+            raise PreconditionFailed("If-Match needs the record's strong ETag (as sent, without W/).")
         try:
-            return int(tag)
+            return int(tag.removeprefix('"').removesuffix('"'))
         except ValueError:
             raise PreconditionFailed("If-Match does not name a version of this record.") from None

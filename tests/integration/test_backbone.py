@@ -7,8 +7,9 @@ import time
 
 import pika
 import pytest
+from marshmallow import fields
 
-from shared import deadletters, mongo
+from shared import contracts, deadletters, mongo
 from shared.consumer import EventConsumer, Worker
 from shared.errors import PermanentError
 from shared.outbox import OutboxStore
@@ -27,13 +28,21 @@ def emit(uow, count, event_type="probe.thing.created", aggregate=None, **data):
                                          aggregate_version=i + 1 if aggregate else 1, data={"n": i, **data}))
 
 
+class ProbeData(contracts.Contract):
+    """The contract of the made-up events these tests send through the plumbing."""
+    n = fields.Integer()
+    note = fields.String()
+
+
 @pytest.fixture
 def probe(infra):
     settings = infra.settings(SERVICE)
     db = mongo.database(settings)
     store = OutboxStore(db)
     store.ensure_indexes()
-    return settings, db, MongoUnitOfWork(db, SERVICE), store
+    types = ("probe.thing.created", "probe.thing.changed", "probe.nobody.listens")
+    with contracts.defined({(t, 1): ProbeData for t in types}):
+        yield settings, db, MongoUnitOfWork(db, SERVICE), store
 
 
 def counting_consumer(fail_until=None):

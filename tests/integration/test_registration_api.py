@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 
 from services.registration import api as registration_api
-from services.registration.consumer import consumer as registration_consumer
-from services.registration.bootstrap import unit_of_work
-from shared import mongo
+from shared import contracts, mongo
 from shared.auth import issue_token
-from shared.consumer import Worker
+from shared.events import Envelope
 from shared.outbox import OutboxStore
 from shared.relay import Relay
 
@@ -34,8 +31,8 @@ class Client:
         self.settings = settings
 
     def token(self, role, **claims):
-        centre = "UDC Daudkandi" if role == "udc_operator" else None
-        return issue_token(self.settings, subject=f"{role}-1", role=role, udc_centre=centre, **claims)
+        claims.setdefault("udc_centre", "UDC Daudkandi" if role == "udc_operator" else None)
+        return issue_token(self.settings, subject=f"{role}-1", role=role, **claims)
 
     def call(self, method, path, role="udc_operator", body=None, raw=None, headers=None, **claims):
         headers = dict(headers or {})
@@ -53,7 +50,10 @@ class Client:
 def service(infra):
     settings = infra.settings("registration")
     app = registration_api.create(settings, configure_logging=False)
-    return Client(app, settings), mongo.database(settings)
+    db = mongo.database(settings)
+    yield Client(app, settings), db
+    for record in db.outbox.find():  # every event the test raised matches its contract
+        contracts.check(Envelope.from_dict(record["envelope"]))
 
 
 def test_register_returns_201_and_publishes_exactly_one_event(infra, service):
@@ -79,7 +79,9 @@ def test_register_returns_201_and_publishes_exactly_one_event(infra, service):
     assert event["causation_id"] == response.headers["X-Request-ID"]
     assert event["subject"] == {"type": "migrant", "id": migrant["reference"]}
     assert event["aggregate_version"] == 1 and event["schema_version"] == 1 and event["source"] == "registration"
-    assert event["data"]["registered_by"]["udc_centre"] == "UDC Daudkandi"
+    assert event["data"] == {"reference": migrant["reference"], "name_en": "Rahima Begum", "name_bn": "রহিমা বেগম",
+                             "phone": "+8801712345678", "registered_by": {
+                                 "user": "udc_operator-1", "role": "udc_operator", "udc_centre": "UDC Daudkandi"}}
 
 
 def test_concurrent_duplicate_registrations_give_exactly_one_201(service):
@@ -130,6 +132,53 @@ def test_update_needs_if_match_and_refuses_a_stale_one(service):
     assert db.outbox.count_documents({"type": "registration.migrant.updated"}) == 1
 
 
+def test_if_match_with_a_weak_etag_is_412(service):
+    client, db = service
+    ref = client.call("POST", "/migrants", body=payload()).json["reference"]
+    weak = client.call("PATCH", f"/migrants/{ref}", body={"occupation": "Cook"}, headers={"If-Match": 'W/"1"'})
+    assert weak.status_code == 412 and weak.headers["Content-Type"] == "application/problem+json"
+    assert db.migrants.find_one({"_id": ref})["version"] == 1
+    assert db.outbox.count_documents({"type": "registration.migrant.updated"}) == 0
+
+
+def test_an_operator_changes_only_the_registrations_their_centre_serves(service):
+    client, db = service
+    ref = client.call("POST", "/migrants", body=payload()).json["reference"]  # at UDC Daudkandi
+    step = {"step": "visa", "date": "2025-03-01", "reference": "V-1"}
+    elsewhere = {"udc_centre": "UDC Beanibazar"}
+    denied = client.call("PATCH", f"/migrants/{ref}", body={"occupation": "Cook"}, headers={"If-Match": '"1"'},
+                         **elsewhere)
+    assert denied.status_code == 403 and denied.headers["Content-Type"] == "application/problem+json"
+    assert client.call("POST", f"/migrants/{ref}/steps", body=step, **elsewhere).status_code == 403
+    assert db.migrants.find_one({"_id": ref})["version"] == 1 and db.outbox.count_documents({}) == 1
+
+    present = client.call("PATCH", f"/migrants/{ref}", body={"occupation": "Cook", "person_present": True},
+                          headers={"If-Match": '"1"'}, **elsewhere)
+    assert present.status_code == 200 and present.json["occupation"] == "Cook"
+    event = db.outbox.find_one({"type": "registration.migrant.updated"})["envelope"]
+    assert event["data"]["by"] == {"user": "udc_operator-1", "role": "udc_operator", "udc_centre": "UDC Beanibazar",
+                                   "person_present": True}
+    audited = db.audit.find_one({"action": "update"})
+    assert audited["subject_id"] == ref and audited["details"] == {
+        "person_present": True, "udc_centre": "UDC Beanibazar", "changed": ["occupation"]}
+    # The person was assisted at that centre, which serves them from now on.
+    assert client.call("POST", f"/migrants/{ref}/steps", body=step, **elsewhere).status_code == 200
+    assert client.call("POST", f"/migrants/{ref}/steps", body=step).status_code == 200  # and still Daudkandi
+
+
+def test_an_operator_registers_only_for_their_own_centre(service):
+    client, db = service
+    other = client.call("POST", "/migrants", body=payload(udc_centre="UDC Beanibazar"))  # token: UDC Daudkandi
+    assert other.status_code == 403 and db.migrants.count_documents({}) == 0
+
+
+def test_person_present_alone_is_no_change(service):
+    client, _ = service
+    ref = client.call("POST", "/migrants", body=payload()).json["reference"]
+    empty = client.call("PATCH", f"/migrants/{ref}", body={"person_present": True}, headers={"If-Match": '"1"'})
+    assert empty.status_code == 422
+
+
 def test_steps_and_membership(service):
     client, db = service
     ref = client.call("POST", "/migrants", body=payload()).json["reference"]
@@ -162,6 +211,15 @@ def test_access_rules(service):
     assert db.audit.count_documents({}) == 0  # a migrant reading their own record is not audited
 
 
+def test_a_migrant_reads_their_own_history_and_not_anothers(service):
+    client, _ = service
+    mine = client.call("POST", "/migrants", body=payload()).json["reference"]
+    theirs = client.call("POST", "/migrants", body=payload(passport_number="AA7654321", nid="1234567890")).json["reference"]
+    assert client.call("GET", f"/migrants/{mine}/history", role="migrant", migrant_ref=mine).status_code == 200
+    other = client.call("GET", f"/migrants/{theirs}/history", role="migrant", migrant_ref=mine)
+    assert other.status_code == 403 and other.headers["Content-Type"] == "application/problem+json"
+
+
 def test_staff_reads_and_searches_are_audited(service):
     client, db = service
     ref = client.call("POST", "/migrants", body=payload()).json["reference"]
@@ -170,9 +228,30 @@ def test_staff_reads_and_searches_are_audited(service):
     assert found.status_code == 200 and [m["reference"] for m in found.json["items"]] == [ref]
     assert found.json["next_cursor"] is None
     entries = list(db.audit.find({}, {"_id": 0, "actor": 1, "action": 1, "subject_id": 1}).sort("at", 1))
+    officer = {"user": "welfare_officer-1", "role": "welfare_officer"}
     assert entries == [{"actor": {"user": "legal_aid-1", "role": "legal_aid"}, "action": "read", "subject_id": ref},
-                       {"actor": {"user": "welfare_officer-1", "role": "welfare_officer"}, "action": "read",
-                        "subject_id": ref}]
+                       {"actor": officer, "action": "search", "subject_id": None},
+                       {"actor": officer, "action": "read", "subject_id": ref}]
+
+
+def test_a_search_that_finds_nothing_is_audited(service):
+    client, db = service
+    found = client.call("GET", "/migrants?nid=5555555555", role="legal_aid")
+    assert found.status_code == 200 and found.json["items"] == []
+    entry = db.audit.find_one({}, {"_id": 0, "actor": 1, "action": 1, "details": 1})
+    assert entry == {"actor": {"user": "legal_aid-1", "role": "legal_aid"}, "action": "search",
+                     "details": {"query": {"nid": "5555555555"}, "found": []}}
+
+
+def test_a_registration_refused_as_a_duplicate_is_an_audited_lookup(service):
+    client, db = service
+    first = client.call("POST", "/migrants", body=payload()).json["reference"]
+    again = client.call("POST", "/migrants", body=payload(passport_number="AA7654321"))
+    assert again.status_code == 409 and again.json["existing_reference"] == first
+    entries = list(db.audit.find({}, {"_id": 0, "actor": 1, "action": 1, "subject_id": 1, "details": 1}))
+    assert entries == [{"actor": {"user": "udc_operator-1", "role": "udc_operator", "udc_centre": "UDC Daudkandi"},
+                        "action": "lookup", "subject_id": first,
+                        "details": {"via": "duplicate", "query": {"nid": "19941234567890123"}}}]
 
 
 def every_reference_by_pages_of_two(client) -> list[str]:
@@ -235,23 +314,25 @@ def test_wrong_content_type_is_415(service):
     assert response.status_code == 415 and db.migrants.count_documents({}) == 0
 
 
-def test_history_is_projected_by_the_consumer_once(infra, service):
+def test_history_is_written_with_the_change(service):
     client, db = service
     ref = client.call("POST", "/migrants", body=payload()).json["reference"]
     client.call("POST", f"/migrants/{ref}/steps", body={"step": "visa", "date": "2025-03-01", "reference": "V-1"})
-    worker = Worker(registration_consumer, unit_of_work(client.settings), client.settings)
-    infra.background(worker, worker.run)
-    assert worker.ready.wait(15)
-    Relay(OutboxStore(db), client.settings).run(stop_when_idle=True)
-    deadline = time.monotonic() + 15
-    while db.history.count_documents({}) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # No relay and no consumer run: the history is there as soon as the change is.
     history = client.call("GET", f"/migrants/{ref}/history", role="migrant", migrant_ref=ref)
     assert history.status_code == 200
     assert [e["type"] for e in history.json["items"]] == ["registration.migrant.step_recorded",
                                                           "registration.migrant.registered"]
+    assert [e["event_id"] for e in history.json["items"]] == [r["_id"] for r in db.outbox.find().sort("created_at", -1)]
     assert "UDC Daudkandi" in history.json["items"][1]["summary"]
     assert history.json["items"][1]["summary_bn"]
+
+
+def test_a_refused_change_writes_no_history(service):
+    client, db = service
+    ref = client.call("POST", "/migrants", body=payload()).json["reference"]
+    stale = client.call("PATCH", f"/migrants/{ref}", body={"occupation": "Cook"}, headers={"If-Match": '"5"'})
+    assert stale.status_code == 412 and db.history.count_documents({}) == 1
 
 
 def test_openapi_and_health_are_public(service):

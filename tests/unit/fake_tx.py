@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from shared import contracts
 from shared.events import Envelope
 from shared.uow import AlreadyHandled
 
@@ -18,6 +19,7 @@ class FakeTxBase:
     def emit(self, event_type, *, subject_type, subject_id, aggregate_version, data):
         event = Envelope.new(type=event_type, source=self.source, subject_type=subject_type,
                              subject_id=subject_id, aggregate_version=aggregate_version, data=data)
+        contracts.check(event)  # as shared.uow.Tx.emit does
         self.events.append(event)
         return event
 

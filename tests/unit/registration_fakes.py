@@ -5,8 +5,11 @@ The fake unit of work keeps the real contract: all or nothing, events only on co
 from __future__ import annotations
 
 import copy
+import itertools
+from datetime import datetime, timedelta, timezone
 
 from services.registration.repository import DuplicateIdentity
+from services.registration.service import RegistrationService
 from shared.errors import PreconditionFailed
 from tests.unit.fake_tx import FakeTxBase, FakeUnitOfWorkBase
 
@@ -66,6 +69,16 @@ class FakeHistory:
         return rows[:limit]
 
 
+class FakeTxAudit:
+    """The audit trail inside a transaction: kept or rolled back with it."""
+
+    def __init__(self, entries: list):
+        self.entries = entries
+
+    def record(self, actor, action, subject_type, subject_id, **details):
+        self.entries.append((actor.subject, actor.role, action, subject_id, details))
+
+
 class FakeTx(FakeTxBase):
     source = "registration"
 
@@ -73,18 +86,29 @@ class FakeTx(FakeTxBase):
         super().__init__(state)
         self.migrants = FakeMigrants(state["migrants"])
         self.history = FakeHistory(state["history"])
+        self.audit = FakeTxAudit(state["audit"])
 
 
 class FakeUnitOfWork(FakeUnitOfWorkBase):
     tx_class = FakeTx
 
     def __init__(self):
-        super().__init__({"migrants": {}, "history": {}})
+        super().__init__({"migrants": {}, "history": {}, "audit": []})
 
 
 class FakeAudit:
     def __init__(self):
         self.entries: list[tuple] = []
+        self.details: list[dict] = []
 
     def record(self, actor, action, subject_type, subject_id, **details):
         self.entries.append((actor.subject, actor.role, action, subject_id))
+        self.details.append(details)
+
+
+def build_service(uow: FakeUnitOfWork, audit: FakeAudit, **kwargs) -> RegistrationService:
+    """The real service over the fakes, with a clock that ticks a second per reading."""
+    ticks, start = itertools.count(), datetime(2026, 1, 1, tzinfo=timezone.utc)
+    kwargs.setdefault("clock", lambda: start + timedelta(seconds=next(ticks)))
+    return RegistrationService(uow, FakeMigrants(uow.state["migrants"]), FakeHistory(uow.state["history"]), audit,
+                               **kwargs)

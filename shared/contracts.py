@@ -1,0 +1,209 @@
+"""Integration event contracts: the `data` of every event type, per schema version, in one place.
+
+`Tx.emit` checks each event against its contract before it reaches the outbox, so an
+event without a contract, with a field its contract does not declare, or carrying a
+personal identifier is refused inside the transaction that raised it: it is never
+stored, published or dead-lettered. Consumers learn here what they may rely on.
+
+What goes into an event is what subscribers need and no more. NID, passport and birth
+registration numbers and the date of birth stay in registration (PERSONAL_IDENTIFIERS
+are refused anywhere in an event, whatever a contract says); sign-in and notifications
+get a phone number and a name to greet.
+
+Adding an event type: add its schema to CONTRACTS below (a new shape of an existing
+type is a new schema_version, next to the old one). Tests: tests/unit/test_contracts.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from marshmallow import RAISE, Schema, fields
+from marshmallow.validate import Length, OneOf, Range
+
+from shared.auth import ROLES
+from shared.events import Envelope, topic_matches
+
+PERSONAL_IDENTIFIERS = frozenset({"nid", "passport_number", "birth_registration_number", "date_of_birth"})
+
+
+class ContractViolation(ValueError):
+    """An event that does not match its contract: a bug in the code that raised it."""
+
+
+class Contract(Schema):
+    """Undeclared fields are refused, so nothing leaves a service unnoticed."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def _text(**kwargs) -> fields.String:
+    return fields.String(validate=Length(min=1), **kwargs)
+
+
+class Actor(Contract):
+    """Who did it (shared.auth.Principal.as_actor), and for a UDC operator where, and
+    whether the person was present when that is what let them act (shared.access)."""
+    user = _text(required=True)
+    role = fields.String(required=True, validate=OneOf(ROLES))
+    udc_centre = fields.String(allow_none=True)
+    person_present = fields.Boolean()
+
+
+# -- registration ------------------------------------------------------------------
+
+class MigrantRegistered(Contract):
+    """A migrant is registered: their reference, a name to greet and a phone to reach them."""
+    reference = _text(required=True)
+    name_en = _text(required=True)
+    name_bn = _text(required=True)
+    phone = _text(required=True)
+    registered_by = fields.Nested(Actor, required=True)
+
+
+class ContactValues(Contract):
+    name_en = _text()
+    name_bn = _text()
+    phone = _text()
+
+
+class MigrantUpdated(Contract):
+    """Which fields changed; the new values only of the contact fields subscribers keep."""
+    reference = _text(required=True)
+    changed = fields.List(_text(), required=True, validate=Length(min=1))
+    values = fields.Nested(ContactValues, required=True)
+    by = fields.Nested(Actor, required=True)
+
+
+class StepRecorded(Contract):
+    """A pre-departure step is done; the document number that proves it stays in registration."""
+    reference = _text(required=True)
+    step = _text(required=True)
+    date = fields.Date(required=True)
+    by = fields.Nested(Actor, required=True)
+
+
+class MembershipActivated(Contract):
+    reference = _text(required=True)
+    number = _text(required=True)
+    valid_until = fields.Date(required=True)
+    by = fields.Nested(Actor, required=True)
+
+
+# -- documents ---------------------------------------------------------------------
+
+class DocumentStored(Contract):
+    """A stored version (services/documents/domain.py upload_event_data): enough to cite it."""
+    document_id = _text(required=True)
+    version = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    owner = _text(required=True)
+    doc_type = _text(required=True)
+    content_sha256 = fields.String(required=True, validate=Length(equal=64))
+    size = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    content_type = _text(required=True)
+    issuer = fields.String(required=True, allow_none=True)
+    issue_date = fields.Date(required=True, allow_none=True)
+    case_id = fields.String(required=True, allow_none=True)
+    uploaded_by = fields.Nested(Actor, required=True)
+    uploaded_at = fields.DateTime(required=True)
+    seq = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    record_hash = fields.String(required=True, validate=Length(equal=64))
+
+
+class DocumentDecided(Contract):
+    document_id = _text(required=True)
+    owner = _text(required=True)
+    doc_type = _text(required=True)
+    version = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    reason = fields.String(required=True, allow_none=True)
+    by = fields.Nested(Actor, required=True)
+
+
+class DocumentDeleted(Contract):
+    document_id = _text(required=True)
+    owner = _text(required=True)
+    doc_type = _text(required=True)
+    versions = fields.List(fields.Integer(strict=True), required=True)
+    reason = _text(required=True)
+    by = fields.Nested(Actor, required=True)
+
+
+# -- claims and complaints (consumed by documents for the legal hold) ----------------
+
+class CaseChanged(Contract):
+    """What services/documents reads of a claim or complaint: `status` ("closed" lifts the
+    hold) and, when given, the documents the case relies on."""
+    case_id = _text(required=True)
+    status = _text(required=True)
+    document_ids = fields.List(_text())
+
+
+CASE_ACTIONS = ("opened", "updated", "closed", "reopened")
+
+CONTRACTS: dict[tuple[str, int], type[Contract]] = {
+    ("registration.migrant.registered", 1): MigrantRegistered,
+    ("registration.migrant.updated", 1): MigrantUpdated,
+    ("registration.migrant.step_recorded", 1): StepRecorded,
+    ("registration.migrant.membership_activated", 1): MembershipActivated,
+    ("documents.document.uploaded", 1): DocumentStored,
+    ("documents.document.version_added", 1): DocumentStored,
+    ("documents.document.verified", 1): DocumentDecided,
+    ("documents.document.rejected", 1): DocumentDecided,
+    ("documents.document.deleted", 1): DocumentDeleted,
+    **{(f"claims.claim.{action}", 1): CaseChanged for action in CASE_ACTIONS},
+    **{(f"complaints.complaint.{action}", 1): CaseChanged for action in CASE_ACTIONS},
+}
+
+
+def event_types() -> list[str]:
+    return sorted({event_type for event_type, _ in CONTRACTS})
+
+
+def types_matching(pattern: str) -> list[str]:
+    """The contracted event types a binding key ('claims.claim.*') receives."""
+    return [event_type for event_type in event_types() if topic_matches(pattern, event_type)]
+
+
+def personal_identifiers_in(data, path: str = "") -> list[str]:
+    """Where PERSONAL_IDENTIFIERS occur as keys in `data`, at any depth."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in PERSONAL_IDENTIFIERS:
+                found.append(where)
+            found += personal_identifiers_in(value, where)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += personal_identifiers_in(value, f"{path}[{i}]")
+    return found
+
+
+def check(event: Envelope) -> None:
+    """Raise ContractViolation unless `event` matches the contract of its type and version."""
+    contract = CONTRACTS.get((event.type, event.schema_version))
+    if contract is None:
+        raise ContractViolation(f"{event.type} v{event.schema_version} has no contract: "
+                                "define its data in shared/contracts.py before publishing it")
+    leaked = personal_identifiers_in(event.data)
+    if leaked:
+        raise ContractViolation(f"{event.type} carries personal identifiers ({', '.join(leaked)}); "
+                                "they stay in the registration service")
+    errors = contract().validate(event.data)
+    if errors:
+        raise ContractViolation(f"{event.type} v{event.schema_version} does not match its contract: {errors}")
+
+
+@contextmanager
+def defined(extra: dict[tuple[str, int], type[Contract]]) -> Iterator[None]:
+    """Contracts that exist only inside the block: for tests of the event plumbing itself."""
+    clashes = set(extra) & set(CONTRACTS)
+    if clashes:
+        raise ValueError(f"already defined: {sorted(clashes)}")
+    CONTRACTS.update(extra)
+    try:
+        yield
+    finally:
+        for key in extra:
+            CONTRACTS.pop(key, None)

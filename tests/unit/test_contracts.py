@@ -1,0 +1,113 @@
+"""Every integration event has a contract, and nothing else is emitted (shared/contracts.py)."""
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from marshmallow import fields
+
+from shared import contracts
+from shared.contracts import ContractViolation
+from shared.uow import Tx
+
+SERVICES = Path(__file__).resolve().parents[2] / "services"
+SERVICE_NAMES = sorted(p.name for p in SERVICES.iterdir() if (p / "__init__.py").exists())
+REGISTERED = {"reference": "PB-2345-6789", "name_en": "Rahima Begum", "name_bn": "রহিমা বেগম",
+              "phone": "+8801712345678", "registered_by": {"user": "op-1", "role": "udc_operator",
+                                                           "udc_centre": "UDC Daudkandi"}}
+
+
+def published_types(service: str) -> set[str]:
+    """Event types a service names in its code: '<service>.<aggregate>.<action>' literals."""
+    pattern = re.compile(rf"""["']({re.escape(service)}\.[a-z_]+\.[a-z_]+)["']""")
+    return {m for path in (SERVICES / service).rglob("*.py") for m in pattern.findall(path.read_text())}
+
+
+def emit(event_type: str, data: dict):
+    tx = Tx(db=None, session=None, source="test")  # emit touches no database
+    return tx, tx.emit(event_type, subject_type="migrant", subject_id="PB-2345-6789", aggregate_version=1,
+                       data=data)
+
+
+@pytest.mark.parametrize("service", SERVICE_NAMES)
+def test_every_event_type_a_service_publishes_has_a_contract(service):
+    types = published_types(service)
+    missing = sorted(t for t in types if (t, 1) not in contracts.CONTRACTS)
+    assert not missing, f"{service} publishes events without a contract: {missing}"
+
+
+def test_registration_and_documents_publish_what_their_contracts_say():
+    assert published_types("registration") == set(contracts.types_matching("registration.#"))
+    assert published_types("documents") == set(contracts.types_matching("documents.#"))
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICE_NAMES if (SERVICES / s / "consumer.py").exists()])
+def test_every_event_type_a_consumer_handles_has_a_contract(service):
+    consumer = importlib.import_module(f"services.{service}.consumer").consumer
+    for key in consumer.binding_keys:
+        assert contracts.types_matching(key), f"{service} consumes {key!r}, which no contract defines"
+
+
+def test_the_case_events_documents_consumes_have_their_expected_shape():
+    for event_type in contracts.types_matching("claims.claim.*") + contracts.types_matching("complaints.complaint.*"):
+        emit(event_type, {"case_id": "CL-1", "status": "open", "document_ids": ["DOC-1"]})
+        emit(event_type, {"case_id": "CL-1", "status": "closed"})
+        with pytest.raises(ContractViolation):
+            emit(event_type, {"status": "open"})
+
+
+def _declared_names(schema, seen=()) -> set[str]:
+    names = set()
+    for name, field in schema().fields.items():
+        names.add(field.data_key or name)
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested) and inner.nested not in seen:
+            names |= _declared_names(inner.nested, (*seen, inner.nested))
+    return names
+
+
+def test_no_contract_declares_a_personal_identifier():
+    for (event_type, version), schema in contracts.CONTRACTS.items():
+        assert not _declared_names(schema) & contracts.PERSONAL_IDENTIFIERS, event_type
+
+
+def test_emit_accepts_an_event_that_matches_its_contract():
+    tx, event = emit("registration.migrant.registered", REGISTERED)
+    assert tx.events == [event]
+
+
+@pytest.mark.parametrize("field", sorted(contracts.PERSONAL_IDENTIFIERS))
+def test_emit_refuses_an_event_carrying_a_personal_identifier(field):
+    with pytest.raises(ContractViolation, match=field):
+        emit("registration.migrant.registered", {**REGISTERED, field: "1994123456789"})
+    with pytest.raises(ContractViolation, match=field):  # nested, too
+        emit("registration.migrant.updated", {"reference": "PB-2345-6789", "changed": [field],
+                                              "values": {field: "x"}, "by": REGISTERED["registered_by"]})
+
+
+@pytest.mark.parametrize("event_type,data", [
+    ("registration.migrant.registered", {**REGISTERED, "occupation": "Cook"}),   # undeclared field
+    ("registration.migrant.registered", {k: v for k, v in REGISTERED.items() if k != "phone"}),  # missing
+    ("registration.migrant.registered", {**REGISTERED, "registered_by": {"user": "x", "role": "pirate"}}),
+    ("registration.migrant.nicknamed", {"reference": "PB-2345-6789"}),            # no contract
+], ids=["undeclared field", "missing field", "bad actor", "unknown type"])
+def test_emit_refuses_an_event_that_does_not_match(event_type, data):
+    with pytest.raises(ContractViolation):
+        emit(event_type, data)
+
+
+def test_a_contract_is_per_schema_version():
+    event = contracts.Envelope.new(type="registration.migrant.registered", source="registration",
+                                   subject_type="migrant", subject_id="PB-2345-6789", aggregate_version=1,
+                                   data=REGISTERED, schema_version=2)
+    with pytest.raises(ContractViolation, match="v2 has no contract"):
+        contracts.check(event)
+
+
+def test_contracts_defined_for_a_test_are_gone_afterwards():
+    with contracts.defined({("probe.thing.created", 1): contracts.Contract}):
+        emit("probe.thing.created", {})
+    with pytest.raises(ContractViolation):
+        emit("probe.thing.created", {})

@@ -1,5 +1,7 @@
 """Load and exact counting for the fault tests: registrations through the registration
-service layer, and the check that every event produced had its effect exactly once."""
+service layer, published by registration's relay and applied by the documents consumer
+(which learns each registered migrant as a document owner), and the check that every
+event produced had its effect there exactly once."""
 from __future__ import annotations
 
 import threading
@@ -9,7 +11,7 @@ import pika
 from kombu import Connection
 
 from services.registration import bootstrap
-from services.registration.consumer import consumer as registration_consumer
+from services.documents.consumer import consumer as documents_consumer
 from services.registration.schemas import MigrantCreateSchema
 from shared import deadletters, mongo, topology
 from shared.auth import Principal
@@ -56,11 +58,11 @@ class Producer:
         return self.registered
 
 
-def declare_queues(settings: Settings) -> None:
-    """The consumer's queues, so events published before it first starts are routed."""
-    names = topology.Names(settings.amqp_prefix, settings.service)
-    with Connection(settings.amqp_url) as connection:
-        topology.declare(connection, names, registration_consumer.binding_keys, settings.retry_delays_ms)
+def declare_queues(consuming: Settings) -> None:
+    """The documents consumer's queues, so events published before it first starts are routed."""
+    names = topology.Names(consuming.amqp_prefix, consuming.service)
+    with Connection(consuming.amqp_url) as connection:
+        topology.declare(connection, names, documents_consumer.binding_keys, consuming.retry_delays_ms)
 
 
 class Counter:
@@ -78,23 +80,25 @@ class Counter:
             self.ids.append(props.message_id)
 
 
-def assert_each_event_applied_once(settings: Settings, produced: int, counter: Counter | None = None,
-                                   timeout: float = 60) -> dict:
-    """Waits until the consumer caught up, then checks: events produced == outbox records
-    == history rows == inbox rows, the same ids everywhere, nothing dead-lettered."""
-    db = mongo.database(settings)
-    wait_for(lambda: db.history.count_documents({}) >= produced and db.outbox.count_documents({"status": "pending"}) == 0,
-             timeout, lambda: f"caught up to {db.history.count_documents({})} of {produced} effects, "
+def assert_each_event_applied_once(producing: Settings, consuming: Settings, produced: int,
+                                   counter: Counter | None = None, timeout: float = 60) -> dict:
+    """Waits until the documents consumer caught up, then checks: events produced ==
+    outbox records == owners learnt == inbox rows, the same ids everywhere, nothing
+    dead-lettered."""
+    db, effects = mongo.database(producing), mongo.database(consuming).owners
+    wait_for(lambda: effects.count_documents({}) >= produced and db.outbox.count_documents({"status": "pending"}) == 0,
+             timeout, lambda: f"caught up to {effects.count_documents({})} of {produced} effects, "
                               f"{db.outbox.count_documents({'status': 'pending'})} events still pending")
     time.sleep(1.0)  # anything applied twice would show up now
     outbox = {r["_id"] for r in db.outbox.find({}, {"_id": 1})}
-    history = [r["_id"] for r in db.history.find({}, {"_id": 1})]
-    inbox = [r["event_id"] for r in db.inbox.find({"consumer": "registration"}, {"event_id": 1})]
+    learnt = [r["event_id"] for r in effects.find({}, {"event_id": 1})]
+    inbox = [r["event_id"] for r in mongo.database(consuming).inbox.find({"consumer": consuming.service},
+                                                                          {"event_id": 1})]
     assert db.migrants.count_documents({}) == produced
     assert len(outbox) == produced, f"{len(outbox)} events for {produced} registrations"
-    assert len(history) == produced and set(history) == outbox
+    assert len(learnt) == produced and set(learnt) == outbox
     assert len(inbox) == produced and set(inbox) == outbox
-    assert deadletters.DeadLetterQueue(settings).list() == []
+    assert deadletters.DeadLetterQueue(consuming).list() == []
     counts = {"produced": produced}
     if counter is not None:
         routed = counter.drain()

@@ -1,7 +1,8 @@
-"""Fault injection under load: the registration service's real relay and consumer
-processes (and its API under gunicorn) while the broker connection is cut, a process
-is SIGKILLed mid-batch, the database goes away, or one event is poison. Each test
-ends with exact counts: events produced == effects applied, none twice, none lost."""
+"""Fault injection under load: the registration service's real relay (and its API under
+gunicorn) publishing to the documents service's real consumer, while the broker
+connection is cut, a process is SIGKILLed mid-batch, the database goes away, or one
+event is poison. Each test ends with exact counts: events produced == effects applied,
+none twice, none lost."""
 from __future__ import annotations
 
 import collections
@@ -13,7 +14,8 @@ import urllib.request
 
 import pytest
 
-from services.registration.service import RegistrationService
+from services.documents import bootstrap as documents
+from services.documents.consumer import consumer as documents_consumer
 from shared import deadletters, mongo, topology
 from shared.auth import issue_token
 from shared.consumer import EventConsumer, Worker
@@ -35,7 +37,7 @@ def stack(infra, tmp_path):
     started: list[processes.ServiceProcess] = []
 
     def start(kind: str, settings):
-        process = getattr(processes, kind)("registration", settings, tmp_path).start()
+        process = getattr(processes, kind)(settings.service, settings, tmp_path).start()
         started.append(process)
         return process
 
@@ -48,18 +50,19 @@ def test_broker_connection_cut_twice_mid_load(infra, stack):
     proxy = TcpProxy("127.0.0.1", 5672).start()
     try:
         settings = infra.settings("registration", amqp_url=proxy.url())
+        docs = infra.settings("documents", amqp_url=proxy.url())
         counter = Counter(infra.tap("registration.#"))
-        relay, consumer = stack("relay", settings), stack("consumer", settings)
-        names = topology.Names(settings.amqp_prefix, "registration")
+        relay, consumer = stack("relay", settings), stack("consumer", docs)
+        names = topology.Names(settings.amqp_prefix, "documents")
         wait_for(lambda: queue_ready(infra.amqp_url, names.queue), 30, "the consumer never declared its queue")
         producer = Producer(settings, EVENTS).start()
-        db = mongo.database(settings)
+        effects = mongo.database(docs).owners
         for applied in (EVENTS // 4, EVENTS // 2):
-            wait_for(lambda: db.history.count_documents({}) >= applied, 60, "no progress before the cut")
+            wait_for(lambda: effects.count_documents({}) >= applied, 60, "no progress before the cut")
             proxy.cut()  # every connection of the relay and the consumer drops at once
             time.sleep(1.5)
             proxy.restore()
-        counts = assert_each_event_applied_once(settings, producer.join(), counter)
+        counts = assert_each_event_applied_once(settings, docs, producer.join(), counter)
         assert relay.process.poll() is None and consumer.process.poll() is None  # they reconnected
         assert relay.log().count("relay disconnected from the broker") >= 2
         assert consumer.log().count("Connection to broker lost") >= 2  # kombu, reconnecting
@@ -69,13 +72,13 @@ def test_broker_connection_cut_twice_mid_load(infra, stack):
 
 
 def test_relay_killed_mid_batch_republishes_and_nothing_is_applied_twice(infra, stack):
-    settings = infra.settings("registration")
+    settings, docs = infra.settings("registration"), infra.settings("documents")
     counter = Counter(infra.tap("registration.#"))
-    declare_queues(settings)
+    declare_queues(docs)
     db = mongo.database(settings)
     Producer(settings, 1500).start().join()  # a backlog, so the relay is mid-batch when killed
     producer = Producer(settings, EVENTS - 1500, first=1500).start()
-    consumer = stack("consumer", settings)
+    consumer = stack("consumer", docs)
     unmarked = set()
     for _ in range(3):
         relay = stack("relay", settings)
@@ -92,28 +95,28 @@ def test_relay_killed_mid_batch_republishes_and_nothing_is_applied_twice(infra, 
     assert unmarked, "every kill landed between batches; nothing was in flight"
     stack("relay", settings)
     producer.join()
-    counts = assert_each_event_applied_once(settings, EVENTS, counter)
+    counts = assert_each_event_applied_once(settings, docs, EVENTS, counter)
     routed = collections.Counter(counter.ids)
     assert all(routed[event_id] >= 2 for event_id in unmarked)  # republished, yet applied once
     assert counts["republished"] >= len(unmarked) and consumer.process.poll() is None
 
 
 def test_consumer_killed_mid_batch_applies_each_event_once(infra, stack):
-    settings = infra.settings("registration")
-    declare_queues(settings)
-    db = mongo.database(settings)
+    settings, docs = infra.settings("registration"), infra.settings("documents")
+    declare_queues(docs)
+    effects = mongo.database(docs).owners
     stack("relay", settings)
     producer = Producer(settings, EVENTS).start()
-    consumer = stack("consumer", settings)
-    wait_for(lambda: db.history.count_documents({}) >= EVENTS // 3, 60, "the consumer made no progress")
+    consumer = stack("consumer", docs)
+    wait_for(lambda: effects.count_documents({}) >= EVENTS // 3, 60, "the consumer made no progress")
     # Up to `prefetch` deliveries are unacked, and most likely one transaction is open:
     # the broker hands them to the next consumer, whose inbox drops what was committed.
     # The open transaction keeps its event's rows locked until the server reaps it (60 s);
     # that event must wait, not be dead-lettered.
     consumer.kill()
-    killed_at = db.history.count_documents({})
-    restarted = stack("consumer", settings)
-    assert_each_event_applied_once(settings, producer.join(), timeout=110)
+    killed_at = effects.count_documents({})
+    restarted = stack("consumer", docs)
+    assert_each_event_applied_once(settings, docs, producer.join(), timeout=110)
     assert killed_at < EVENTS and restarted.process.poll() is None
 
 
@@ -132,13 +135,13 @@ def request(url: str, token: str, body: dict, timeout: float = 30) -> tuple[int,
 def test_database_unreachable_gives_503_then_recovers_without_restart(infra, stack, tmp_path):
     if infra.mongo_server is None:
         pytest.skip("needs the harness's own database server to stop and start")
-    settings = infra.settings("registration")
-    declare_queues(settings)
+    settings, docs = infra.settings("registration"), infra.settings("documents")
+    declare_queues(docs)
     api, base = processes.api("registration", settings, tmp_path)
     api.start()
     try:
         processes.wait_ready(base, api)
-        relay, consumer = stack("relay", settings), stack("consumer", settings)
+        relay, consumer = stack("relay", settings), stack("consumer", docs)
         token = issue_token(settings, subject="op", role="udc_operator", udc_centre="UDC Test")
         answers: list[tuple[float, int, dict, float]] = []
         phase = {"stop": False}
@@ -179,42 +182,43 @@ def test_database_unreachable_gives_503_then_recovers_without_restart(infra, sta
         stored = mongo.database(settings).migrants.count_documents({})
         # A commit can land just before the reply is lost: stored, yet answered 503.
         assert accepted <= stored <= accepted + len(unavailable)
-        assert_each_event_applied_once(settings, stored)
+        assert_each_event_applied_once(settings, docs, stored)
         assert relay.process.poll() is None and consumer.process.poll() is None
     finally:
         api.stop()
 
 
 def test_poison_event_is_dead_lettered_then_replayed_after_the_fix(infra):
-    settings = infra.settings("registration")
-    db = mongo.database(settings)
+    settings, docs = infra.settings("registration"), infra.settings("documents")
+    db, effects = mongo.database(settings), mongo.database(docs).owners
     producer = Producer(settings, 2000)
     producer.start().join()
     poison = db.outbox.find().sort("created_at", 1).skip(1000).limit(1)[0]["_id"]
     broken = {"on": True}
-    consumer = EventConsumer("registration")
+    consumer = EventConsumer("documents")
+    [learn_owner] = documents_consumer.handlers_for("registration.migrant.registered")
 
-    @consumer.handles("registration.migrant.*")
-    def project(event, tx):
+    @consumer.handles("registration.migrant.registered")
+    def learn(event, tx):
         if broken["on"] and event.id == poison:
             raise RuntimeError("projection bug")
-        RegistrationService.project_history(event, tx)
+        learn_owner(event, tx)
 
-    worker = Worker(consumer, producer.service.uow, settings)
+    worker = Worker(consumer, documents.unit_of_work(docs), docs)
     infra.background(worker, worker.run)
     assert worker.ready.wait(15)
     relay = Relay(OutboxStore(db), settings)
     infra.background(relay, relay.run)
 
-    dlq = deadletters.DeadLetterQueue(settings)
+    dlq = deadletters.DeadLetterQueue(docs)
     wait_for(lambda: len(dlq.list()) == 1, 90, "the poison event was not dead-lettered")
-    wait_for(lambda: db.history.count_documents({}) == 1999, 60, "the other events were held up by the poison")
+    wait_for(lambda: effects.count_documents({}) == 1999, 60, "the other events were held up by the poison")
     letter = dlq.list()[0]
     assert letter.event_id == poison and letter.headers["x-attempts"] == 1 + len(settings.retry_delays_ms)
-    assert letter.headers["x-error"] == "projection bug" and db.history.find_one({"_id": poison}) is None
+    assert letter.headers["x-error"] == "projection bug" and effects.find_one({"event_id": poison}) is None
 
     broken["on"] = False  # the fix is deployed; replay
     assert dlq.replay({poison}) == [poison]
-    wait_for(lambda: db.history.count_documents({}) == 2000, 30, "the replayed event was not applied")
-    assert_each_event_applied_once(settings, 2000)
+    wait_for(lambda: effects.count_documents({}) == 2000, 30, "the replayed event was not applied")
+    assert_each_event_applied_once(settings, docs, 2000)
     assert worker.processed == 2000 + len(settings.retry_delays_ms) + 1  # each once; the poison 3 + 1 times

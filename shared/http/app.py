@@ -31,7 +31,7 @@ def _incoming_id(header: str) -> str | None:
 def create_app(settings: Settings, api, *, title: str, description: str,
                readiness: dict[str, Callable[[], None]], max_body_bytes: int = 1024 * 1024,
                configure_logging: bool = True) -> Flask:
-    settings.check_production_safety()
+    settings.check_token_settings()
     if configure_logging:
         logs.configure(f"{settings.service}-api", settings.log_level)
     app = Flask(settings.service)

@@ -188,8 +188,10 @@ class Supervisor:
         if busy:  # else health checks could pass against someone else's server
             raise SystemExit(f"port(s) {busy} already in use - is another `make run` going?")
         for svc, port in SERVICES:
-            self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                      "--access-logfile", "-", f"services.{svc}.wsgi:app"], env)
+            # Worker model and limits come from shared/http/server.py, as in the tests and the image.
+            self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
+                                      "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+                                      f"services.{svc}.wsgi:app"], env)
             self.spawn(f"{svc}-relay", [str(VENV_BIN / "python"), "-m", f"services.{svc}.relay"], env)
             self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
 

@@ -50,7 +50,8 @@ class Principal:
 def issue_token(settings: Settings, *, subject: str, role: str, migrant_ref: str | None = None,
                 udc_centre: str | None = None, ttl_seconds: int | None = None,
                 audience: str | Iterable[str] | None = None) -> str:
-    """A token for `audience` (a service name or several; default: settings' own service)."""
+    """A development or test token (production tokens come from the identity provider)
+    for `audience`: one service or several, by default every service."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role == "migrant" and not migrant_ref:
@@ -58,7 +59,7 @@ def issue_token(settings: Settings, *, subject: str, role: str, migrant_ref: str
     ttl = ttl_seconds or settings.jwt_ttl_seconds
     if ttl > settings.jwt_max_ttl_seconds:
         raise ValueError(f"a token lifetime of {ttl} s exceeds the maximum of {settings.jwt_max_ttl_seconds} s")
-    audiences = [audience or settings.service] if isinstance(audience, str) or audience is None else list(audience)
+    audiences = [audience] if isinstance(audience, str) else list(audience or every_service())
     now = int(time.time())
     claims = {"sub": subject, "role": role, "iss": settings.jwt_issuer,
               "aud": audiences[0] if len(audiences) == 1 else audiences,
@@ -91,7 +92,7 @@ def verify_token(settings: Settings, token: str) -> Principal:
 
 
 def every_service() -> list[str]:
-    """The service packages under services/: a development token opens all of them."""
+    """The service packages under services/: what a development token is for by default."""
     import services
     return sorted(module.name for module in pkgutil.iter_modules(services.__path__) if module.ispkg)
 
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         print(issue_token(settings, subject=args.subject or f"dev-{args.role}", role=args.role,
                           migrant_ref=args.migrant_ref, udc_centre=centre, ttl_seconds=args.ttl,
-                           audience=args.audience or every_service()))
+                           audience=args.audience))
     except ValueError as exc:
         parser.error(str(exc))
 

@@ -76,7 +76,7 @@ def test_token_living_longer_than_the_maximum_is_401_whatever_its_signature(regi
 def test_a_registration_token_does_not_open_the_documents_vault(infra):
     registration_settings = infra.settings("registration")
     vault = documents_api.create(infra.settings("documents"), configure_logging=False).test_client()
-    bearer = issue_token(registration_settings, subject="officer", role="welfare_officer")
+    bearer = issue_token(registration_settings, subject="officer", role="welfare_officer", audience="registration")
     response = vault.get("/api/v1/document-types", headers={"Authorization": f"Bearer {bearer}"})
     assert response.status_code == 401 and response.mimetype == "application/problem+json"
     both = issue_token(registration_settings, subject="officer", role="welfare_officer",

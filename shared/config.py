@@ -44,6 +44,8 @@ class Settings:
     jwt_max_ttl_seconds: int = 12 * 3600
     # Seconds a request body may go without a byte arriving before the answer is 408.
     body_read_timeout: float = 10.0
+    # Seconds gunicorn waits for a request line and headers once a client started sending them.
+    header_read_timeout: float = 10.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -76,6 +78,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", d.log_level),
             jwt_max_ttl_seconds=int(env.get("JWT_MAX_TTL_SECONDS", d.jwt_max_ttl_seconds)),
             body_read_timeout=float(env.get("BODY_READ_TIMEOUT", d.body_read_timeout)),
+            header_read_timeout=float(env.get("HEADER_READ_TIMEOUT", d.header_read_timeout)),
         )
 
     def check_token_settings(self) -> None:

@@ -29,7 +29,8 @@ def environment(settings: Settings) -> dict:
             "RETRY_DELAYS_MS": ",".join(map(str, settings.retry_delays_ms)),
             "RELAY_POLL_INTERVAL": str(settings.relay_poll_interval),
             "RELAY_LEASE_SECONDS": str(settings.relay_lease_seconds),
-            "BODY_READ_TIMEOUT": str(settings.body_read_timeout), "JWT_MAX_TTL_SECONDS": str(settings.jwt_max_ttl_seconds),
+            "BODY_READ_TIMEOUT": str(settings.body_read_timeout), "HEADER_READ_TIMEOUT": str(settings.header_read_timeout),
+            "JWT_MAX_TTL_SECONDS": str(settings.jwt_max_ttl_seconds),
             "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
 
 

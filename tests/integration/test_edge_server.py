@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 
 from shared.auth import issue_token
+from shared.http import server
 from tests import processes
 
 pytestmark = pytest.mark.integration
@@ -105,6 +106,30 @@ def test_stalled_request_bodies_neither_block_the_service_nor_hang_forever(api):
         for sock in stalled:
             sock.close()
     assert get(f"{base}/health/live", timeout=5) == 200
+
+
+def test_clients_that_stall_within_their_headers_are_cut_off_too(infra, tmp_path):
+    """No token needed for this one: more half-sent requests than the API has threads."""
+    settings = infra.settings("registration", header_read_timeout=3.0)
+    process, base = processes.api("registration", settings, tmp_path)
+    process.start()
+    host, _ = address(base)
+    stalled = []
+    try:
+        processes.wait_ready(base, process)
+        for _ in range(2 * server.threads + 4):  # processes.api starts 2 workers
+            sock = socket.create_connection(address(base), timeout=30)
+            sock.sendall(f"GET /health/live HTTP/1.1\r\nHost: {host}\r\nX-Slow: ".encode())
+            stalled.append(sock)
+        assert get(f"{base}/health/live", timeout=20) == 200
+        for sock in stalled:  # answered and closed, not held until the client gives up
+            status, headers, body = read_answer(sock)
+            assert status == 408
+            assert_problem(headers, body, 408)
+    finally:
+        for sock in stalled:
+            sock.close()
+        process.stop()
 
 
 def test_a_stalled_upload_is_cut_off_with_408_too(infra, tmp_path):

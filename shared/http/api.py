@@ -76,14 +76,16 @@ def authenticate(roles: frozenset | None) -> Principal | None:
     return principal
 
 
-# Deeper than any schema nests; refused before marshmallow (or the JSON parser) recurses.
+# Deeper than any schema nests: refused before marshmallow recurses into it (the JSON
+# parser itself gives up with a RecursionError near 1,000 levels, also a 400).
 MAX_JSON_DEPTH = 32
 NOT_UTF8 = "Contains text that is not valid UTF-8 (invalid bytes or a lone surrogate such as \\ud800)."
+NAME_NOT_UTF8 = "A field name here is not valid UTF-8 text (a lone surrogate such as \\ud800)."
 
 
 def _storable(text: str) -> bool:
-    """False for what UTF-8 (so the database) cannot encode: lone surrogates. Werkzeug
-    replaces invalid UTF-8 in form parts with U+FFFD, so that is refused there too."""
+    """False for what UTF-8 (so the database) cannot encode: lone surrogates, which JSON's
+    \\uXXXX escapes can spell."""
     return not any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
@@ -103,7 +105,7 @@ def _check_json_text(payload) -> None:
         elif isinstance(value, dict):
             for key, item in value.items():
                 if not _storable(key):
-                    errors[path or "_schema"] = ["A field name " + NOT_UTF8[0].lower() + NOT_UTF8[1:]]
+                    errors[path or "_schema"] = [NAME_NOT_UTF8]  # the name itself cannot be echoed
                     continue
                 stack.append((item, f"{path}.{key}" if path else key, depth + 1))
         elif isinstance(value, list):
@@ -183,7 +185,8 @@ def load_form(schema: Schema, max_body_bytes: int) -> tuple[dict, list[FileStora
 
 
 def _check_form(parts, files) -> None:
-    """Each field once (a second `file` would otherwise be silently dropped), as storable text."""
+    """Each field once (a second `file` would otherwise be silently dropped), as valid UTF-8:
+    werkzeug decodes form parts leniently, so invalid bytes arrive as U+FFFD."""
     errors: dict[str, list[str]] = {}
     for name in {*parts, *files}:
         if len(parts.getlist(name)) + len(files.getlist(name)) > 1:

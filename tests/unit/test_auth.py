@@ -98,3 +98,9 @@ def test_wrong_key_issuer_and_expiry_are_refused():
         verify_token(settings(), signed({"iss": "someone-else"}))
     with pytest.raises(InvalidToken, match="expired"):
         verify_token(settings(), signed({"iat": int(time.time()) - 120, "exp": int(time.time()) - 60}))
+
+
+def test_a_token_dated_in_the_future_cannot_stretch_its_lifetime():
+    later = int(time.time()) + 10 * 365 * 86400  # exp - iat is short, but exp is years away
+    with pytest.raises(InvalidToken, match="iat"):
+        verify_token(settings(), signed({"iat": later, "exp": later + 600}))

@@ -15,6 +15,7 @@ SECANTUS_STAMP := $(SECANTUS_VENV)/.secantus-$(SECANTUS_VERSION)
 
 ROLE ?= welfare_officer
 REF ?=
+AUD ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
@@ -23,7 +24,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
 	@echo "make test         run the whole test suite (unit + integration)"
-	@echo "make token ROLE=welfare_officer [REF=...]   print a dev JWT"
+	@echo "make token ROLE=welfare_officer [REF=...] [AUD=documents]   print a dev JWT"
 	@echo "make deadletters ARGS='--service registration list'"
 	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
 	@echo "make venv | rabbitmq | bench | clean"
@@ -67,8 +68,11 @@ test: venv rabbitmq
 	  echo "make test: FAILED - pytest collected no tests (exit code 5)" >&2; exit 1; \
 	fi; exit $$rc
 
+# Signed with JWT_SECRET, else with `make run`'s development key; AUD="registration documents"
+# narrows the services it is for (default: every service).
 token: venv
-	@$(VENV)/bin/python -m shared.auth token --role $(ROLE) $(if $(REF),--migrant-ref $(REF))
+	@JWT_SECRET="$${JWT_SECRET:-$$(cat .data/dev-jwt-secret 2>/dev/null)}" $(VENV)/bin/python -m shared.auth token \
+	  --role $(ROLE) $(if $(REF),--migrant-ref $(REF)) $(foreach aud,$(AUD),--audience $(aud))
 
 # Prints every event RabbitMQ routes while it runs (KEY=registration.# narrows it).
 events: venv rabbitmq

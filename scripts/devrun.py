@@ -8,6 +8,7 @@ children down in order; the shared RabbitMQ is never touched.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,6 +28,8 @@ SERVICES = [
 ]
 
 MONGO_PORT = 27027
+# `make run`'s own signing key (services have no default): made once, reused by restarts and `make token`.
+DEV_JWT_SECRET_FILE = ROOT / ".data" / "dev-jwt-secret"
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
@@ -56,6 +59,15 @@ def mongo_ping(uri: str) -> bool:
         return True
     except PyMongoError:
         return False
+
+
+def dev_jwt_secret() -> str:
+    if not DEV_JWT_SECRET_FILE.exists():
+        DEV_JWT_SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(DEV_JWT_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # readable by you only
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+    return DEV_JWT_SECRET_FILE.read_text().strip()
 
 
 class Child:
@@ -164,6 +176,9 @@ class Supervisor:
         env.setdefault("AMQP_PREFIX", "probashi")
         env.setdefault("PROBASHI_ENV", "development")
         env["PYTHONUNBUFFERED"] = "1"  # so child log lines appear as they happen
+        if not env.get("JWT_SECRET") and env["PROBASHI_ENV"] != "production":
+            env["JWT_SECRET"] = dev_jwt_secret()
+            say(f"==> signing tokens with the development key in {DEV_JWT_SECRET_FILE.relative_to(ROOT)}")
         if not env.get("MONGO_URI"):
             env["MONGO_URI"] = self.start_mongo(env)
         else:
@@ -173,8 +188,10 @@ class Supervisor:
         if busy:  # else health checks could pass against someone else's server
             raise SystemExit(f"port(s) {busy} already in use - is another `make run` going?")
         for svc, port in SERVICES:
-            self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                      "--access-logfile", "-", f"services.{svc}.wsgi:app"], env)
+            # Worker model and limits come from shared/http/server.py, as in the tests and the image.
+            self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
+                                      "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+                                      f"services.{svc}.wsgi:app"], env)
             self.spawn(f"{svc}-relay", [str(VENV_BIN / "python"), "-m", f"services.{svc}.relay"], env)
             self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
 

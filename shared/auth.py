@@ -1,13 +1,18 @@
 """Bearer JWTs and roles.
 
-    python -m shared.auth token --role welfare_officer
-    python -m shared.auth token --role migrant --migrant-ref PB-ABCD-EFGH
+Each token names the services it is for (`aud`); a service accepts only tokens naming
+it, signed with JWT_SECRET, from JWT_ISSUER, and living no longer than JWT_MAX_TTL_SECONDS.
+
+    python -m shared.auth token --role welfare_officer                  # for every service
+    python -m shared.auth token --role migrant --migrant-ref PB-ABCD-EFGH --audience documents
 """
 from __future__ import annotations
 
 import argparse
+import pkgutil
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import jwt
@@ -43,14 +48,22 @@ class Principal:
 
 
 def issue_token(settings: Settings, *, subject: str, role: str, migrant_ref: str | None = None,
-                udc_centre: str | None = None, ttl_seconds: int | None = None) -> str:
+                udc_centre: str | None = None, ttl_seconds: int | None = None,
+                audience: str | Iterable[str] | None = None) -> str:
+    """A development or test token (production tokens come from the identity provider)
+    for `audience`: one service or several, by default every service."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role == "migrant" and not migrant_ref:
         raise ValueError("a migrant token is bound to the migrant's reference")
+    ttl = ttl_seconds or settings.jwt_ttl_seconds
+    if ttl > settings.jwt_max_ttl_seconds:
+        raise ValueError(f"a token lifetime of {ttl} s exceeds the maximum of {settings.jwt_max_ttl_seconds} s")
+    audiences = [audience] if isinstance(audience, str) else list(audience or every_service())
     now = int(time.time())
-    claims = {"sub": subject, "role": role, "iss": settings.jwt_issuer, "iat": now,
-              "exp": now + (ttl_seconds or settings.jwt_ttl_seconds), "jti": uuid.uuid4().hex}
+    claims = {"sub": subject, "role": role, "iss": settings.jwt_issuer,
+              "aud": audiences[0] if len(audiences) == 1 else audiences,
+              "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
     if migrant_ref:
         claims["migrant_ref"] = migrant_ref
     if udc_centre:
@@ -59,17 +72,29 @@ def issue_token(settings: Settings, *, subject: str, role: str, migrant_ref: str
 
 
 def verify_token(settings: Settings, token: str) -> Principal:
+    if not settings.jwt_secret:  # never verify against an empty key
+        raise InvalidToken("this service has no signing key")
     try:
         claims = jwt.decode(token, settings.jwt_secret, algorithms=[ALGORITHM], issuer=settings.jwt_issuer,
-                            options={"require": ["exp", "iat", "sub", "iss"]})
+                            audience=settings.service, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+    # A stolen long-lived token stays dangerous; however it was signed, cap its lifetime.
+    if not isinstance(claims["iat"], int) or not isinstance(claims["exp"], int) \
+            or claims["exp"] - claims["iat"] > settings.jwt_max_ttl_seconds:
+        raise InvalidToken(f"token lifetime exceeds the maximum of {settings.jwt_max_ttl_seconds} s")
     role = claims.get("role")
     if role not in ROLES:
         raise InvalidToken("token carries no known role")
     if role == "migrant" and not claims.get("migrant_ref"):
         raise InvalidToken("migrant token without a migrant reference")
     return Principal(str(claims["sub"]), role, claims.get("migrant_ref"), claims.get("udc_centre"))
+
+
+def every_service() -> list[str]:
+    """The service packages under services/: what a development token is for by default."""
+    import services
+    return sorted(module.name for module in pkgutil.iter_modules(services.__path__) if module.ispkg)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,14 +106,21 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--migrant-ref", help="required for --role migrant")
     token.add_argument("--udc-centre", help="the operator's Union Digital Centre")
     token.add_argument("--ttl", type=int, help="seconds until it expires")
+    token.add_argument("--audience", action="append",
+                       help="a service the token is for; repeat for several (default: every service)")
     args = parser.parse_args(argv)
     settings = Settings.from_env("auth")
     if settings.production:
         parser.error("development tokens are not issued in production")
+    try:
+        settings.check_token_settings()
+    except RuntimeError as exc:
+        parser.error(str(exc))
     centre = args.udc_centre or ("UDC-DEV-01" if args.role == "udc_operator" else None)
     try:
         print(issue_token(settings, subject=args.subject or f"dev-{args.role}", role=args.role,
-                          migrant_ref=args.migrant_ref, udc_centre=centre, ttl_seconds=args.ttl))
+                          migrant_ref=args.migrant_ref, udc_centre=centre, ttl_seconds=args.ttl,
+                           audience=args.audience))
     except ValueError as exc:
         parser.error(str(exc))
 

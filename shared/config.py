@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"
+# Published in earlier READMEs and compose files: anyone could sign tokens with it.
+PUBLISHED_JWT_SECRETS = frozenset({"dev-only-insecure-secret-change-me"})
+# HS256 keys shorter than its 256-bit output are guessable offline (RFC 7518 3.2).
+MIN_SECRET_LENGTH = 32
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -25,7 +28,8 @@ class Settings:
     # `make run` never share topology on one broker.
     amqp_prefix: str = "probashi"
     environment: str = "development"
-    jwt_secret: str = DEFAULT_JWT_SECRET
+    # No default: a process without JWT_SECRET refuses to start (`make run` makes a dev one).
+    jwt_secret: str = ""
     jwt_issuer: str = "probashi"
     jwt_ttl_seconds: int = 8 * 3600
     # Delay before retry 1, 2, 3 ...; one attempt more than delays, then the dead-letter queue.
@@ -35,6 +39,13 @@ class Settings:
     relay_lease_seconds: float = 10.0
     db_timeout_ms: int = 3000
     log_level: str = "INFO"
+    # --- HTTP edge (wp/edge): token lifetime cap, slow request bodies ---
+    # Tokens whose exp - iat exceeds this are refused, however they are signed.
+    jwt_max_ttl_seconds: int = 12 * 3600
+    # Seconds a request body may go without a byte arriving before the answer is 408.
+    body_read_timeout: float = 10.0
+    # Seconds gunicorn waits for a request line and headers once a client started sending them.
+    header_read_timeout: float = 10.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -65,11 +76,17 @@ class Settings:
             relay_lease_seconds=float(env.get("RELAY_LEASE_SECONDS", d.relay_lease_seconds)),
             db_timeout_ms=int(env.get("DB_TIMEOUT_MS", d.db_timeout_ms)),
             log_level=env.get("LOG_LEVEL", d.log_level),
+            jwt_max_ttl_seconds=int(env.get("JWT_MAX_TTL_SECONDS", d.jwt_max_ttl_seconds)),
+            body_read_timeout=float(env.get("BODY_READ_TIMEOUT", d.body_read_timeout)),
+            header_read_timeout=float(env.get("HEADER_READ_TIMEOUT", d.header_read_timeout)),
         )
 
-    def check_production_safety(self) -> None:
-        """Refuse to run in production with a missing or default signing key."""
-        if self.production and (not self.jwt_secret or self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32):
-            raise RuntimeError(
-                "PROBASHI_ENV=production needs JWT_SECRET set to a private value of at least 32 characters"
-            )
+    def check_token_settings(self) -> None:
+        """Fail closed, in every environment: a missing, published or short signing key would
+        let anyone mint tokens; a lifetime above the cap would issue tokens nobody accepts."""
+        if not self.jwt_secret or self.jwt_secret in PUBLISHED_JWT_SECRETS or len(self.jwt_secret) < MIN_SECRET_LENGTH:
+            raise RuntimeError(f"JWT_SECRET must be set to a private value of at least {MIN_SECRET_LENGTH} characters "
+                               "(e.g. `openssl rand -hex 32`; `make run` makes one for development)")
+        if self.jwt_ttl_seconds > self.jwt_max_ttl_seconds:
+            raise RuntimeError(f"JWT_TTL_SECONDS ({self.jwt_ttl_seconds}) exceeds the token lifetime "
+                               f"JWT_MAX_TTL_SECONDS ({self.jwt_max_ttl_seconds})")

@@ -26,7 +26,8 @@ class StrictSchema(Schema):
 
 class Text(fields.String):
     """Free text, NFC-normalised and trimmed; single-line text also has its runs of
-    whitespace collapsed. Control characters are refused (they break exports and SMS)."""
+    whitespace collapsed. Control characters are refused (they break exports and SMS), and
+    so are lone surrogates (no UTF-8, so no database, can store them)."""
 
     def __init__(self, *, max_length: int, min_length: int | None = None,
                  multiline: bool = False, validate=(), **kwargs):
@@ -35,7 +36,10 @@ class Text(fields.String):
         self.multiline = multiline
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs))
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if any("\ud800" <= ch <= "\udfff" for ch in text):
+            raise ValidationError("Contains a lone surrogate, which is not valid UTF-8 text.")
+        text = unicodedata.normalize("NFC", text)
         if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
             raise ValidationError("Contains control characters.")
         return text.strip() if self.multiline else " ".join(text.split())

@@ -7,6 +7,7 @@ TEST_MONGO_URI to run against a real MongoDB replica set instead of SecantusDB.
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 import uuid
 from dataclasses import replace
@@ -54,12 +55,14 @@ class Infra:
         self.services: set[str] = set()
         self.extra_queues: list[str] = []
         self.threads: list[tuple[threading.Thread, object]] = []
+        self.jwt_secret = secrets.token_hex(32)  # services have no default signing key
 
     def settings(self, service: str, **overrides) -> Settings:
         self.services.add(service)
         base = Settings(service=service, mongo_uri=self.mongo_uri, mongo_db=f"t{self.run_id}_{service}",
                         amqp_url=self.amqp_url, amqp_prefix=self.prefix, retry_delays_ms=(100, 300),
-                        relay_poll_interval=0.02, relay_lease_seconds=3.0, db_timeout_ms=2000)
+                        relay_poll_interval=0.02, relay_lease_seconds=3.0, db_timeout_ms=2000,
+                        jwt_secret=self.jwt_secret)
         return replace(base, **overrides)
 
     def tap(self, binding_key: str = "#") -> "Tap":

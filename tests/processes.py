@@ -13,6 +13,7 @@ from pathlib import Path
 from shared.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = "python:shared.http.server"  # worker model and limits, as in make run and the image
 
 
 def free_port() -> int:
@@ -28,6 +29,8 @@ def environment(settings: Settings) -> dict:
             "RETRY_DELAYS_MS": ",".join(map(str, settings.retry_delays_ms)),
             "RELAY_POLL_INTERVAL": str(settings.relay_poll_interval),
             "RELAY_LEASE_SECONDS": str(settings.relay_lease_seconds),
+            "BODY_READ_TIMEOUT": str(settings.body_read_timeout), "HEADER_READ_TIMEOUT": str(settings.header_read_timeout),
+            "JWT_MAX_TTL_SECONDS": str(settings.jwt_max_ttl_seconds),
             "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
 
 
@@ -64,8 +67,8 @@ class ServiceProcess:
 
 def api(service: str, settings: Settings, log_dir: Path, workers: int = 2) -> tuple[ServiceProcess, str]:
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            f"services.{service}.wsgi:app"]
+    argv = [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), f"services.{service}.wsgi:app"]
     return ServiceProcess(f"{service}-api", argv, settings, log_dir), f"http://127.0.0.1:{port}"
 
 

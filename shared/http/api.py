@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, current_app, json, request
 from marshmallow import Schema, ValidationError, fields
@@ -75,16 +76,58 @@ def authenticate(roles: frozenset | None) -> Principal | None:
     return principal
 
 
+# Deeper than any schema nests: refused before marshmallow recurses into it (the JSON
+# parser itself gives up with a RecursionError near 1,000 levels, also a 400).
+MAX_JSON_DEPTH = 32
+NOT_UTF8 = "Contains text that is not valid UTF-8 (invalid bytes or a lone surrogate such as \\ud800)."
+NAME_NOT_UTF8 = "A field name here is not valid UTF-8 text (a lone surrogate such as \\ud800)."
+
+
+def _storable(text: str) -> bool:
+    """False for what UTF-8 (so the database) cannot encode: lone surrogates, which JSON's
+    \\uXXXX escapes can spell."""
+    return not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _check_json_text(payload) -> None:
+    """Every key and string in the payload must be storable text; nesting is capped.
+    Iterative, so a deep payload cannot exhaust the stack here either."""
+    errors: dict[str, list[str]] = {}
+    stack = [(payload, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise Problem(400, "Malformed JSON", f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
+                          slug="malformed-json")
+        if isinstance(value, str):
+            if not _storable(value):
+                errors[path or "_schema"] = [NOT_UTF8]
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not _storable(key):
+                    errors[path or "_schema"] = [NAME_NOT_UTF8]  # the name itself cannot be echoed
+                    continue
+                stack.append((item, f"{path}.{key}" if path else key, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}.{n}", depth + 1) for n, item in enumerate(value))
+    if errors:
+        raise invalid(errors)
+
+
 def load_json_body(schema: Schema) -> dict:
     if not request.mimetype or not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
         raise Problem(415, "Unsupported media type", "Send the body as application/json.")
     raw = request.get_data(cache=True)
     try:
         payload = json.loads(raw) if raw.strip() else None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise Problem(400, "Malformed JSON", f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
+                      slug="malformed-json") from None
     except ValueError as exc:
         raise Problem(400, "Malformed JSON", f"The body is not valid JSON: {exc}.", slug="malformed-json") from None
     if not isinstance(payload, dict):
         raise Problem(400, "Malformed JSON", "The body must be a JSON object.", slug="malformed-json")
+    _check_json_text(payload)
     return schema.load(payload)
 
 
@@ -103,8 +146,12 @@ class Upload(fields.Field):
 
 # Part headers and boundaries around the file; the file itself is capped by the service.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
-# Werkzeug's own default for the text parts; it also bounds the parser's read buffer.
-MAX_FORM_FIELD_BYTES = 500_000
+# Werkzeug enforces both while it parses, part by part: a body of 150,000 tiny parts is
+# refused at the 33rd instead of costing seconds and hundreds of MiB. Text parts are short
+# (the longest schema field is a few hundred characters). The field cap also bounds the
+# parser's buffer, which takes 64 KiB reads, so it must stay well above that.
+MAX_FORM_PARTS = 32
+MAX_FORM_FIELD_BYTES = 128 * 1024
 
 
 def load_form(schema: Schema, max_body_bytes: int) -> tuple[dict, list[FileStorage]]:
@@ -115,18 +162,21 @@ def load_form(schema: Schema, max_body_bytes: int) -> tuple[dict, list[FileStora
     try:
         # Our own strict parse: Flask's request.form would turn a truncated body into an empty form.
         _, parts, files = parse_form_data(request.environ, max_content_length=max_body_bytes,
-                                          max_form_memory_size=MAX_FORM_FIELD_BYTES, silent=False)
+                                          max_form_memory_size=MAX_FORM_FIELD_BYTES, max_form_parts=MAX_FORM_PARTS,
+                                          silent=False)
     except RequestEntityTooLarge:
-        raise Problem(413, "Content too large", f"The request body is larger than the {max_body_bytes} bytes "
-                      "this endpoint accepts.", slug="too-large") from None
+        raise Problem(413, "Content too large", f"The request body is larger than the {max_body_bytes} bytes this "
+                      f"endpoint accepts, has more than {MAX_FORM_PARTS} parts or a text part over "
+                      f"{MAX_FORM_FIELD_BYTES} bytes.", slug="too-large") from None
     except (ValueError, ClientDisconnected) as exc:
         reason = "it ended before its announced length" if isinstance(exc, ClientDisconnected) else str(exc)
         raise Problem(400, "Malformed multipart body", f"The multipart/form-data body cannot be read: {reason}.",
                       slug="malformed-multipart") from None
-    received = list(files.values())
-    data = {key: value for key, value in parts.items() if value.strip()}
-    data.update({key: files[key] for key in files})  # the first file of each name
+    received = [part for name in files for part in files.getlist(name)]
     try:
+        _check_form(parts, files)
+        data = {key: value for key, value in parts.items() if value.strip()}
+        data.update({key: files[key] for key in files})
         return schema.load(data), received
     except BaseException:
         for part in received:
@@ -134,9 +184,43 @@ def load_form(schema: Schema, max_body_bytes: int) -> tuple[dict, list[FileStora
         raise
 
 
-def load_query(schema: Schema) -> dict:
+def _check_form(parts, files) -> None:
+    """Each field once (a second `file` would otherwise be silently dropped), as valid UTF-8:
+    werkzeug decodes form parts leniently, so invalid bytes arrive as U+FFFD."""
+    errors: dict[str, list[str]] = {}
+    for name in {*parts, *files}:
+        if len(parts.getlist(name)) + len(files.getlist(name)) > 1:
+            errors[name] = ["Send this field once."]
+        elif not all(_storable(text) and "\ufffd" not in text
+                     for text in [name, *parts.getlist(name), *(f.filename or "" for f in files.getlist(name))]):
+            errors[name] = [NOT_UTF8]
+    if errors:
+        raise invalid(errors)
+
+
+def _query_text(raw: bytes) -> str | None:
+    """A percent-encoded query name or value as text, or None when it is not UTF-8."""
     try:
-        return schema.load({key: request.args.get(key) for key in request.args})
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def load_query(schema: Schema) -> dict:
+    # Decoded strictly here: werkzeug keeps undecodable escapes such as %ED%A0%80 as literal text.
+    errors: dict[str, list[str]] = {}
+    args: dict[str, str] = {}
+    for pair in filter(None, request.query_string.split(b"&")):
+        raw_name, _, raw_value = pair.partition(b"=")
+        name, value = _query_text(raw_name), _query_text(raw_value)
+        if name is None or value is None:
+            errors[name or raw_name.decode("ascii", "replace")] = [NOT_UTF8]
+        else:
+            args.setdefault(name, value)
+    if errors:
+        raise invalid(errors, "Some query parameters are not valid; see errors.")
+    try:
+        return schema.load(args)
     except ValidationError as exc:
         raise invalid(exc.messages, "Some query parameters are not valid; see errors.") from None
 

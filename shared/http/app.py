@@ -8,6 +8,7 @@ import uuid
 from typing import Callable
 
 from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import RequestTimeout
 
 from shared import context, logs
 from shared.config import Settings
@@ -31,7 +32,7 @@ def _incoming_id(header: str) -> str | None:
 def create_app(settings: Settings, api, *, title: str, description: str,
                readiness: dict[str, Callable[[], None]], max_body_bytes: int = 1024 * 1024,
                configure_logging: bool = True) -> Flask:
-    settings.check_production_safety()
+    settings.check_token_settings()
     if configure_logging:
         logs.configure(f"{settings.service}-api", settings.log_level)
     app = Flask(settings.service)
@@ -40,6 +41,7 @@ def create_app(settings: Settings, api, *, title: str, description: str,
     app.json.ensure_ascii = False
     register_error_handlers(app)
     app.register_blueprint(api.blueprint)
+    app.wsgi_app = BodyReadTimeout(app.wsgi_app, settings.body_read_timeout)
     spec = build_spec(api, title=title, version="1.0.0", description=description, extra_paths=HEALTH_PATHS)
 
     @app.before_request
@@ -89,6 +91,53 @@ def create_app(settings: Settings, api, *, title: str, description: str,
         return Response(DOCS_PAGE.format(title=title, spec="/openapi.json"), mimetype="text/html")
 
     return app
+
+
+class BodyReadTimeout:
+    """Under gunicorn, a request body that stops arriving for `seconds` is cut off with a
+    408 instead of holding a worker thread until the client gives up. Bounds each read
+    (like nginx's client_body_timeout), through the client socket gunicorn exposes."""
+
+    def __init__(self, app, seconds: float):
+        self.app, self.seconds = app, seconds
+
+    def __call__(self, environ, start_response):
+        sock = environ.get("gunicorn.socket")
+        if sock is None or not self.seconds:
+            return self.app(environ, start_response)
+        previous = sock.gettimeout()
+        sock.settimeout(self.seconds)
+        environ["wsgi.input"] = _TimedInput(environ["wsgi.input"], self.seconds)
+        try:
+            return self.app(environ, start_response)  # the body is read in here; the answer is written later
+        finally:
+            sock.settimeout(previous)
+
+
+class _TimedInput:
+    """wsgi.input whose socket timeout becomes a 408. Not an OSError, on purpose: werkzeug
+    would turn that into "client disconnected"."""
+
+    def __init__(self, stream, seconds: float):
+        self.stream, self.seconds = stream, seconds
+
+    def _timed(self, read, *args):
+        try:
+            return read(*args)
+        except TimeoutError:
+            raise RequestTimeout(f"No part of the request body arrived for {self.seconds:g} s.") from None
+
+    def read(self, *args):
+        return self._timed(self.stream.read, *args)
+
+    def readline(self, *args):
+        return self._timed(self.stream.readline, *args)
+
+    def readlines(self, *args):
+        return self._timed(self.stream.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
 
 
 def broker_check(settings: Settings) -> Callable[[], None]:

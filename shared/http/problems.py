@@ -74,7 +74,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        headers = {"Allow": exc.response.headers["Allow"]} if exc.code == 405 and exc.response else {}
+        # What werkzeug's exception carries besides its HTML type: 405's Allow (from valid_methods) ...
+        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        if exc.code == 408:  # the rest of a stalled body must not be waited for
+            headers["Connection"] = "close"
         return problem_response(Problem(exc.code or 500, exc.name, exc.description, headers=headers))
 
     def _database_down(exc):

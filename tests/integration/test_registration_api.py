@@ -352,7 +352,7 @@ def test_openapi_and_health_are_public(service):
 
 
 def test_production_refuses_the_default_signing_key(infra):
-    settings = infra.settings("registration", environment="production")
+    settings = infra.settings("registration", environment="production", jwt_secret="dev-only-insecure-secret-change-me")
     with pytest.raises(RuntimeError, match="JWT_SECRET"):
         registration_api.create(settings, configure_logging=False)
 

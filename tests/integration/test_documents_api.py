@@ -438,3 +438,23 @@ def test_the_sweeper_keeps_sweeping_while_the_process_runs(infra, vault):
     for _ in range(2):  # left pending, as by an upload whose commit never landed, each after the start
         orphan = store.save([PDF], filename="x.pdf", owner=REF)
         wait_for(lambda: vault.db["content.files"].count_documents({"_id": orphan}) == 0, 10, "not swept")
+
+
+def test_the_binding_that_read_own_events_back_is_retired_at_start(infra, vault):
+    from services.documents.consumer import retire_bindings
+    queue, exchange = f"{vault.settings.amqp_prefix}.documents", f"{vault.settings.amqp_prefix}.events"
+    retire_bindings(vault.settings)  # a first start: no queue yet, nothing to do
+    connection = pika.BlockingConnection(pika.URLParameters(vault.settings.amqp_url))
+    channel = connection.channel()
+    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+    channel.queue_declare(queue, durable=True)  # as an earlier version left it
+    channel.queue_bind(queue, exchange, routing_key="documents.document.*")
+    retire_bindings(vault.settings)
+    channel.queue_bind(queue, exchange, routing_key="registration.migrant.registered")
+    for routing_key in ("documents.document.uploaded", "registration.migrant.registered"):
+        channel.basic_publish(exchange, routing_key, b"{}")
+    wait_for(lambda: channel.queue_declare(queue, passive=True).method.message_count >= 1)
+    method, _, _ = channel.basic_get(queue, auto_ack=True)  # published first, so first if wrongly routed
+    assert method.routing_key == "registration.migrant.registered"
+    assert channel.queue_declare(queue, passive=True).method.message_count == 0
+    connection.close()

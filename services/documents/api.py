@@ -13,10 +13,9 @@ from shared.http.app import broker_check, create_app
 from shared.http.problems import Problem, problem_response
 from shared.pagination import PageQuerySchema, page_schema
 
-from . import bootstrap, chain_report, deletion, domain, queries, review, upload as uploads
+from . import bootstrap, chain_report, deletion, domain, download, queries, review, upload
 from .config import DocumentsConfig
 from .content import EXTENSIONS, repr_digest
-from .download import download as download_content
 from .ports import Ports
 from .schemas import (ChainReportSchema, DecisionSchema, DeletionSchema, DocumentDetailSchema, DocumentSchema,
                       DocumentTypeListSchema, DownloadQuerySchema, HistoryEntrySchema, ListQuerySchema,
@@ -53,19 +52,19 @@ def make_api(ports: Ports) -> Api:
                response=DocumentDetailSchema, status=201, problems={503: MAYBE_STORED},
                summary="Upload a document for a migrant (a migrant uploads only their own; "
                        "UDC operators on someone's behalf)")
-    def upload(principal, form):
-        return created(uploads.upload_document(ports, principal, form))
+    def upload_document(principal, form):
+        return created(upload.upload_document(ports, principal, form))
 
     @api.route("/documents/<document_id>", "GET", roles=EVERYONE, response=DocumentDetailSchema,
                summary="A document with every version (staff reads are audited)")
-    def get(principal, document_id):
+    def get_document(principal, document_id):
         return queries.get_document(ports, principal, document_id)
 
     @api.route("/documents/<document_id>/versions", "POST", roles=EVERYONE, form=VersionFormSchema,
                max_body_bytes=upload_limit, response=DocumentDetailSchema, status=201,
                summary="Upload a new version; earlier versions are kept", problems={410: GONE, 503: MAYBE_STORED})
     def add_version(principal, document_id, form):
-        return created(uploads.add_version(ports, principal, document_id, form))
+        return created(upload.add_version(ports, principal, document_id, form))
 
     @api.route("/documents/<document_id>/verification", "POST", roles=review.VERIFIERS, body=DecisionSchema,
                response=DocumentDetailSchema, summary="Mark the current version verified or rejected (with a reason)",
@@ -76,15 +75,15 @@ def make_api(ports: Ports) -> Api:
     @api.route("/documents/<document_id>", "DELETE", roles=ADMINS, body=DeletionSchema, status=204,
                summary="Delete a document's content, with a reason; refused (409) while a case holds it",
                problems={409: "Legal hold: a claim or complaint not known to be closed relies on it", 410: GONE})
-    def delete(principal, document_id, body):
+    def delete_document(principal, document_id, body):
         deletion.delete_document(ports, principal, document_id, body["reason"])
         return Reply(None, 204)
 
     @api.route("/documents/<document_id>/content", "GET", roles=EVERYONE, query=DownloadQuerySchema,
                response_doc=CONTENT_DOC, summary="Download a version's content (every download is audited)",
                problems={410: GONE, 500: INTEGRITY_FAULT})
-    def download(principal, document_id, query):
-        found = download_content(ports, principal, document_id, query.get("version"))
+    def download_content(principal, document_id, query):
+        found = download.download_version(ports, principal, document_id, query.get("version"))
         response = Response(found.chunks, mimetype=found.content_type, direct_passthrough=True)
         response.headers.update({
             "Content-Length": str(found.size), "Content-Disposition": found.disposition,
@@ -108,7 +107,7 @@ def make_api(ports: Ports) -> Api:
     @api.route("/migrants/<owner>/documents/verify", "GET", roles=EVERYONE, response=ChainReportSchema,
                summary="Re-read a migrant's hash chain and stored content; report every mismatch",
                problems={429: "A migrant runs the full check once per DOCUMENT_VERIFY_INTERVAL_SECONDS"})
-    def verify(principal, owner):
+    def verify_chain(principal, owner):
         return chain_report.verify_chain(ports, principal, owner)
 
     @api.route("/document-types", "GET", roles=EVERYONE, response=DocumentTypeListSchema,

@@ -45,6 +45,6 @@ def _take_turn(ports: Ports, owner: str) -> None:
     next_turn = ports.reads.verify_runs.claim(owner, now, ports.config.verify_interval)
     if next_turn is not None:
         wait = max(1, math.ceil((next_turn - now).total_seconds()))
-        raise domain.VerifyTooSoon(f"The full check re-reads every stored byte, so it runs once every "
-                                   f"{int(ports.config.verify_interval.total_seconds() // 60)} minutes; "
-                                   f"try again in {wait} seconds.", retry_after=wait)
+        every = int(ports.config.verify_interval.total_seconds())
+        raise domain.VerifyTooSoon(f"The full check re-reads every stored byte, so a migrant runs it once every "
+                                   f"{every} seconds; try again in {wait} seconds.", retry_after=wait)

@@ -38,7 +38,7 @@ def delete_document(ports: Ports, principal: Principal, document_id: str, reason
                       "versions": [r["version"] for r in records], "reason": reason, "by": deletion["by"]})
         return records
 
-    records = transaction.run(ports, delete_in, what="This deletion", document_id=document_id)
+    records = transaction.run(ports, delete_in, what="This deletion may have been carried out", document_id=document_id)
     ports.audit.record(principal, "delete", SUBJECT, document_id, reason=reason)
     for record in records:
         transaction.discard_quietly(ports.content, record["content_id"])

@@ -32,7 +32,7 @@ class Download:
     disposition: str
 
 
-def download(ports: Ports, principal: Principal, document_id: str, version: int | None) -> Download:
+def download_version(ports: Ports, principal: Principal, document_id: str, version: int | None) -> Download:
     head = domain.visible(principal, ports.reads.documents.get(document_id))
     version = version or head["current_version"]
     record = ports.reads.records.get(record_id(document_id, version))

@@ -33,5 +33,5 @@ def decide(ports: Ports, principal: Principal, document_id: str, decision: dict)
                       "version": head["current_version"], "reason": outcome["reason"], "by": outcome["by"]})
         return updated, tx.records.for_document(document_id)
 
-    head, records = transaction.run(ports, decide_in, what="This decision", document_id=document_id)
+    head, records = transaction.run(ports, decide_in, what="This decision may have been recorded", document_id=document_id)
     return document_view(head, records)

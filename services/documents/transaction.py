@@ -30,8 +30,9 @@ T = TypeVar("T")
 
 
 def run(ports, change: Callable[[object], T], *, what: str, document_id: str, stored_content=None) -> T:
-    """Commit `change(tx)` with its history. `what` names the change for the client
-    ("This upload"); `stored_content` is the id of bytes written for it beforehand."""
+    """Commit `change(tx)` with its history. `what` says what may have happened, for the
+    client ("This upload may have been stored"); `stored_content` is the id of bytes
+    written for it beforehand."""
     progress = {"work_done": False}
 
     def change_with_history(tx):
@@ -48,7 +49,7 @@ def run(ports, change: Callable[[object], T], *, what: str, document_id: str, st
         if may_have_committed(exc, progress["work_done"]):
             log.error("commit outcome unknown", extra={"document_id": document_id, "error": str(exc)})
             raise domain.OutcomeUnknown(
-                f"{what} may have been stored: the database stopped answering while it was being saved. "
+                f"{what}: the database stopped answering while it was being saved. "
                 f"Look at document {document_id} (GET /api/v1/documents/{document_id}) in a few seconds "
                 "before trying again, so nothing is stored twice.", document_id=document_id) from exc
         if stored_content is not None:

@@ -47,7 +47,7 @@ def upload_document(ports: Ports, principal: Principal, form: dict) -> dict:
                 data=domain.upload_event_data(record))
         return head, [record]
 
-    head, records = transaction.run(ports, upload_in, what="This upload", document_id=document_id,
+    head, records = transaction.run(ports, upload_in, what="This upload may have been stored", document_id=document_id,
                                     stored_content=stored.content_id)
     log.info("document uploaded", extra={"document_id": document_id, "owner": owner, "size": stored.size})
     return document_view(head, records)
@@ -75,7 +75,7 @@ def add_version(ports: Ports, principal: Principal, document_id: str, form: dict
                 aggregate_version=updated["revision"], data=domain.upload_event_data(record))
         return updated, tx.records.for_document(document_id)
 
-    head, records = transaction.run(ports, add_in, what="This new version", document_id=document_id,
+    head, records = transaction.run(ports, add_in, what="This new version may have been stored", document_id=document_id,
                                     stored_content=stored.content_id)
     return document_view(head, records)
 

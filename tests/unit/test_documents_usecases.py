@@ -12,7 +12,7 @@ import pytest
 from services.documents import chain, chain_report, deletion, domain, queries, review, upload
 from services.documents.config import DocumentsConfig
 from services.documents.consumer import consumer as documents_consumer
-from services.documents.download import download
+from services.documents.download import download_version as download
 from services.documents.ports import Ports
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, Invalid, NotFound

@@ -47,11 +47,14 @@ def run(ports, change: Callable[[object], T], *, what: str, document_id: str, st
         return ports.uow.run(change_with_history)
     except BaseException as exc:
         if may_have_committed(exc, progress["work_done"]):
-            log.error("commit outcome unknown", extra={"document_id": document_id, "error": str(exc)})
+            log.error("commit outcome unknown", extra={"document_id": document_id, "error": repr(exc)})
+            if not isinstance(exc, Exception):
+                raise  # the process is stopping: keep the bytes, and let it stop
             raise domain.OutcomeUnknown(
                 f"{what}: the database stopped answering while it was being saved. "
-                f"Look at document {document_id} (GET /api/v1/documents/{document_id}) in a few seconds "
-                "before trying again, so nothing is stored twice.", document_id=document_id) from exc
+                f"Look at document {document_id} (GET /api/v1/documents/{document_id}) in a minute: if it "
+                "shows the change, it is done; if not, it was not made and can be sent again.",
+                document_id=document_id) from exc
         if stored_content is not None:
             discard_quietly(ports.content, stored_content)
         if isinstance(exc, ChainContention):

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from pymongo.errors import PyMongoError
 
-from services.documents import chain, chain_report, deletion, domain, queries, review, upload
+from services.documents import chain, chain_report, deletion, domain, queries, review, transaction, upload
 from services.documents.config import DocumentsConfig
 from services.documents.consumer import consumer as documents_consumer
 from services.documents.download import download_version as download
@@ -326,6 +327,17 @@ def test_a_commit_whose_outcome_is_unknown_keeps_the_bytes_and_says_so(ports, uo
     assert len(content.files) == 1  # it did commit here: the record's bytes are still there
     assert chain_report.verify_chain(ports, OFFICER, REF)["ok"] is True
     assert queries.get_document(ports, OFFICER, document_id)["current_version"] == 1
+
+
+@pytest.mark.parametrize("error,work_done,maybe", [
+    (PyMongoError("reply lost", error_labels=["UnknownTransactionCommitResult"]), True, True),
+    (PyMongoError("aborted", error_labels=["TransientTransactionError"]), True, False),
+    (PyMongoError("server down before the commit"), False, False),
+    (SystemExit(1), True, True),  # a worker stopped between its work and the commit's answer
+    (Conflict("stale version"), False, False),
+])
+def test_only_a_lost_commit_answer_leaves_the_outcome_open(error, work_done, maybe):
+    assert transaction.may_have_committed(error, work_done) is maybe
 
 
 def test_a_commit_that_certainly_failed_discards_the_bytes(ports, uow, content):

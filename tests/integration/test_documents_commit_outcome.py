@@ -18,7 +18,7 @@ from datetime import timedelta
 import pytest
 from pymongo import uri_parser
 
-from services.documents import api as documents_api
+from services.documents import api as documents_api, bootstrap
 from services.documents.bootstrap import unit_of_work
 from services.documents.config import DocumentsConfig
 from services.documents.consumer import consumer as documents_consumer
@@ -26,6 +26,7 @@ from services.documents.storage import GridFSContent
 from shared import mongo
 from shared.auth import issue_token
 from shared.events import Envelope
+from shared.http.app import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -125,8 +126,11 @@ def flaky(request, infra):
     documents_consumer.process(unit_of_work(direct), Envelope.new(
         type="registration.migrant.registered", source="registration", subject_type="migrant", subject_id=REF,
         aggregate_version=1, data={"reference": REF}))
-    app = documents_api.create(through, configure_logging=False, config=DocumentsConfig())
+    ports = bootstrap.build(through, DocumentsConfig())
+    app = create_app(through, documents_api.make_api(ports), title="documents", description="through the proxy",
+                     readiness={}, configure_logging=False)
     yield app.test_client(), direct, proxy, request.param
+    ports.reads.db.client.close()
     proxy.close()
 
 

@@ -1,5 +1,6 @@
-"""Wiring: settings -> MongoDB -> repositories, content store, unit of work and service.
-Used by every entry point of the documents service, so they all agree."""
+"""Wiring: settings -> MongoDB -> repositories, content store, unit of work -> Ports,
+what every use case works with. Used by every entry point of the documents service,
+so they all agree."""
 from __future__ import annotations
 
 from shared import mongo
@@ -8,8 +9,8 @@ from shared.config import Settings
 from shared.uow import MongoUnitOfWork
 
 from .config import DocumentsConfig
+from .ports import Ports
 from .repository import DocumentsTx, Reads, ensure_indexes
-from .service import DocumentsService
 from .storage import GridFSContent
 
 SERVICE = "documents"
@@ -26,8 +27,8 @@ def prepare_database(db) -> None:
     mongo.prepare(db, [ensure_indexes, lambda d: GridFSContent(d).sweep()])
 
 
-def build(settings: Settings, config: DocumentsConfig | None = None) -> DocumentsService:
+def build(settings: Settings, config: DocumentsConfig | None = None) -> Ports:
     db = mongo.database(settings)
     prepare_database(db)
-    return DocumentsService(MongoUnitOfWork(db, SERVICE, DocumentsTx), Reads(db), GridFSContent(db), AuditTrail(db),
-                            config=config or DocumentsConfig.from_env())
+    return Ports(MongoUnitOfWork(db, SERVICE, DocumentsTx), Reads(db), GridFSContent(db), AuditTrail(db),
+                 config=config or DocumentsConfig.from_env())

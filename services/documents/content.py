@@ -44,12 +44,17 @@ Serving a download
 :func:`safe_filename` turns a user-supplied name into an ASCII name whose
 extension matches the real type; :func:`content_disposition` builds the
 ``Content-Disposition`` value carrying both that name and the original
-(possibly Bangla) one, RFC 6266 / RFC 5987 style.
+(possibly Bangla) one, RFC 6266 / RFC 5987 style. :class:`SpooledCopy` reads the
+stored bytes once, hashing them, into memory or a temporary file, so they can be
+checked against the recorded hash before the first byte is sent; :func:`repr_digest`
+is the RFC 9530 ``Repr-Digest`` value of a hex SHA-256.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
+import tempfile
 import unicodedata
 from typing import Iterable, Iterator, Protocol
 from urllib.parse import quote
@@ -457,3 +462,42 @@ def content_disposition(filename_original: str | None, safe_name: str, *, inline
     original = original + ext if original else safe
     disposition = "inline" if inline else "attachment"
     return f"{disposition}; filename=\"{safe}\"; filename*=UTF-8''{quote(original, safe=_ATTR_CHARS)}"
+
+
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024
+
+
+class SpooledCopy:
+    """The bytes of ``chunks``, read once: ``sha256`` and ``size`` are known before any
+    byte is served, memory use is capped (larger content goes to a temporary file), and
+    nothing read later can differ from what was hashed."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES)
+        digest, size = hashlib.sha256(), 0
+        try:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                self._file.write(chunk)
+        except BaseException:
+            self._file.close()
+            raise
+        self.sha256, self.size = digest.hexdigest(), size
+        self._file.seek(0)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes, once, in :data:`DEFAULT_CHUNK_SIZE` pieces; the copy is closed after."""
+        try:
+            while chunk := self._file.read(DEFAULT_CHUNK_SIZE):
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def repr_digest(sha256_hex: str) -> str:
+    """``Repr-Digest`` (RFC 9530) for a hex SHA-256: ``sha-256=:<base64>:``."""
+    return f"sha-256=:{base64.b64encode(bytes.fromhex(sha256_hex)).decode('ascii')}:"

@@ -8,10 +8,12 @@ hash so the chain still verifies after them.
 
 Legal hold: this service cannot read the claims or complaints databases, so it keeps
 its own `cases` projection from their events (`claims.claim.*`,
-`complaints.complaint.*` with data `{case_id, status?, document_ids?}`). A document is
-held, and cannot be deleted, while any case it was uploaded for is not known to be
-closed (an unknown case counts as open: the projection may lag), or while an open case
-names it in `document_ids`.
+`complaints.complaint.*` with data `{case_id, status?, document_ids?}`). A document may
+be linked only to a case the projection knows (else anyone could hold a document
+forever with a made-up case id). It is held, and cannot be deleted, while any case it
+was uploaded for is not known to be closed, or while an open case names it in
+`document_ids`. A link the projection does not know (recorded before that rule) still
+holds: evidence is kept rather than deleted on a guess.
 """
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from shared.errors import Conflict, DomainError
+from shared.access import check_owner
+from shared.auth import Principal
+from shared.errors import Conflict, DomainError, Invalid, NotFound
 
 from . import chain
 
@@ -38,6 +42,8 @@ OPEN, CLOSED = "open", "closed"
 DECISIONS = {"verified": VERIFIED, "rejected": REJECTED}
 UNKNOWN_OWNER = ("No migrant with this reference is known to the documents vault. A migrant who was "
                  "just registered may take a moment to appear here; try again in a few seconds.")
+UNKNOWN_CASE = ("No claim or complaint with this id is known to the documents vault, so nothing can be linked "
+                "to it. A case opened a moment ago may take a few seconds to appear here; try again then.")
 
 
 class TooLarge(DomainError):
@@ -59,6 +65,26 @@ class LegalHold(Conflict):
 class ContentMissing(DomainError):
     """The record exists but its bytes do not: an integrity fault, not a client error."""
     status, title, slug = 500, "Content missing", "content-missing"
+
+
+class ContentAltered(DomainError):
+    """The stored bytes no longer hash to what the record says: never served as if sound."""
+    status, title, slug = 500, "Content altered", "content-altered"
+
+
+class OutcomeUnknown(DomainError):
+    """The database stopped answering while a change was committed: it may or may not have
+    been applied, and the client must check rather than assume either."""
+    status, title, slug = 503, "Outcome unknown", "outcome-unknown"
+    retry_after = 5
+
+
+class VerifyTooSoon(DomainError):
+    status, title, slug = 429, "Too many requests", "verify-too-soon"
+
+    def __init__(self, detail: str, retry_after: int, **extra):
+        super().__init__(detail, retry_after_seconds=retry_after, **extra)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -99,6 +125,38 @@ def normalise_owner(text: str) -> str:
     if len(compact) == 10 and compact.startswith("PB") and compact.isalnum() and compact.isascii():
         return f"PB-{compact[2:6]}-{compact[6:]}"
     return str(text).strip().upper()
+
+
+def check_access(principal: Principal, owner: str) -> str:
+    """The owner's reference as stored, once the principal may act for that migrant."""
+    owner = normalise_owner(owner)
+    check_owner(principal, owner, "A migrant may see and add only their own documents.")
+    return owner
+
+
+def check_type(code: str, allowed: tuple[str, ...]) -> None:
+    if code not in allowed:
+        raise Invalid({"doc_type": [f"Not a document type here; one of: {', '.join(allowed)}."]})
+
+
+def visible(principal: Principal, head: dict | None, allow_deleted: bool = False) -> dict:
+    """The document head the principal asked for, if they may see it."""
+    if head is None:
+        raise NotFound("No document with that id.")
+    check_owner(principal, head["owner"], "A migrant may see only their own documents.")
+    if head.get("deleted") and not allow_deleted:
+        raise Gone(f"This document was deleted by an administrator: {head['deleted']['reason']}",
+                   deleted_at=head["deleted"]["at"].isoformat())
+    return head
+
+
+def live(head: dict | None) -> dict:
+    """A document head that can still change (found and not deleted)."""
+    if head is None:
+        raise NotFound("No document with that id.")
+    if head.get("deleted"):
+        raise Gone(f"This document was deleted by an administrator: {head['deleted']['reason']}")
+    return head
 
 
 def record_id(document_id: str, version: int) -> str:
@@ -170,6 +228,17 @@ def holds(document_id: str, case_ids: list[str], known: dict[str, dict], naming:
 
 
 # -- history -----------------------------------------------------------------------
+
+def history_entry(event) -> dict:
+    """A document's history line for one of its own events, written with the change."""
+    english, bangla = summary(event.type, event.data)
+    return {"_id": event.id, "document_id": event.subject.id, "owner": event.data.get("owner"),
+            "type": event.type, "occurred_at": occurred(event), "summary": english, "summary_bn": bangla}
+
+
+def occurred(event) -> datetime:
+    return datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00"))
+
 
 def summary(event_type: str, data: dict) -> tuple[str, str]:
     """One line for a document's history, in English and Bangla."""

@@ -1,12 +1,14 @@
 """MongoDB adapters of the documents service: document heads, chain records, chain
-heads, and the projections fed by other services' events (owners, cases) and by its
-own (history). Serialising a migrant's chain lives in unique indexes, never in
-check-then-insert."""
+heads, each document's history (written with the change), the projections fed by other
+services' events (owners, cases) and the migrants' verify budget. Serialising a
+migrant's chain lives in unique indexes, never in check-then-insert."""
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from shared.uow import Tx
 
@@ -18,11 +20,19 @@ CHAIN_HEADS = "chain_heads"
 OWNERS = "owners"
 CASES = "cases"
 HISTORY = "history"
+VERIFY_RUNS = "verify_runs"
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
 
-class ChainContention(Exception):
-    """Another write for the same migrant or document committed first; retry on fresh reads."""
+class ChainContention(PyMongoError):
+    """Another write for the same migrant or document committed first: run the whole
+    transaction again on fresh reads. When both transactions overlap, MongoDB reports
+    this race itself as a WriteConflict labelled TransientTransactionError; when the
+    other one committed first, it shows here as a stale read, and carries the same label
+    so the unit of work retries it the same way (its one retry loop, bounded in time)."""
+
+    def __init__(self, what: str):
+        super().__init__(f"lost a race for {what}", error_labels=["TransientTransactionError"])
 
 
 def ensure_indexes(db: Database) -> None:
@@ -181,6 +191,22 @@ class HistoryRepository(_Repository):
                     .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
 
 
+class VerifyRunRepository(_Repository):
+    """When each migrant last ran the full verify, which re-reads every stored byte."""
+    collection_name = VERIFY_RUNS
+
+    def claim(self, owner: str, now: datetime, interval: timedelta) -> datetime | None:
+        """Take the owner's turn: None when it is theirs (and recorded), else when the
+        next one starts. Atomic, so concurrent requests cannot all slip through."""
+        try:
+            self.collection.find_one_and_update({"_id": owner, "last_at": {"$lte": now - interval}},
+                                                {"$set": {"last_at": now}}, upsert=True, session=self.session)
+            return None
+        except DuplicateKeyError:
+            last = self.collection.find_one({"_id": owner}, session=self.session)
+            return (last["last_at"] if last else now) + interval
+
+
 class ContentIndex(_Repository):
     """The state of GridFS files, changed inside the transaction that commits or deletes them."""
     collection_name = FILES
@@ -218,6 +244,10 @@ class Repositories:
     @property
     def history(self) -> HistoryRepository:
         return HistoryRepository(self.db, self.session)
+
+    @property
+    def verify_runs(self) -> VerifyRunRepository:
+        return VerifyRunRepository(self.db, self.session)
 
     @property
     def content_index(self) -> ContentIndex:

@@ -3,9 +3,11 @@
 GridFS cannot take part in a multi-document transaction, so an upload is written
 first, marked `metadata.state: pending`; the transaction that commits its chain record
 flips it to `stored` (content.files is an ordinary collection). If that transaction
-fails the caller discards the file at once; a file left pending by a crash, or
-`discarded` by a deletion whose clean-up did not finish, is removed by `sweep`, which
-every process of the service runs at start.
+certainly failed the caller discards the file at once. A file left pending by a crash
+or by a commit whose outcome was unknown, or `discarded` by a deletion whose clean-up
+did not finish, is removed by `sweep`: it goes by the state that committed, so it keeps
+what an unknown commit did store. Every process of the service sweeps at start, and the
+consumer process every DOCUMENT_SWEEP_INTERVAL_SECONDS (`Sweeper`).
 
 Not covered: chunks written by a process killed mid-upload, before GridFS wrote the
 files document; they hold no metadata to find them by and are only wasted space.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
@@ -33,16 +36,19 @@ log = logging.getLogger("probashi.documents")
 READ_SIZE = 256 * 1024
 
 
+class ContentUnreadable(Exception):
+    """Stored bytes that GridFS cannot assemble (a chunk missing or cut short)."""
+
+
 def _read_all(stored) -> Iterator[bytes]:
     # Fixed-size reads: iterating a GridOut itself yields *lines*, which for binary
     # content means arbitrary, sometimes huge, pieces found by scanning for b"\n".
     with stored:
-        while chunk := stored.read(READ_SIZE):
-            yield chunk
-
-
-class ContentUnreadable(Exception):
-    """Stored bytes that GridFS cannot assemble (a chunk missing or cut short)."""
+        try:
+            while chunk := stored.read(READ_SIZE):
+                yield chunk
+        except CorruptGridFile as exc:
+            raise ContentUnreadable(str(exc)) from exc
 
 
 class GridFSContent:
@@ -64,7 +70,8 @@ class GridFSContent:
         return stream._id
 
     def open(self, content_id) -> Iterator[bytes] | None:
-        """The stored bytes in chunks, or None when there is no such file."""
+        """The stored bytes in chunks, or None when there is no such file; reading raises
+        ContentUnreadable when chunks are missing or cut short."""
         try:
             return _read_all(self.bucket.open_download_stream(content_id))
         except NoFile:
@@ -78,8 +85,6 @@ class GridFSContent:
                 digest.update(chunk)
         except NoFile:
             return None
-        except CorruptGridFile as exc:
-            raise ContentUnreadable(str(exc)) from exc
         return digest.hexdigest()
 
     def discard(self, content_id) -> None:
@@ -99,3 +104,28 @@ class GridFSContent:
         if orphans:
             log.info("removed %d orphaned or discarded content file(s)", len(orphans))
         return len(orphans)
+
+
+class Sweeper:
+    """Sweeps every `interval` until stopped, so content an unknown commit left pending is
+    decided once the database answers, not only when a process next starts."""
+
+    def __init__(self, content: GridFSContent, interval: timedelta, older_than: timedelta = ORPHAN_AFTER):
+        self.content, self.interval, self.older_than = content, interval, older_than
+        self._stop = threading.Event()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, daemon=True, name="content-sweeper")
+        thread.start()
+        return thread
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.content.sweep(self.older_than)
+            except Exception as exc:  # the database may be down: the next round tries again
+                log.warning("content sweep failed: %s", exc)
+            self._stop.wait(self.interval.total_seconds())
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -82,6 +82,7 @@ def vault(infra):
 
 def test_a_multi_megabyte_file_round_trips_with_its_hash_and_the_event_reaches_rabbitmq(infra, vault):
     tap = infra.tap("documents.#")
+    vault.apply(case_event("opened", "CMP-17", 1))
     content = b"%PDF-1.7\n" + os.urandom(5 * 1024 * 1024)
     created = vault.upload(content=content, filename="../চুক্তিপত্র final.pdf", issuer="Al-Noor Agency",
                            issue_date="2025-11-02", case_id="CMP-17")
@@ -254,6 +255,7 @@ def test_removing_the_newest_record_is_noticed_too(vault):
 
 
 def test_a_referenced_document_cannot_be_deleted_until_its_case_closes(vault):
+    vault.apply(case_event("opened", "CMP-5", 1))
     linked = vault.upload(case_id="CMP-5").json["document_id"]
     named = vault.upload().json["document_id"]
     vault.apply(case_event("opened", "CMP-9", 1, document_ids=[named]))
@@ -319,16 +321,6 @@ def test_concurrent_uploads_for_one_migrant_keep_one_unbroken_chain(vault):
     assert vault.call("GET", f"/migrants/{REF}/documents/verify").json["ok"] is True
 
 
-def test_history_comes_from_the_consumed_own_events(vault):
-    doc_id = vault.upload().json["document_id"]
-    vault.call("POST", f"/documents/{doc_id}/verification", body={"decision": "verified", "version": 1})
-    for record in vault.db.outbox.find().sort("created_at", 1):
-        vault.apply(Envelope.from_dict(record["envelope"]))
-    history = vault.call("GET", f"/documents/{doc_id}/history", "migrant", migrant_ref=REF)
-    assert [e["type"] for e in history.json["items"]] == ["documents.document.verified",
-                                                          "documents.document.uploaded"]
-
-
 def test_openapi_documents_the_multipart_upload_and_health_is_public(vault):
     spec = vault.http.get("/openapi.json").json
     upload = spec["paths"]["/api/v1/documents"]["post"]
@@ -362,3 +354,107 @@ def test_content_is_read_back_in_bounded_pieces(vault):
     pieces = list(store.open(stored))
     assert b"".join(pieces) == content and max(map(len, pieces)) <= READ_SIZE
     assert store.sha256(stored) == hashlib.sha256(content).hexdigest()
+
+
+# -- evidence safety: case links, the verify budget, checked downloads, history in the same transaction --
+
+def test_a_case_link_needs_a_case_the_vault_knows(vault):
+    made_up = vault.upload(role="migrant", claims={"migrant_ref": REF}, case_id="CMP-404")
+    assert made_up.status_code == 422, made_up.json
+    assert "case_id" in made_up.json["errors"] and set(vault.stored().values()) == {0}
+    vault.apply(case_event("opened", "CMP-404", 1))
+    linked = vault.upload(role="migrant", claims={"migrant_ref": REF}, case_id="CMP-404")
+    assert linked.status_code == 201 and linked.json["case_ids"] == ["CMP-404"]
+    doc_id = linked.json["document_id"]
+    again = vault.upload(role="migrant", claims={"migrant_ref": REF}, path=f"/documents/{doc_id}/versions",
+                         case_id="CMP-405")
+    assert again.status_code == 422 and "case_id" in again.json["errors"]
+
+
+def test_a_migrant_cannot_rerun_the_full_verify_at_will_staff_can(vault):
+    vault.upload()
+    own = {"migrant_ref": REF}
+    assert vault.call("GET", f"/migrants/{REF}/documents/verify", "migrant", **own).status_code == 200
+    again = vault.call("GET", f"/migrants/{REF}/documents/verify", "migrant", **own)
+    assert again.status_code == 429, again.json
+    assert again.headers["Content-Type"] == "application/problem+json" and int(again.headers["Retry-After"]) > 0
+    assert vault.call("GET", f"/migrants/{REF}/documents/verify", "welfare_officer").status_code == 200
+
+
+def test_a_download_carries_the_recorded_digest(vault):
+    import base64
+    doc = vault.upload().json
+    download = vault.http.get(f"/api/v1/documents/{doc['document_id']}/content", headers=vault.headers("legal_aid"))
+    expected = base64.b64encode(hashlib.sha256(PDF).digest()).decode()
+    assert download.status_code == 200 and download.headers["Repr-Digest"] == f"sha-256=:{expected}:"
+
+
+def test_altered_or_missing_bytes_are_not_served_but_refused_logged_and_audited(vault):
+    altered, missing = (vault.upload(content=PDF + bytes([n])).json["document_id"] for n in range(2))
+    chunk = vault.db["content.chunks"].find_one({"files_id": vault.db.records.find_one(
+        {"document_id": altered})["content_id"]})
+    vault.db["content.chunks"].update_one({"_id": chunk["_id"]}, {"$set": {"data": bytes(chunk["data"]).replace(
+        b"Catalog", b"Forgery")}})
+    vault.db["content.chunks"].delete_many({"files_id": vault.db.records.find_one(
+        {"document_id": missing})["content_id"]})
+    for doc_id, slug in ((altered, "content-altered"), (missing, "content-missing")):
+        refused = vault.http.get(f"/api/v1/documents/{doc_id}/content", headers=vault.headers("legal_aid"))
+        assert refused.status_code == 500 and refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.json["type"] == f"urn:probashi:problem:{slug}" and b"Forgery" not in refused.data
+        assert vault.db.audit.find_one({"subject_id": doc_id, "action": "download_refused"}) is not None
+
+
+def test_history_is_written_with_the_change_itself(vault):
+    doc_id = vault.upload().json["document_id"]
+    vault.call("POST", f"/documents/{doc_id}/verification", body={"decision": "verified", "version": 1})
+    history = vault.call("GET", f"/documents/{doc_id}/history", "migrant", migrant_ref=REF)  # no consumer ran
+    assert [e["type"] for e in history.json["items"]] == ["documents.document.verified",
+                                                          "documents.document.uploaded"]
+    events = [r["_id"] for r in vault.db.outbox.find().sort("created_at", -1)]
+    assert [e["event_id"] for e in history.json["items"]] == events
+    assert not any(key.startswith("documents.") for key in documents_consumer.binding_keys)
+
+
+def test_a_lost_race_for_the_chain_is_retried_by_the_unit_of_work_itself(vault):
+    from services.documents.repository import ChainContention
+    attempts = []
+
+    def loses_twice(tx):
+        attempts.append(tx)
+        if len(attempts) < 3:
+            raise ChainContention(REF)
+        return "committed"
+
+    assert vault.uow.run(loses_twice) == "committed" and len(attempts) == 3
+
+
+def test_the_sweeper_keeps_sweeping_while_the_process_runs(infra, vault):
+    from datetime import timedelta
+
+    from services.documents.storage import GridFSContent, Sweeper
+    store = GridFSContent(vault.db)
+    sweeper = Sweeper(store, interval=timedelta(milliseconds=50), older_than=timedelta(0))
+    infra.background(sweeper, sweeper.run)
+    for _ in range(2):  # left pending, as by an upload whose commit never landed, each after the start
+        orphan = store.save([PDF], filename="x.pdf", owner=REF)
+        wait_for(lambda: vault.db["content.files"].count_documents({"_id": orphan}) == 0, 10, "not swept")
+
+
+def test_the_binding_that_read_own_events_back_is_retired_at_start(infra, vault):
+    from services.documents.consumer import retire_bindings
+    queue, exchange = f"{vault.settings.amqp_prefix}.documents", f"{vault.settings.amqp_prefix}.events"
+    retire_bindings(vault.settings)  # a first start: no queue yet, nothing to do
+    connection = pika.BlockingConnection(pika.URLParameters(vault.settings.amqp_url))
+    channel = connection.channel()
+    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+    channel.queue_declare(queue, durable=True)  # as an earlier version left it
+    channel.queue_bind(queue, exchange, routing_key="documents.document.*")
+    retire_bindings(vault.settings)
+    channel.queue_bind(queue, exchange, routing_key="registration.migrant.registered")
+    for routing_key in ("documents.document.uploaded", "registration.migrant.registered"):
+        channel.basic_publish(exchange, routing_key, b"{}")
+    wait_for(lambda: channel.queue_declare(queue, passive=True).method.message_count >= 1)
+    method, _, _ = channel.basic_get(queue, auto_ack=True)  # published first, so first if wrongly routed
+    assert method.routing_key == "registration.migrant.registered"
+    assert channel.queue_declare(queue, passive=True).method.message_count == 0
+    connection.close()

@@ -1,14 +1,18 @@
 """In-memory stand-ins for the documents ports (repositories, unit of work, content, audit).
 
-The fake unit of work keeps the real contract: all or nothing, events only on commit.
-The fake repositories keep the real uniqueness rules: one record per (owner, seq), a
-chain head compared-and-set, a document head replaced only at its expected revision.
+The fake unit of work keeps the real contract: all or nothing, events only on commit,
+a transaction that lost a race (labelled TransientTransactionError) run again, a bounded
+number of times. The fake repositories keep the real uniqueness rules: one record per
+(owner, seq), a chain head compared-and-set, a document head replaced only at its
+expected revision.
 """
 from __future__ import annotations
 
 import copy
 import hashlib
 import itertools
+
+from pymongo.errors import PyMongoError
 
 from services.documents.repository import ChainContention
 from tests.unit.fake_tx import FakeTxBase, FakeUnitOfWorkBase
@@ -140,6 +144,18 @@ class FakeHistory:
         return _newest_first(rows, "occurred_at", after)[:limit]
 
 
+class FakeVerifyRuns:
+    def __init__(self, store):
+        self.store = store
+
+    def claim(self, owner, now, interval):
+        last = self.store.get(owner)
+        if last is not None and last > now - interval:
+            return last + interval
+        self.store[owner] = now
+        return None
+
+
 class FakeContentIndex:
     def __init__(self, states):
         self.states = states
@@ -159,6 +175,7 @@ class FakeRepositories:
     owners = property(lambda self: FakeOwners(self.state["owners"]))
     cases = property(lambda self: FakeCases(self.state["cases"]))
     history = property(lambda self: FakeHistory(self.state["history"]))
+    verify_runs = property(lambda self: FakeVerifyRuns(self.state["verify_runs"]))
     content_index = property(lambda self: FakeContentIndex(self.state["content_states"]))
 
 
@@ -167,13 +184,17 @@ class FakeTx(FakeTxBase, FakeRepositories):
 
 
 class FakeUnitOfWork(FakeUnitOfWorkBase):
-    """`lose_races` makes that many transactions fail as if another append won the race."""
+    """`lose_races` makes that many attempts fail as if another append won the race;
+    `lose_commit_answer` commits the next transaction but fails as if the answer to the
+    commit was lost; `max_attempts` stands for the real unit of work's time bound."""
     tx_class = FakeTx
+    max_attempts = 20
 
     def __init__(self):
         super().__init__({"documents": {}, "records": {}, "chain_heads": {}, "owners": {}, "cases": {},
-                          "history": {}, "content_states": {}})
+                          "history": {}, "content_states": {}, "verify_runs": {}})
         self.lose_races = 0
+        self.lose_commit_answer = False
         self.attempts = 0
 
     def before_attempt(self) -> None:
@@ -181,6 +202,19 @@ class FakeUnitOfWork(FakeUnitOfWorkBase):
         if self.lose_races:
             self.lose_races -= 1
             raise ChainContention("someone else appended first")
+
+    def run(self, fn):
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                result = super().run(fn)
+            except PyMongoError as exc:
+                if not exc.has_error_label("TransientTransactionError") or attempt == self.max_attempts:
+                    raise
+                continue
+            if self.lose_commit_answer:
+                self.lose_commit_answer = False
+                raise PyMongoError("connection closed", error_labels=["UnknownTransactionCommitResult"])
+            return result
 
 
 class FakeContent:

@@ -382,3 +382,22 @@ def test_content_disposition_keeps_bangla_joiners():
     original = "র\u200d্যাব.jpg"  # ZWJ is part of Bangla spelling
     header = content_disposition(original, "rab.jpg")
     assert unquote(header.split("''", 1)[1]) == original
+
+
+def test_repr_digest_is_the_rfc_9530_form_of_the_recorded_sha256():
+    import base64
+    import hashlib
+
+    from services.documents.content import repr_digest
+    digest = hashlib.sha256(b"evidence")
+    assert repr_digest(digest.hexdigest()) == f"sha-256=:{base64.b64encode(digest.digest()).decode()}:"
+
+
+def test_a_spooled_copy_hashes_before_serving_and_spills_large_content_to_disk():
+    import hashlib
+
+    from services.documents.content import SPOOL_IN_MEMORY_BYTES, SpooledCopy
+    data = b"%PDF-1.7" + b"x" * (2 * SPOOL_IN_MEMORY_BYTES)
+    copy = SpooledCopy(iter([data[:1000], data[1000:]]))
+    assert copy.sha256 == hashlib.sha256(data).hexdigest() and copy.size == len(data)
+    assert b"".join(copy.chunks()) == data

@@ -291,6 +291,8 @@ class Worker(ConsumerMixin):
         if message.acknowledged:
             return
         try:
-            self._dead_letter(message, {}, _attempt(dict(message.headers or {})), exc)
-        except RepublishFailed as failed:
+            self._dead_letter(message, {}, 1, exc)
+        except self.connection.connection_errors + self.connection.channel_errors:
+            raise
+        except Exception as failed:  # RepublishFailed, or the same bug again
             self._put_back(message, failed)

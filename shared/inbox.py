@@ -3,7 +3,8 @@ highest version applied (its high-water mark). Both are written in the transacti
 that applies the event, so they say exactly what was committed.
 
     inbox               {_id: "consumer:event id", consumer, event_id, claimed_at}
-    inbox_aggregates    {_id: {consumer, type, id}, version, event_ids (applied at that version)}
+    inbox_aggregates    {_id: "consumer:subject type:subject id", consumer, subject, version,
+                         event_ids (those applied at that version)}
 
 An event older than the high-water mark of its aggregate (subject type + id) is skipped:
 a retry or a redelivery may arrive after a later event of the same aggregate was applied,
@@ -53,11 +54,14 @@ def claim(db: Database, session: ClientSession, consumer: str, event: Envelope) 
                               "claimed_at": datetime.now(timezone.utc)}, session=session)
     except DuplicateKeyError:
         raise AlreadyHandled(event.id) from None
-    key = {"consumer": consumer, "type": event.subject.type, "id": event.subject.id}
+    # A string key: consumer names and subject types are words without ':' (and an
+    # embedded-document _id is not looked up by index on SecantusDB).
+    key = f"{consumer}:{event.subject.type}:{event.subject.id}"
     mark = db[AGGREGATES].find_one({"_id": key}, session=session)
     version = event.aggregate_version
     if mark is None or version > mark["version"]:
-        change = {"$set": {"version": version, "event_ids": [event.id]}}
+        change = {"$set": {"consumer": consumer, "subject": {"type": event.subject.type, "id": event.subject.id},
+                           "version": version, "event_ids": [event.id]}}
     elif version == mark["version"]:
         if event.id in mark["event_ids"]:
             raise AlreadyHandled(event.id)  # its inbox row was pruned; the mark remembers it

@@ -243,3 +243,12 @@ def test_dead_letters_are_listed_page_by_page_without_loss_or_duplicates(infra, 
     assert dlq.replay(None) == remaining
     assert queue_depth(settings.amqp_url, names.dead_letter_queue) == 0
     assert queue_depth(settings.amqp_url, names.queue) == total
+
+
+def test_a_changed_inbox_retention_retunes_the_ttl_index(probe):
+    _, db = probe
+    from shared import inbox
+    inbox.ensure_indexes(db, 3600)
+    inbox.ensure_indexes(db, 7200)  # a restart with another INBOX_RETENTION_SECONDS
+    index = {i["name"]: i for i in db[INBOX].list_indexes()}[inbox.RETENTION_INDEX]
+    assert index["expireAfterSeconds"] == 7200

@@ -14,8 +14,23 @@ PUBLISHED_JWT_SECRETS = frozenset({"dev-only-insecure-secret-change-me"})
 MIN_SECRET_LENGTH = 32
 
 
-def _ints(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(",") if part.strip())
+class ConfigError(ValueError):
+    """A setting that cannot work; the message names the environment variable."""
+
+
+def _ints(text: str, name: str = "RETRY_DELAYS_MS") -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated whole numbers of milliseconds, "
+                          f"got {text!r}") from None
+
+
+def _number(env, name: str, default, kind=float):
+    try:
+        return kind(env[name]) if env.get(name) else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {env[name]!r}") from None
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,11 @@ class Settings:
     body_read_timeout: float = 10.0
     # Seconds gunicorn waits for a request line and headers once a client started sending them.
     header_read_timeout: float = 10.0
+    # -- consumer (wp/consumer): deferral and inbox housekeeping, checked by check_consumer() --
+    # How long an event may wait out an unavailable database before its failures spend attempts.
+    defer_limit_seconds: float = 3600.0
+    # Inbox rows older than this are pruned (TTL); the per-aggregate version keeps replays out.
+    inbox_retention_seconds: int = 30 * 24 * 3600
     extra: dict = field(default_factory=dict)
 
     @property
@@ -70,7 +90,10 @@ class Settings:
             jwt_secret=env.get("JWT_SECRET", d.jwt_secret),
             jwt_issuer=env.get("JWT_ISSUER", d.jwt_issuer),
             jwt_ttl_seconds=int(env.get("JWT_TTL_SECONDS", d.jwt_ttl_seconds)),
+            # -- consumer (wp/consumer) --
             retry_delays_ms=_ints(env["RETRY_DELAYS_MS"]) if env.get("RETRY_DELAYS_MS") else d.retry_delays_ms,
+            defer_limit_seconds=_number(env, "DEFER_LIMIT_SECONDS", d.defer_limit_seconds),
+            inbox_retention_seconds=_number(env, "INBOX_RETENTION_SECONDS", d.inbox_retention_seconds, int),
             relay_batch_size=int(env.get("RELAY_BATCH_SIZE", d.relay_batch_size)),
             relay_poll_interval=float(env.get("RELAY_POLL_INTERVAL", d.relay_poll_interval)),
             relay_lease_seconds=float(env.get("RELAY_LEASE_SECONDS", d.relay_lease_seconds)),
@@ -90,3 +113,20 @@ class Settings:
         if self.jwt_ttl_seconds > self.jwt_max_ttl_seconds:
             raise RuntimeError(f"JWT_TTL_SECONDS ({self.jwt_ttl_seconds}) exceeds the token lifetime "
                                f"JWT_MAX_TTL_SECONDS ({self.jwt_max_ttl_seconds})")
+
+    # -- consumer (wp/consumer) --
+    MAX_DELAY_MS = 2**32 - 1  # RabbitMQ's largest x-message-ttl
+
+    def check_consumer(self) -> None:
+        """Refuse retry settings that would lose events: every retry and deferral goes to a
+        delay queue declared from RETRY_DELAYS_MS, so without one there is nowhere to go."""
+        if not self.retry_delays_ms:
+            raise ConfigError("RETRY_DELAYS_MS must list at least one delay in milliseconds "
+                              "(e.g. 1000,5000,30000): failed events wait in those delay queues")
+        bad = [ms for ms in self.retry_delays_ms if not 1 <= ms <= self.MAX_DELAY_MS]
+        if bad:
+            raise ConfigError(f"RETRY_DELAYS_MS delays must be between 1 and {self.MAX_DELAY_MS} ms, got {bad}")
+        if self.defer_limit_seconds < 0:
+            raise ConfigError(f"DEFER_LIMIT_SECONDS must be 0 or more, got {self.defer_limit_seconds}")
+        if self.inbox_retention_seconds < 1:
+            raise ConfigError(f"INBOX_RETENTION_SECONDS must be at least 1, got {self.inbox_retention_seconds}")

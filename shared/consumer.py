@@ -6,30 +6,39 @@
     def add_owner(event: Envelope, tx: Tx) -> None: ...
 
 Each delivery runs its handler inside the service's unit of work together with an inbox
-record (consumer, event id); the message is acked only after that transaction
-committed, so a redelivered or duplicated event has no second effect. A failing handler
-is retried through the delay queues with growing delays; a permanent failure, or the
-last failed attempt, goes to the dead-letter queue with the error in its headers. An
-unreachable database or a write conflict that outlasts the unit of work's retries is
-not the event's fault: the message waits in the first delay queue, spending no attempt.
+record (consumer, event id) and its aggregate's high-water mark (shared.inbox); the
+message is acked only after that transaction committed, so a redelivered or duplicated
+event has no second effect, and an event older than what was already applied for its
+aggregate is skipped (and logged).
+
+A failing handler is retried through the delay queues with growing delays; a permanent
+failure, or the last failed attempt, goes to the dead-letter queue with the error in its
+headers. Retries and dead letters are published mandatory and confirmed
+(shared.republisher): the original is acked only once the broker holds the copy, and
+otherwise goes back to the queue. An unreachable database or a write conflict that
+outlasts the unit of work's retries is not the event's fault: the message waits in the
+first delay queue, spending no attempt, for up to DEFER_LIMIT_SECONDS; after that its
+failures count like any other. Nothing a message carries (a malformed header, say) and
+no error in this code stops the worker: such a message is retried or dead-lettered.
 """
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Callable
 
-from kombu import Connection, Producer, Queue
+from kombu import Connection, Queue
 from kombu.mixins import ConsumerMixin
-from pymongo.errors import PyMongoError
 
-from shared import context, mongo, topology
-from shared.config import Settings
+from shared import context, inbox, mongo, topology
+from shared.config import ConfigError, Settings
 from shared.errors import PermanentError
 from shared.events import Envelope, MalformedEvent, topic_matches
-from shared.uow import AlreadyHandled, MongoUnitOfWork, Tx
+from shared.republisher import Republisher, RepublishFailed
+from shared.uow import AlreadyHandled, MongoUnitOfWork, Superseded, Tx
 
 log = logging.getLogger("probashi.consumer")
 
@@ -56,19 +65,26 @@ class EventConsumer:
         return [fn for pattern, fn in self._handlers if topic_matches(pattern, event_type)]
 
     def process(self, uow, event: Envelope) -> bool:
-        """Apply an event once. Returns False when this consumer already applied it."""
+        """Apply an event once. Returns False when this consumer already applied it, or a
+        later version of its aggregate."""
         handlers = self.handlers_for(event.type)
         if not handlers:
             raise PermanentError(f"{self.service} has no handler for {event.type}")
 
         def apply(tx: Tx) -> None:
-            tx.claim_inbox(self.service, event.id)
+            tx.claim(self.service, event)
             for handler in handlers:
                 handler(event, tx)
 
         with context.tracing(correlation_id=event.correlation_id, causation_id=event.id):
             try:
                 uow.run(apply)
+            except Superseded as stale:
+                log.warning("event older than version %d already applied to %s %s; skipped",
+                            stale.applied_version, event.subject.type, event.subject.id,
+                            extra={"event_id": event.id, "type": event.type,
+                                   "aggregate_version": event.aggregate_version})
+                return False
             except AlreadyHandled:
                 log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.type})
                 return False
@@ -78,7 +94,11 @@ class EventConsumer:
         """Entry point of a service's consumer process."""
         from shared import logs
 
-        settings = Settings.from_env(self.service)
+        try:
+            settings = Settings.from_env(self.service)
+            settings.check_consumer()
+        except ConfigError as exc:
+            raise SystemExit(f"{self.service} consumer cannot start: {exc}") from None
         logs.configure(f"{self.service}-consumer", settings.log_level)
         worker = Worker(self, make_uow(settings), settings)
         signal.signal(signal.SIGTERM, lambda *_: worker.stop())
@@ -86,25 +106,52 @@ class EventConsumer:
         worker.run_forever()
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _attempt(headers: dict) -> int:
+    """The attempt a message is on, from a header anyone could have set: a value that is
+    not a positive whole number counts as the first attempt (the next retry writes a good one)."""
+    value = headers.get("x-attempt", 1)
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError, OverflowError):
+        log.warning("unreadable x-attempt header %r; counted as the first attempt", value)
+        return 1
+
+
+def _deferred_since(headers: dict) -> datetime | None:
+    value = headers.get("x-deferred-since")
+    try:
+        since = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None  # unreadable: deferral starts counting now
+    return since if since is None or since.tzinfo else since.replace(tzinfo=timezone.utc)
 
 
 class Worker(ConsumerMixin):
     """Runs an EventConsumer against the broker, reconnecting when the connection drops."""
 
-    def __init__(self, consumer: EventConsumer, uow, settings: Settings, prefetch: int = 20):
+    def __init__(self, consumer: EventConsumer, uow, settings: Settings, prefetch: int = 20,
+                 put_back_pause: float = 1.0):
+        settings.check_consumer()  # retries need their delay queues: refuse to start without
         self.consumer = consumer
         self.uow = uow
         self.settings = settings
         self.prefetch = prefetch
+        self.put_back_pause = put_back_pause
         self.names = topology.Names(settings.amqp_prefix, consumer.service)
         self.delays = settings.retry_delays_ms
-        # confirm_publish: a retry or dead letter is acked only once the broker has its copy.
-        self.connection = Connection(settings.amqp_url, transport_options={"confirm_publish": True},
-                                     heartbeat=30)
-        self.producer: Producer | None = None
+        self.connection = Connection(settings.amqp_url, heartbeat=30)
+        self.republisher = Republisher(settings.amqp_url, self._declare_queues)
+        mongo.prepare(uow.db, [lambda db: inbox.ensure_indexes(db, settings.inbox_retention_seconds)])
         self.processed = 0
+        self.put_back = 0
         self.ready = threading.Event()
 
     def run_forever(self) -> None:
@@ -114,43 +161,68 @@ class Worker(ConsumerMixin):
     def stop(self) -> None:
         self.should_stop = True
 
-    def get_consumers(self, consumer_cls, channel):
-        queues = topology.service_queues(self.names, self.consumer.binding_keys, self.delays)
+    def _declare_queues(self, channel) -> list[Queue]:
         topology.events_exchange(self.names.prefix)(channel).declare()
+        queues = topology.service_queues(self.names, self.consumer.binding_keys, self.delays)
         for queue in queues:
             queue(channel).declare()
-        self.producer = Producer(channel)
+        return queues
+
+    def get_consumers(self, consumer_cls, channel):
+        self._declare_queues(channel)
         main = Queue(self.names.queue, no_declare=True)
         return [consumer_cls(queues=[main], on_message=self.on_message, prefetch_count=self.prefetch)]
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
         self.ready.set()
 
+    def on_consume_end(self, connection, channel) -> None:
+        self.republisher.close()
+
     def on_connection_error(self, exc, interval) -> None:
         self.ready.clear()
         log.warning("broker connection lost (%s); reconnecting in %ss", exc, interval)
 
+    # -- one delivery -----------------------------------------------------------------
     def on_message(self, message) -> None:
+        try:
+            self._handle(message)
+        except RepublishFailed as exc:
+            self._put_back(message, exc)
+        except self.connection.connection_errors + self.connection.channel_errors:
+            raise  # the consumer's own connection broke: kombu reconnects, the broker redelivers
+        except Exception as exc:  # a bug here must not stop the worker
+            log.exception("unexpected error while handling a message",
+                          extra={"event_id": message.properties.get("message_id")})
+            self._last_resort(message, exc)
+        self.processed += 1
+
+    def _handle(self, message) -> None:
         headers = dict(message.headers or {})
-        attempt = int(headers.get("x-attempt", 1))
+        attempt = _attempt(headers)
         try:
             event = Envelope.from_json(message.body)
             self.consumer.process(self.uow, event)
         except (MalformedEvent, PermanentError) as exc:
             self._dead_letter(message, headers, attempt, exc)
-        except PyMongoError as exc:
-            if not (isinstance(exc, mongo.UNAVAILABLE) or exc.has_error_label("TransientTransactionError")):
-                self._fail(message, headers, attempt, exc)
-            else:
+        except Exception as exc:  # anything else may pass on a later attempt
+            if mongo.unavailable(exc) and self._may_defer(headers):
                 # The database is down, or a transaction a killed consumer left open still
                 # holds this event's rows (until the server reaps it, 60 s): not the event's
                 # fault, so no attempt is spent on it; it waits in a delay queue, not here.
                 self._defer(message, headers, exc)
-        except Exception as exc:  # anything else may pass on a later attempt
-            self._fail(message, headers, attempt, exc)
+            else:
+                self._fail(message, headers, attempt, exc)
         else:
             message.ack()
-        self.processed += 1
+
+    def _may_defer(self, headers: dict) -> bool:
+        since = _deferred_since(headers)
+        if since is None or (_now() - since).total_seconds() < self.settings.defer_limit_seconds:
+            return True
+        log.warning("database errors for over %ss; the event spends its attempts now",
+                    self.settings.defer_limit_seconds)
+        return False
 
     def _fail(self, message, headers: dict, attempt: int, exc: Exception) -> None:
         if attempt <= len(self.delays):
@@ -159,36 +231,40 @@ class Worker(ConsumerMixin):
             self._dead_letter(message, headers, attempt, exc)
 
     def _republish(self, message, routing_key: str, headers: dict) -> None:
+        """A copy to one of this consumer's queues; raises RepublishFailed unless confirmed."""
         props = message.properties
-        self.producer.publish(
-            message.body, exchange="", routing_key=routing_key, headers=headers,
+        self.republisher.publish(
+            message.body, routing_key, headers=headers,
             content_type=message.content_type or "application/json",
             content_encoding=message.content_encoding or "utf-8",
             message_id=props.get("message_id"), type=props.get("type"),
-            correlation_id=props.get("correlation_id"), app_id=props.get("app_id"),
-            delivery_mode=2, retry=False)
+            correlation_id=props.get("correlation_id"), app_id=props.get("app_id"), delivery_mode=2)
 
     def _origin(self, message, headers: dict) -> dict:
         return {"x-original-exchange": headers.get("x-original-exchange", message.delivery_info.get("exchange", "")),
                 "x-original-routing-key": headers.get("x-original-routing-key",
                                                       message.delivery_info.get("routing_key", ""))}
 
+    @staticmethod
+    def _error(exc: Exception, prefix: str = "x-last-error") -> dict:
+        return {prefix: str(exc)[:1000], f"{prefix}-type": type(exc).__name__}
+
     def _retry(self, message, headers: dict, attempt: int, exc: Exception) -> None:
         delay = self.delays[attempt - 1]
         log.warning("handler failed, retry %d in %d ms: %s", attempt, delay, exc,
                     extra={"event_id": message.properties.get("message_id")})
         self._republish(message, self.names.retry_queue(delay), {
-            **headers, **self._origin(message, headers), "x-attempt": attempt + 1,
-            "x-last-error": str(exc)[:1000], "x-last-error-type": type(exc).__name__})
+            **headers, **self._origin(message, headers), "x-attempt": attempt + 1, **self._error(exc)})
         message.ack()
 
     def _defer(self, message, headers: dict, exc: Exception) -> None:
-        delay = self.delays[0] if self.delays else 1000
+        delay = self.delays[0]
+        since = _deferred_since(headers) or _now()
         log.warning("database busy or unavailable; event deferred %d ms: %s", delay, exc,
                     extra={"event_id": message.properties.get("message_id")})
         self._republish(message, self.names.retry_queue(delay), {
-            **headers, **self._origin(message, headers), "x-attempt": headers.get("x-attempt", 1),
-            "x-last-error": str(exc)[:1000], "x-last-error-type": type(exc).__name__})
+            **headers, **self._origin(message, headers), "x-attempt": _attempt(headers),
+            "x-deferred-since": _iso(since), **self._error(exc)})
         message.ack()
 
     def _dead_letter(self, message, headers: dict, attempt: int, exc: Exception) -> None:
@@ -197,5 +273,26 @@ class Worker(ConsumerMixin):
         self._republish(message, self.names.dead_letter_queue, {
             **headers, **self._origin(message, headers), "x-attempts": attempt,
             "x-error": str(exc)[:1000], "x-error-type": type(exc).__name__,
-            "x-failed-at": _now_iso(), "x-consumer": self.consumer.service})
+            "x-failed-at": _iso(_now()), "x-consumer": self.consumer.service})
         message.ack()
+
+    def _put_back(self, message, reason: Exception) -> None:
+        """The broker has no copy: give the original back to the queue, after a pause so a
+        lasting fault does not spin, to be handled again."""
+        log.error("message goes back to the queue: %s", reason,
+                  extra={"event_id": message.properties.get("message_id")})
+        self.put_back += 1
+        time.sleep(self.put_back_pause)
+        if not message.acknowledged:
+            message.requeue()
+
+    def _last_resort(self, message, exc: Exception) -> None:
+        """Our own code failed on this message: dead-letter it with nothing but the error."""
+        if message.acknowledged:
+            return
+        try:
+            self._dead_letter(message, {}, 1, exc)
+        except self.connection.connection_errors + self.connection.channel_errors:
+            raise
+        except Exception as failed:  # RepublishFailed, or the same bug again
+            self._put_back(message, failed)

@@ -4,16 +4,25 @@
     python -m shared.deadletters --service registration show EVENT_ID
     python -m shared.deadletters --service registration replay EVENT_ID | --all
 
-Listing reads the messages without acking and then gives them back, so it changes
-nothing. Replay puts a message back on the service's queue with its attempt count
-reset, and removes it from the dead-letter queue only after the broker confirmed it.
+    python -m shared.deadletters --service registration list --skip 100 --limit 100
+
+The queue may hold more than fits in memory, so it is read one message at a time and
+each is printed (or replayed) as it comes. Listing takes each message without acking
+and drops it from memory: the broker keeps the unacked ones for this channel and puts
+them all back, in their order, when the channel closes, so a listing neither loses nor
+duplicates a message, even if the tool dies half way. It stops after the messages that
+were in the queue when it started. Replay puts a message back on the service's queue
+with its attempt count reset, and acks it in the dead-letter queue only after the
+broker confirmed the copy.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from contextlib import closing
 from dataclasses import dataclass
+from typing import Iterator
 
 from kombu import Connection, Producer, Queue
 
@@ -41,30 +50,47 @@ class DeadLetterQueue:
         self.names = topology.Names(settings.amqp_prefix, settings.service)
         self.connection = Connection(settings.amqp_url, transport_options={"confirm_publish": True})
 
-    def _fetch_all(self, channel) -> list:
-        """Every message in the queue, unacked: they return to the queue when the channel closes."""
+    def _messages(self, channel) -> Iterator:
+        """The queue's messages one by one, unacked: they return to the queue when the
+        channel closes. Only those present at the start, so a busy queue still ends."""
         queue = Queue(self.names.dead_letter_queue, durable=True)(channel)
         queue.declare()
-        messages = []
-        while (message := queue.get(no_ack=False)) is not None:
-            messages.append(message)
-        return messages
+        present = queue.queue_declare(passive=True).message_count
+        for _ in range(present):
+            message = queue.get(no_ack=False)
+            if message is None:
+                return
+            yield message
 
     @staticmethod
     def _as_dead_letter(message) -> DeadLetter:
         return DeadLetter(message.properties.get("message_id") or "?", message.properties.get("type") or "?",
                           dict(message.headers or {}), message.body)
 
-    def list(self) -> list[DeadLetter]:
+    def letters(self, limit: int | None = None, skip: int = 0) -> Iterator[DeadLetter]:
+        """The dead letters in queue order, a page at a time (`skip`, then `limit`),
+        holding only the one being looked at in memory."""
         with self.connection.channel() as channel:
-            return [self._as_dead_letter(m) for m in self._fetch_all(channel)]
+            for position, message in enumerate(self._messages(channel)):
+                if limit is not None and position >= skip + limit:
+                    return
+                if position >= skip:
+                    yield self._as_dead_letter(message)
+
+    def list(self, limit: int | None = None) -> list[DeadLetter]:
+        """All of them (or the first `limit`) at once: for tests and small queues."""
+        return list(self.letters(limit))
+
+    def find(self, event_id: str) -> DeadLetter | None:
+        with closing(self.letters()) as letters:  # closing the channel gives the rest back now
+            return next((letter for letter in letters if letter.event_id == event_id), None)
 
     def replay(self, event_ids: set[str] | None) -> list[str]:
         """Replay the given events (None: all). Returns the ids replayed."""
         replayed = []
         with self.connection.channel() as channel:
             producer = Producer(channel)
-            for message in self._fetch_all(channel):
+            for message in self._messages(channel):
                 letter = self._as_dead_letter(message)
                 if event_ids is not None and letter.event_id not in event_ids:
                     continue
@@ -78,6 +104,8 @@ class DeadLetterQueue:
                                  delivery_mode=2, retry=False)
                 message.ack()
                 replayed.append(letter.event_id)
+                if event_ids is not None and len(replayed) == len(event_ids):
+                    break  # found them all; the rest go back untouched
         return replayed
 
 
@@ -92,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deadletters", description=__doc__.split("\n\n")[0])
     parser.add_argument("--service", required=True)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list")
+    listing = sub.add_parser("list")
+    listing.add_argument("--limit", type=int, default=None, help="list at most N (a page)")
+    listing.add_argument("--skip", type=int, default=0, help="start after the first N (the next page)")
     show = sub.add_parser("show")
     show.add_argument("event_id")
     replay = sub.add_parser("replay")
@@ -103,19 +133,19 @@ def main(argv: list[str] | None = None) -> int:
 
     dlq = DeadLetterQueue(Settings.from_env(args.service))
     if args.command == "list":
-        letters = dlq.list()
-        for letter in letters:
-            print(json.dumps(letter.summary(), default=str, ensure_ascii=False))
-        print(f"{len(letters)} dead letter(s) in {dlq.names.dead_letter_queue}", file=sys.stderr)
+        count = 0
+        for count, letter in enumerate(dlq.letters(args.limit, args.skip), start=1):
+            print(json.dumps(letter.summary(), default=str, ensure_ascii=False), flush=True)
+        print(f"{count} dead letter(s) listed from {dlq.names.dead_letter_queue}", file=sys.stderr)
         return 0
     if args.command == "show":
-        for letter in dlq.list():
-            if letter.event_id == args.event_id:
-                print(json.dumps({**letter.summary(), "headers": letter.headers,
-                                  "body": _decode(letter.body)}, default=str, ensure_ascii=False, indent=2))
-                return 0
-        print(f"no dead letter {args.event_id}", file=sys.stderr)
-        return 1
+        letter = dlq.find(args.event_id)
+        if letter is None:
+            print(f"no dead letter {args.event_id}", file=sys.stderr)
+            return 1
+        print(json.dumps({**letter.summary(), "headers": letter.headers,
+                          "body": _decode(letter.body)}, default=str, ensure_ascii=False, indent=2))
+        return 0
     replayed = dlq.replay(None if args.all else {args.event_id})
     for event_id in replayed:
         print(f"replayed {event_id}")

@@ -7,7 +7,8 @@ from typing import Callable
 
 from pymongo import MongoClient
 from pymongo.database import Database
-from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
+from pymongo.errors import (AutoReconnect, ConnectionFailure, NetworkTimeout, PyMongoError,
+                            ServerSelectionTimeoutError)
 
 from shared.config import Settings
 
@@ -52,3 +53,10 @@ def prepare(db: Database, steps: list[Callable[[Database], None]], attempts: int
                 raise
             logging.getLogger("probashi.mongo").warning("database not reachable yet (%s); retrying", exc)
             time.sleep(1)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """The database is unreachable or the transaction lost a conflict: worth waiting for.
+    Anything else (a write the server refused, a document it cannot store) fails again."""
+    return isinstance(exc, PyMongoError) and (
+        isinstance(exc, UNAVAILABLE) or exc.has_error_label("TransientTransactionError"))

@@ -13,18 +13,15 @@ from typing import Callable, TypeVar
 
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 
 from shared import contracts
+from shared import inbox
 from shared.events import Envelope
+from shared.inbox import INBOX, AlreadyHandled, Superseded  # noqa: F401 (what consumers catch)
 from shared.outbox import OUTBOX, outbox_record
 
 T = TypeVar("T")
-INBOX = "inbox"
-
-
-class AlreadyHandled(Exception):
-    """This consumer already committed the effect of this event."""
 
 
 class Tx:
@@ -47,13 +44,10 @@ class Tx:
         self.events.append(event)
         return event
 
-    def claim_inbox(self, consumer: str, event_id: str) -> None:
-        """Record (consumer, event) in this transaction; a second delivery finds it and stops."""
-        try:
-            self.db[INBOX].insert_one({"_id": f"{consumer}:{event_id}", "consumer": consumer,
-                                       "event_id": event_id}, session=self.session)
-        except DuplicateKeyError:
-            raise AlreadyHandled(event_id) from None
+    def claim(self, consumer: str, event: Envelope) -> None:
+        """Record (consumer, event) in this transaction; a second delivery, or an event
+        older than what was applied for its aggregate, finds it and stops (shared.inbox)."""
+        inbox.claim(self.db, self.session, consumer, event)
 
 
 class MongoUnitOfWork:

@@ -6,7 +6,7 @@ import copy
 
 from shared import contracts
 from shared.events import Envelope
-from shared.uow import AlreadyHandled
+from shared.uow import AlreadyHandled, Superseded
 
 
 class FakeTxBase:
@@ -23,18 +23,22 @@ class FakeTxBase:
         self.events.append(event)
         return event
 
-    def claim_inbox(self, consumer, event_id):
-        key = f"{consumer}:{event_id}"
+    def claim(self, consumer, event):
+        key, aggregate = f"{consumer}:{event.id}", (consumer, event.subject.type, event.subject.id)
+        applied = self.state["applied_versions"].get(aggregate, event.aggregate_version)
         if key in self.state["inbox"]:
-            raise AlreadyHandled(event_id)
+            raise AlreadyHandled(event.id)
+        if event.aggregate_version < applied:
+            raise Superseded(event, applied)
         self.state["inbox"].add(key)
+        self.state["applied_versions"][aggregate] = event.aggregate_version
 
 
 class FakeUnitOfWorkBase:
     tx_class = FakeTxBase
 
     def __init__(self, state: dict):
-        self.state = {**state, "inbox": set()}
+        self.state = {**state, "inbox": set(), "applied_versions": {}}
         self.outbox: list[Envelope] = []
 
     def before_attempt(self) -> None:

@@ -14,10 +14,33 @@ from dataclasses import replace
 
 import pika
 import pytest
+from marshmallow import INCLUDE
 
+from shared import contracts
 from shared.config import Settings
 from shared.topology import Names
 from tests import harness
+
+class OpenProbeContract(contracts.Contract):
+    """Any data: the made-up `probe.*` events that tests of the event plumbing itself send."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class _ContractsWithProbes(dict):
+    def get(self, key, default=None):
+        if key not in self and key[0].startswith("probe."):
+            return OpenProbeContract
+        return super().get(key, default)
+
+
+@pytest.fixture(autouse=True)
+def probe_contracts(monkeypatch):
+    """Plumbing tests publish `probe.*` events no service defines; every real event type
+    still has to match its own contract (personal identifiers are refused for all)."""
+    monkeypatch.setattr(contracts, "CONTRACTS", _ContractsWithProbes(contracts.CONTRACTS))
+
 
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 

@@ -107,7 +107,7 @@ def test_a_contract_is_per_schema_version():
 
 
 def test_contracts_defined_for_a_test_are_gone_afterwards():
-    with contracts.defined({("probe.thing.created", 1): contracts.Contract}):
-        emit("probe.thing.created", {})
+    with contracts.defined({("scratch.thing.created", 1): contracts.Contract}):
+        emit("scratch.thing.created", {})
     with pytest.raises(ContractViolation):
-        emit("probe.thing.created", {})
+        emit("scratch.thing.created", {})

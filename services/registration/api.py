@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from marshmallow import fields, validate
 
 from shared import mongo
 from shared.auth import STAFF
@@ -13,8 +12,9 @@ from shared.http.app import broker_check, create_app
 from shared.pagination import PageQuerySchema, page_schema
 
 from . import bootstrap
-from .schemas import (HistoryEntrySchema, MembershipSchema, MigrantCreateSchema, MigrantSchema,
-                      MigrantUpdateSchema, StepSchema)
+from . import spellings
+from .schemas import (REFERENCE_FORMAT, HistoryEntrySchema, MembershipSchema, MigrantCreateSchema, MigrantSchema,
+                      MigrantUpdateSchema, Normalised, StepSchema)
 from .service import RegistrationService, etag
 from .validation import (normalise_birth_registration, normalise_nid, normalise_passport, normalise_phone,
                          normalise_reference)
@@ -25,11 +25,13 @@ OFFICERS = frozenset({"welfare_officer", "admin"})
 
 
 class SearchQuerySchema(PageQuerySchema):
-    passport = fields.String(validate=validate.Length(max=20))
-    nid = fields.String(validate=validate.Length(max=30))
-    birth_registration_number = fields.String(validate=validate.Length(max=30))
-    phone = fields.String(validate=validate.Length(max=20))
-    reference = fields.String(validate=validate.Length(max=20))
+    passport = Normalised(normalise_passport, max_length=20, pattern=spellings.PASSPORT)
+    nid = Normalised(normalise_nid, max_length=30, pattern=spellings.NID)
+    birth_registration_number = Normalised(normalise_birth_registration, max_length=30,
+                                           pattern=spellings.BIRTH_REGISTRATION)
+    phone = Normalised(normalise_phone, max_length=20, pattern=spellings.PHONE)
+    reference = Normalised(normalise_reference, max_length=20, pattern=spellings.REFERENCE,
+                           metadata={"format": REFERENCE_FORMAT})
 
 
 def _search_filters(query: dict) -> dict:
@@ -76,7 +78,8 @@ def make_api(service: RegistrationService) -> Api:
                summary="Change registration details; needs If-Match with the record's ETag",
                problems={409: "The new passport or NID belongs to another registration",
                          412: "If-Match is stale: the record changed since it was read",
-                         428: "If-Match is missing"})
+                         428: "If-Match is missing"},
+               headers={"If-Match": "the ETag of the record as read (GET answers it), e.g. \"3\""})
     def update(principal, reference, body):
         return with_etag(service.update(principal, reference, body, request.headers.get("If-Match")))
 

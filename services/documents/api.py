@@ -14,8 +14,8 @@ from . import bootstrap
 from .config import DocumentsConfig
 from .content import EXTENSIONS
 from .schemas import (ChainReportSchema, DecisionSchema, DeletionSchema, DocumentDetailSchema, DocumentSchema,
-                      DocumentTypeListSchema, DownloadQuerySchema, HistoryEntrySchema, ListQuerySchema,
-                      UploadFormSchema, VersionFormSchema)
+                      DocumentTypeListSchema, DownloadQuerySchema, HistoryEntrySchema, VersionFormSchema, list_query,
+                      upload_form)
 from .service import VERIFIERS, DocumentsService
 
 EVERYONE = frozenset({"migrant", *STAFF})
@@ -34,7 +34,7 @@ def make_api(service: DocumentsService, config: DocumentsConfig) -> Api:
     def created(document: dict) -> Reply:
         return Reply(document, 201, {"Location": f"{api.url_prefix}/documents/{document['document_id']}"})
 
-    @api.route("/documents", "POST", roles=EVERYONE, form=UploadFormSchema, max_body_bytes=upload_limit,
+    @api.route("/documents", "POST", roles=EVERYONE, form=upload_form(config.doc_types), max_body_bytes=upload_limit,
                response=DocumentDetailSchema, status=201,
                summary="Upload a document for a migrant (a migrant uploads only their own; "
                        "UDC operators on someone's behalf)")
@@ -83,7 +83,7 @@ def make_api(service: DocumentsService, config: DocumentsConfig) -> Api:
     def history(principal, document_id, query):
         return service.history(principal, document_id, query["limit"], query["cursor"])
 
-    @api.route("/migrants/<owner>/documents", "GET", roles=EVERYONE, query=ListQuerySchema,
+    @api.route("/migrants/<owner>/documents", "GET", roles=EVERYONE, query=list_query(config.doc_types),
                response=page_schema(DocumentSchema),
                summary="A migrant's documents, newest first, optionally of one type")
     def list_documents(principal, owner, query):

@@ -147,7 +147,8 @@ class MigrantUpdateSchema(_MigrantFields):
 
     OPENAPI_EXTRA = {
         "minProperties": 1,
-        "not": {"required": list(_IDENTITY_FIELDS), "properties": {name: {"enum": [None]} for name in _IDENTITY_FIELDS}},
+        "not": {"required": list(_IDENTITY_FIELDS),
+                "properties": {name: {"enum": [None]} for name in _IDENTITY_FIELDS}},
         "description": "At least one field. Clearing both identity numbers at once is refused, and so is clearing "
                        "the only one the record has (422)."}
 

@@ -1,6 +1,7 @@
 """Every spelling `validation.normalise_*` accepts, as the regular expressions the OpenAPI
 document publishes: a client that sends what a pattern admits gets it accepted, and the
-fields check the pattern before normalising, so nothing outside a pattern is accepted.
+fields (`schemas.Normalised`) refuse what a pattern does not admit, even where the
+normaliser would have cleaned it up (a line break inside an NID).
 
 Written in the subset of regex syntax that Python, ECMA-262 (OpenAPI) and Rust share:
 explicit character classes with \\uXXXX escapes, no \\d or \\s (whose meaning differs).
@@ -51,10 +52,9 @@ NID = _spaced([f"(?:{'|'.join(_repeat(ANY_DIGIT, _DIGIT_GAP, n) for n in ('10', 
 BIRTH_REGISTRATION = _spaced([_repeat(ANY_DIGIT, _DIGIT_GAP, "17")], "-")
 
 _PHONE_GAP = _gap("()-")
-PHONE = _spaced([
-    # optional country code: +88, 0088 or 88
-    f"(?:(?:\\+{_PHONE_GAP}|{_digit(0)}{_PHONE_GAP}{_digit(0)}{_PHONE_GAP})?{_digit(8)}{_PHONE_GAP}{_digit(8)}{_PHONE_GAP})?"
-    + _digit(0), _digit(1), _digits(3, 9), _repeat(ANY_DIGIT, _PHONE_GAP, "8")], "()-")
+_COUNTRY_CODE = (f"(?:(?:\\+{_PHONE_GAP}|{_digit(0)}{_PHONE_GAP}{_digit(0)}{_PHONE_GAP})?"  # +88, 0088 or 88
+                 f"{_digit(8)}{_PHONE_GAP}{_digit(8)}{_PHONE_GAP})?")
+PHONE = _spaced([_COUNTRY_CODE + _digit(0), _digit(1), _digits(3, 9), _repeat(ANY_DIGIT, _PHONE_GAP, "8")], "()-")
 
 _SPACE = _gap()
 PASSPORT = _spaced(["[A-Za-z]", f"(?:[A-Za-z]{_SPACE})?" + _repeat(ANY_DIGIT, _SPACE, "7,8")])
@@ -69,8 +69,8 @@ LICENCE = _spaced(["[Rr]", "[Ll]", f"(?:{_LICENCE_NUMBER})"], "-")
 
 # PB-XXXX-XXXX in any case, hyphens and spaces anywhere. The pattern cannot check the
 # last character against the others (`validation.normalise_reference` does: 422).
-_REFERENCE_CHARACTER = "[" + "".join(sorted(set(REFERENCE_ALPHABET.lower() + REFERENCE_ALPHABET) - set("23456789"))) \
-    + _digits(2, 9)[1:]
+_REFERENCE_LETTERS = "".join(sorted(set(REFERENCE_ALPHABET.lower() + REFERENCE_ALPHABET) - set("23456789")))
+_REFERENCE_CHARACTER = f"[{_REFERENCE_LETTERS}" + _digits(2, 9)[1:]
 REFERENCE = _spaced(["[Pp]", "[Bb]", _repeat(_REFERENCE_CHARACTER, _DIGIT_GAP, "8")], "-")
 
 
@@ -105,11 +105,6 @@ def _district_words(name: str) -> str:
 DISTRICT = _spaced([f"(?:{'|'.join(_district_words(name) for name in sorted(DISTRICTS | set(_DISTRICT_ALIASES)))})"])
 
 
-def admits(pattern: str, text: object) -> bool:
-    """True if `text` is a spelling `pattern` admits."""
-    return isinstance(text, str) and re.fullmatch(pattern, text) is not None
-
-
 def _ranges(codes: list[int]) -> str:
     out, i = [], 0
     while i < len(codes):
@@ -127,5 +122,7 @@ _BENGALI = [code for code in range(0x0980, 0x0A00) if unicodedata.category(chr(c
 _BANGLA_LETTER = "[" + _ranges([c for c in _BENGALI if unicodedata.category(chr(c))[0] == "L"]) + "]"
 _BANGLA_SIGN = "[" + _ranges(_BENGALI) + ".\\u200c\\u200d-]"
 _TEXT_SPACE = f"[{TEXT_WHITESPACE}]*"
-BANGLA_NAME = (f"^{_TEXT_SPACE}(?:(?:{_BANGLA_SIGN}{_TEXT_SPACE})+{_BANGLA_LETTER}|{_BANGLA_LETTER}{_TEXT_SPACE}{_BANGLA_SIGN})"
-               f"{_TEXT_SPACE}(?:{_BANGLA_SIGN}{_TEXT_SPACE})*$")
+# A letter with at least one more sign before or after it, then any more signs.
+_FIRST_TWO = (f"(?:(?:{_BANGLA_SIGN}{_TEXT_SPACE})+{_BANGLA_LETTER}"
+              f"|{_BANGLA_LETTER}{_TEXT_SPACE}{_BANGLA_SIGN})")
+BANGLA_NAME = f"^{_TEXT_SPACE}{_FIRST_TWO}{_TEXT_SPACE}(?:{_BANGLA_SIGN}{_TEXT_SPACE})*$"

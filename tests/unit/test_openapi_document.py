@@ -57,7 +57,8 @@ def test_every_operation_taking_a_body_documents_415(document):
 
 
 def test_a_patch_requires_if_match_and_documents_428_and_412():
-    patch = app_of("registration").test_client().get("/openapi.json").json["paths"]["/api/v1/migrants/{reference}"]["patch"]
+    document = app_of("registration").test_client().get("/openapi.json").json
+    patch = document["paths"]["/api/v1/migrants/{reference}"]["patch"]
     [if_match] = [p for p in patch["parameters"] if p["in"] == "header"]
     assert if_match["name"] == "If-Match" and if_match["required"] is True
     assert {"412", "428"} <= set(patch["responses"])

@@ -21,6 +21,7 @@ from .service import VERIFIERS, DocumentsService
 EVERYONE = frozenset({"migrant", *STAFF})
 ADMINS = frozenset({"admin"})
 GONE = "The document was deleted by an administrator"
+CREATED = {"Location": "the document's URL"}
 
 CONTENT_DOC = {"description": "The stored bytes, with the type detected at upload",
                "headers": {"X-Content-SHA256": {"schema": {"type": "string"}, "description": "hex SHA-256"}},
@@ -35,7 +36,7 @@ def make_api(service: DocumentsService, config: DocumentsConfig) -> Api:
         return Reply(document, 201, {"Location": f"{api.url_prefix}/documents/{document['document_id']}"})
 
     @api.route("/documents", "POST", roles=EVERYONE, form=upload_form(config.doc_types), max_body_bytes=upload_limit,
-               response=DocumentDetailSchema, status=201,
+               response=DocumentDetailSchema, status=201, response_headers=CREATED,
                summary="Upload a document for a migrant (a migrant uploads only their own; "
                        "UDC operators on someone's behalf)")
     def upload(principal, form):
@@ -47,7 +48,7 @@ def make_api(service: DocumentsService, config: DocumentsConfig) -> Api:
         return service.get(principal, document_id)
 
     @api.route("/documents/<document_id>/versions", "POST", roles=EVERYONE, form=VersionFormSchema,
-               max_body_bytes=upload_limit, response=DocumentDetailSchema, status=201,
+               max_body_bytes=upload_limit, response=DocumentDetailSchema, status=201, response_headers=CREATED,
                summary="Upload a new version; earlier versions are kept", problems={410: GONE})
     def add_version(principal, document_id, form):
         return created(service.add_version(principal, document_id, form))

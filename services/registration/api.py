@@ -22,6 +22,7 @@ from .validation import (normalise_birth_registration, normalise_nid, normalise_
 REGISTRARS = frozenset({"udc_operator", "welfare_officer", "admin"})
 EVERYONE = frozenset({"migrant", *STAFF})
 OFFICERS = frozenset({"welfare_officer", "admin"})
+ETAG = {"ETag": "the record's version, for If-Match on the next change"}
 
 
 class SearchQuerySchema(PageQuerySchema):
@@ -59,6 +60,7 @@ def make_api(service: RegistrationService) -> Api:
 
     @api.route("/migrants", "POST", roles=REGISTRARS, body=MigrantCreateSchema, response=MigrantSchema,
                status=201, summary="Register a migrant (UDC operators register on someone's behalf)",
+               response_headers={**ETAG, "Location": "the new record's URL"},
                problems={409: "Passport, NID or birth registration number already registered; names the existing reference"})
     def register(principal, body):
         migrant = service.register(principal, body)
@@ -69,12 +71,13 @@ def make_api(service: RegistrationService) -> Api:
     def search(principal, query):
         return service.search(principal, _search_filters(query), query["limit"], query["cursor"])
 
-    @api.route("/migrants/<reference>", "GET", roles=EVERYONE, response=MigrantSchema,
+    @api.route("/migrants/<reference>", "GET", roles=EVERYONE, response=MigrantSchema, response_headers=ETAG,
                summary="A migrant's record (a migrant sees only their own)")
     def get(principal, reference):
         return with_etag(service.get(principal, reference))
 
     @api.route("/migrants/<reference>", "PATCH", roles=REGISTRARS, body=MigrantUpdateSchema, response=MigrantSchema,
+               response_headers=ETAG,
                summary="Change registration details; needs If-Match with the record's ETag",
                problems={409: "The new passport or NID belongs to another registration",
                          412: "If-Match is stale: the record changed since it was read",
@@ -84,12 +87,13 @@ def make_api(service: RegistrationService) -> Api:
         return with_etag(service.update(principal, reference, body, request.headers.get("If-Match")))
 
     @api.route("/migrants/<reference>/steps", "POST", roles=REGISTRARS, body=StepSchema, response=MigrantSchema,
+               response_headers=ETAG,
                summary="Record a pre-departure step (BMET registration, fingerprint, training, medical, visa, clearance)")
     def record_step(principal, reference, body):
         return with_etag(service.record_step(principal, reference, body))
 
     @api.route("/migrants/<reference>/membership", "POST", roles=OFFICERS, body=MembershipSchema,
-               response=MigrantSchema, summary="Activate WEWB membership")
+               response=MigrantSchema, response_headers=ETAG, summary="Activate WEWB membership")
     def activate_membership(principal, reference, body):
         return with_etag(service.activate_membership(principal, reference, body))
 

@@ -56,6 +56,7 @@ class Operation:
     response_doc: dict | None
     problems: dict[int, str]
     headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
 
 
 def authenticate(roles: frozenset | None) -> Principal | None:
@@ -169,11 +170,12 @@ class Api:
               form: type[Schema] | None = None, max_body_bytes: int | None = None,
               response: type[Schema] | None = None, status: int = 200, tag: str | None = None,
               request_doc: dict | None = None, response_doc: dict | None = None,
-              problems: dict[int, str] | None = None, headers: dict[str, str] | None = None) -> Callable:
+              problems: dict[int, str] | None = None, headers: dict[str, str] | None = None,
+              response_headers: dict[str, str] | None = None) -> Callable:
         """`problems`: the endpoint's own error statuses (409, 412 ...) for the OpenAPI document;
         400, 401, 403, 404, 415, 422 and 503 are listed for every endpoint where they apply.
         `headers`: request headers the endpoint requires, with what they carry (the function
-        reads them itself). `form` (multipart/form-data, capped at `max_body_bytes`) replaces
+        reads them itself); `response_headers`: those its success answer carries. `form` (multipart/form-data, capped at `max_body_bytes`) replaces
         `body` for uploads."""
         if form is not None and (body is not None or not max_body_bytes):
             raise ValueError("a form route takes no JSON body and needs max_body_bytes")
@@ -198,7 +200,8 @@ class Api:
             self.operations.append(Operation(rule, method.lower(), summary, roles, body=body, form=form, query=query,
                                              response=response, status=status, tag=tag or self.name,
                                              request_doc=request_doc, response_doc=response_doc,
-                                             problems=problems or {}, headers=headers or {}))
+                                             problems=problems or {}, headers=headers or {},
+                                             response_headers=response_headers or {}))
             return fn
         return decorator
 
@@ -241,6 +244,8 @@ class Api:
             ok = op.response_doc
         elif op.response is not None:
             ok["content"] = {"application/json": {"schema": op.response}}
+        if op.response_headers:
+            ok["headers"] = {**ok.get("headers", {}), **_headers(op.response_headers)}
         operation["responses"][str(op.status)] = ok
         problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         if op.roles is not PUBLIC:
@@ -252,4 +257,16 @@ class Api:
         errors.update({str(code): text for code, text in op.problems.items()})
         for code, text in errors.items():
             operation["responses"].setdefault(code, {"description": text, **problem})
+            if code in PROBLEM_HEADERS:
+                operation["responses"][code].setdefault("headers", _headers(PROBLEM_HEADERS[code]))
         return operation
+
+
+# Headers that come with some problems wherever they happen.
+PROBLEM_HEADERS = {"401": {"WWW-Authenticate": 'Bearer realm="probashi" (with error="invalid_token" for a bad one)'},
+                   "503": {"Retry-After": "seconds to wait before trying again"}}
+
+
+def _headers(described: dict[str, str]) -> dict:
+    return {name: {"description": text, "required": True, "schema": {"type": "string"}}
+            for name, text in described.items()}

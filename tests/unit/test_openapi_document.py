@@ -37,12 +37,6 @@ def document(service):
     return app_of(service).test_client().get("/openapi.json").json
 
 
-def operations(document):
-    for path, methods in document["paths"].items():
-        for method, operation in methods.items():
-            yield path, method, operation
-
-
 def component(document, node):
     while "$ref" in node:
         node = document["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
@@ -147,3 +141,27 @@ def test_docs_page_loads_nothing_from_outside(service):
         assert answer.status_code == 200 and len(answer.data) > 20, asset
     assert "SwaggerUIBundle" in http.get("/docs/swagger-ui-bundle.js").get_data(as_text=True)[:100000]
     assert http.get("/docs/swagger-ui.js.map").status_code == 404  # only what the page uses
+
+
+def test_answers_document_the_headers_a_client_needs():
+    registration = app_of("registration").test_client().get("/openapi.json").json["paths"]
+    migrant = "/api/v1/migrants/{reference}"
+    for path, method, status in ((migrant, "get", "200"), (migrant, "patch", "200"), ("/api/v1/migrants", "post", "201"),
+                                 (migrant + "/steps", "post", "200"), (migrant + "/membership", "post", "200")):
+        assert "ETag" in registration[path][method]["responses"][status]["headers"], (method, path)
+    assert "Location" in registration["/api/v1/migrants"]["post"]["responses"]["201"]["headers"]
+    documents = app_of("documents").test_client().get("/openapi.json").json["paths"]
+    for path in ("/api/v1/documents", "/api/v1/documents/{document_id}/versions"):
+        assert "Location" in documents[path]["post"]["responses"]["201"]["headers"], path
+    for path, _, op in operations(registration | documents):
+        if "503" in op["responses"] and path.startswith("/api/"):
+            assert "Retry-After" in op["responses"]["503"]["headers"]
+        if "401" in op["responses"]:
+            assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+
+
+def operations(paths_or_document):
+    paths = paths_or_document.get("paths", paths_or_document)
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            yield path, method, operation

@@ -32,7 +32,8 @@ class SearchQuerySchema(PageQuerySchema):
                                            pattern=spellings.BIRTH_REGISTRATION)
     phone = Normalised(normalise_phone, max_length=20, pattern=spellings.PHONE)
     reference = Normalised(normalise_reference, max_length=20, pattern=spellings.REFERENCE,
-                           metadata={"format": REFERENCE_FORMAT})
+                           metadata={"format": REFERENCE_FORMAT, "description": "PB-XXXX-XXXX; the last character "
+                                     "checks the other seven (422 when it does not)"})
 
 
 def _search_filters(query: dict) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields, validates, validates_schema
 from marshmallow.validate import Length, OneOf, Regexp
@@ -19,6 +19,7 @@ from shared.pagination import page_schema
 from . import spellings
 from .reference_data import COUNTRIES, DISTRICTS, PRE_DEPARTURE_STEPS, SEXES
 from .validation import (
+    EARLIEST_BIRTH_DATE,
     MINIMUM_AGE_YEARS,
     check_date_of_birth,
     check_future,
@@ -84,9 +85,10 @@ class _MigrantFields(_DatedInput):
     name_en = Text(required=True, min_length=2, max_length=100)
     name_bn = Text(required=True, min_length=2, max_length=100, validate=_bangla_script,
                    pattern=spellings.BANGLA_NAME)
-    date_of_birth = CalendarDate(required=True, earliest="1900-01-02", latest=f"today-{MINIMUM_AGE_YEARS}y",
-                                 metadata={"description": f"after 1900-01-01 and at least {MINIMUM_AGE_YEARS} years "
-                                                          "before today (Asia/Dhaka)"})
+    date_of_birth = CalendarDate(required=True, earliest=(EARLIEST_BIRTH_DATE + timedelta(days=1)).isoformat(),
+                                 latest=f"today-{MINIMUM_AGE_YEARS}y",
+                                 metadata={"description": f"after {EARLIEST_BIRTH_DATE} and at least "
+                                                          f"{MINIMUM_AGE_YEARS} years before today (Asia/Dhaka)"})
     sex = fields.String(required=True, validate=OneOf(SEXES))
     # Optional values may be null: absent on registration, cleared on update.
     nid = Normalised(normalise_nid, max_length=30, allow_none=True, pattern=spellings.NID,

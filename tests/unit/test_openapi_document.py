@@ -165,3 +165,13 @@ def operations(paths_or_document):
     for path, methods in paths.items():
         for method, operation in methods.items():
             yield path, method, operation
+
+
+def test_a_change_may_not_clear_both_identity_numbers_as_the_document_says():
+    document = app_of("registration").test_client().get("/openapi.json").json
+    rule = document["components"]["schemas"]["MigrantUpdate"]["not"]
+    assert set(rule["required"]) == {"nid", "birth_registration_number"}
+    with pytest.raises(ValidationError) as refused:
+        registration_schemas.MigrantUpdateSchema().load({"nid": None, "birth_registration_number": None})
+    assert list(refused.value.messages) == ["nid"]
+    assert registration_schemas.MigrantUpdateSchema().load({"nid": None}) == {"nid": None}

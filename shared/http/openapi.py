@@ -37,7 +37,7 @@ def build_spec(api, *, title: str, version: str, description: str, extra_paths: 
     spec.components.schema("Problem", PROBLEM_SCHEMA)
     # Rules across fields (one of two fields required ...) that marshmallow states in a
     # schema validator: the schema class carries them as OPENAPI_EXTRA.
-    for schema in {op.body or op.form for op in api.operations} - {None}:
+    for schema in dict.fromkeys(op.body or op.form for op in api.operations):
         if getattr(schema, "OPENAPI_EXTRA", None):
             spec.components.schema(_schema_name(schema), component=schema.OPENAPI_EXTRA, schema=schema)
     for path, operations in api.openapi_paths():

@@ -18,14 +18,15 @@ from .config import DocumentsConfig
 from .content import EXTENSIONS, repr_digest
 from .ports import Ports
 from .schemas import (ChainReportSchema, DecisionSchema, DeletionSchema, DocumentDetailSchema, DocumentSchema,
-                      DocumentTypeListSchema, DownloadQuerySchema, HistoryEntrySchema, ListQuerySchema,
-                      UploadFormSchema, VersionFormSchema)
+                      DocumentTypeListSchema, DownloadQuerySchema, HistoryEntrySchema, VersionFormSchema, list_query,
+                      upload_form)
 
 EVERYONE = frozenset({"migrant", *STAFF})
 ADMINS = frozenset({"admin"})
 GONE = "The document was deleted by an administrator"
 INTEGRITY_FAULT = "The stored bytes are missing or no longer match the recorded hash: not served (logged, audited)"
 MAYBE_STORED = "The database stopped answering mid-commit: it may have been stored; the problem names the document"
+CREATED = {"Location": "the document's URL"}
 
 CONTENT_DOC = {"description": "The stored bytes, with the type detected at upload, checked against the recorded hash",
                "headers": {"Repr-Digest": {"schema": {"type": "string"},
@@ -48,8 +49,8 @@ def make_api(ports: Ports) -> Api:
     def created(document: dict) -> Reply:
         return Reply(document, 201, {"Location": f"{api.url_prefix}/documents/{document['document_id']}"})
 
-    @api.route("/documents", "POST", roles=EVERYONE, form=UploadFormSchema, max_body_bytes=upload_limit,
-               response=DocumentDetailSchema, status=201, problems={503: MAYBE_STORED},
+    @api.route("/documents", "POST", roles=EVERYONE, form=upload_form(ports.config.doc_types), max_body_bytes=upload_limit,
+               response=DocumentDetailSchema, status=201, response_headers=CREATED, problems={503: MAYBE_STORED},
                summary="Upload a document for a migrant (a migrant uploads only their own; "
                        "UDC operators on someone's behalf)")
     def upload_document(principal, form):
@@ -61,7 +62,7 @@ def make_api(ports: Ports) -> Api:
         return queries.get_document(ports, principal, document_id)
 
     @api.route("/documents/<document_id>/versions", "POST", roles=EVERYONE, form=VersionFormSchema,
-               max_body_bytes=upload_limit, response=DocumentDetailSchema, status=201,
+               max_body_bytes=upload_limit, response=DocumentDetailSchema, status=201, response_headers=CREATED,
                summary="Upload a new version; earlier versions are kept", problems={410: GONE, 503: MAYBE_STORED})
     def add_version(principal, document_id, form):
         return created(upload.add_version(ports, principal, document_id, form))
@@ -97,7 +98,7 @@ def make_api(ports: Ports) -> Api:
     def history(principal, document_id, query):
         return queries.history(ports, principal, document_id, query["limit"], query["cursor"])
 
-    @api.route("/migrants/<owner>/documents", "GET", roles=EVERYONE, query=ListQuerySchema,
+    @api.route("/migrants/<owner>/documents", "GET", roles=EVERYONE, query=list_query(ports.config.doc_types),
                response=page_schema(DocumentSchema),
                summary="A migrant's documents, newest first, optionally of one type")
     def list_documents(principal, owner, query):

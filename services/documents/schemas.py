@@ -9,29 +9,46 @@ from __future__ import annotations
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validates, validates_schema
-from marshmallow.validate import Length, OneOf, Range, Regexp
+from marshmallow.validate import Length, OneOf, Range
 
-from shared.fields import StrictSchema, Text, today_in_bangladesh
+from shared.fields import CalendarDate, FullMatch, StrictSchema, Text, text_pattern, today_in_bangladesh
 from shared.http.api import Upload
 from shared.pagination import PageQuerySchema
 
 EARLIEST_ISSUE_DATE = date(1950, 1, 1)
 
+CASE_ID = FullMatch(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$", error="Use letters, digits and - _ . / only.")
 
-CASE_ID = Regexp(r"^[A-Za-z0-9][A-Za-z0-9/_.-]*$", error="Use letters, digits and - _ . / only.")
+# A form field left blank (whitespace only, as str.strip() sees it) counts as absent.
+_BLANK = "[\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*"
+
+
+def _or_blank(pattern: str) -> str:
+    return f"^(?:{_BLANK}|{pattern.removeprefix('^').removesuffix('$')})$"
+
+
+# A migrant's reference, PB-XXXX-XXXX in any case, hyphens and whitespace anywhere.
+_GAP = "[\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000-]*"
+OWNER = f"^{_GAP}[Pp]{_GAP}[Bb]{_GAP}(?:[A-Za-z0-9]{_GAP}){{8}}$"
+# The files the vault takes; anything else is 415 (the content decides, not the name).
+FILE_TYPES = "application/pdf, image/jpeg, image/png, image/webp"
 
 
 class VersionFormSchema(StrictSchema):
     """A new version of a document: the file, and what changed about it (whatever is
     left out is carried over from the version it replaces)."""
 
-    file = Upload(required=True, metadata={"description": "PDF, JPEG, PNG or WebP; the content decides the type"})
+    file = Upload(required=True, metadata={"description": "PDF, JPEG, PNG or WebP; the content decides the type",
+                                           "content_types": FILE_TYPES})
     issuer = Text(max_length=120, metadata={"example": "Al-Noor Recruiting Agency (RL-1234)"})
-    issue_date = fields.Date(metadata={"description": "on the document, YYYY-MM-DD"})
+    issue_date = CalendarDate(earliest=EARLIEST_ISSUE_DATE.isoformat(), latest="today",
+                              metadata={"description": "on the document, YYYY-MM-DD, from 1950 to today (Asia/Dhaka)"})
     case_id = fields.String(validate=[Length(max=40), CASE_ID],
                             metadata={"description": "the claim or complaint this document backs (legal hold)"})
     udc_centre = Text(min_length=2, max_length=80,
-                      metadata={"description": "the Union Digital Centre uploading on the migrant's behalf"})
+                      metadata={"description": "the Union Digital Centre uploading on the migrant's behalf; only a "
+                                               "udc_operator sends it, from any other role it is 422",
+                                "pattern": _or_blank(text_pattern(2))})
 
     @validates("issue_date")
     def _plausible(self, value: date, **_):
@@ -45,9 +62,26 @@ class UploadFormSchema(VersionFormSchema):
     """A new document for a migrant."""
 
     owner = fields.String(required=True, validate=Length(min=8, max=20),
-                          metadata={"description": "the migrant's reference", "example": "PB-7KQ3-M9XC"})
+                          metadata={"description": "the migrant's reference; 422 while the vault does not know it",
+                                    "example": "PB-7KQ3-M9XC", "pattern": OWNER})
     doc_type = fields.String(required=True, validate=Length(max=64),
                              metadata={"description": "a code from GET /document-types", "example": "job_contract"})
+
+
+def _with_types(schema: type[Schema], doc_types: tuple[str, ...]) -> type[Schema]:
+    """`schema` whose doc_type is one of this deployment's types (DOCUMENT_TYPES), as an enum
+    in the OpenAPI document. The service checks the type itself (its 422 names the list)."""
+    field = fields.String(required=schema._declared_fields["doc_type"].required,
+                          validate=OneOf(doc_types), metadata={"description": "a code from GET /document-types"})
+    return type(schema.__name__, (schema,), {"doc_type": field})
+
+
+def upload_form(doc_types: tuple[str, ...]) -> type[Schema]:
+    return _with_types(UploadFormSchema, doc_types)
+
+
+def list_query(doc_types: tuple[str, ...]) -> type[Schema]:
+    return _with_types(ListQuerySchema, doc_types)
 
 
 class DecisionSchema(StrictSchema):
@@ -55,6 +89,10 @@ class DecisionSchema(StrictSchema):
     version = fields.Integer(required=True, strict=True, validate=Range(min=1),
                              metadata={"description": "the version looked at; it must still be the current one"})
     reason = Text(min_length=3, max_length=500, multiline=True, metadata={"description": "required when rejecting"})
+
+    OPENAPI_EXTRA = {"anyOf": [{"properties": {"decision": {"enum": ["verified"]}}},
+                               {"required": ["reason"], "properties": {"reason": {"type": "string"}}}],
+                     "description": "A rejection needs a reason."}
 
     @validates_schema
     def _reason_for_rejection(self, data, **_):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from marshmallow import fields, validate
 
 from shared import mongo
 from shared.auth import STAFF
@@ -13,8 +12,9 @@ from shared.http.app import broker_check, create_app
 from shared.pagination import PageQuerySchema, page_schema
 
 from . import bootstrap
-from .schemas import (HistoryEntrySchema, MembershipSchema, MigrantCreateSchema, MigrantSchema,
-                      MigrantUpdateSchema, StepSchema)
+from . import spellings
+from .schemas import (REFERENCE_FORMAT, HistoryEntrySchema, MembershipSchema, MigrantCreateSchema, MigrantSchema,
+                      MigrantUpdateSchema, Normalised, StepSchema)
 from .service import RegistrationService, etag
 from .validation import (normalise_birth_registration, normalise_nid, normalise_passport, normalise_phone,
                          normalise_reference)
@@ -22,14 +22,18 @@ from .validation import (normalise_birth_registration, normalise_nid, normalise_
 REGISTRARS = frozenset({"udc_operator", "welfare_officer", "admin"})
 EVERYONE = frozenset({"migrant", *STAFF})
 OFFICERS = frozenset({"welfare_officer", "admin"})
+ETAG = {"ETag": "the record's version, for If-Match on the next change"}
 
 
 class SearchQuerySchema(PageQuerySchema):
-    passport = fields.String(validate=validate.Length(max=20))
-    nid = fields.String(validate=validate.Length(max=30))
-    birth_registration_number = fields.String(validate=validate.Length(max=30))
-    phone = fields.String(validate=validate.Length(max=20))
-    reference = fields.String(validate=validate.Length(max=20))
+    passport = Normalised(normalise_passport, max_length=20, pattern=spellings.PASSPORT)
+    nid = Normalised(normalise_nid, max_length=30, pattern=spellings.NID)
+    birth_registration_number = Normalised(normalise_birth_registration, max_length=30,
+                                           pattern=spellings.BIRTH_REGISTRATION)
+    phone = Normalised(normalise_phone, max_length=20, pattern=spellings.PHONE)
+    reference = Normalised(normalise_reference, max_length=20, pattern=spellings.REFERENCE,
+                           metadata={"format": REFERENCE_FORMAT, "description": "PB-XXXX-XXXX; the last character "
+                                     "checks the other seven (422 when it does not)"})
 
 
 def _search_filters(query: dict) -> dict:
@@ -57,6 +61,7 @@ def make_api(service: RegistrationService) -> Api:
 
     @api.route("/migrants", "POST", roles=REGISTRARS, body=MigrantCreateSchema, response=MigrantSchema,
                status=201, summary="Register a migrant (UDC operators register on someone's behalf)",
+               response_headers={**ETAG, "Location": "the new record's URL"},
                problems={409: "Passport, NID or birth registration number already registered; names the existing reference"})
     def register(principal, body):
         migrant = service.register(principal, body)
@@ -67,26 +72,29 @@ def make_api(service: RegistrationService) -> Api:
     def search(principal, query):
         return service.search(principal, _search_filters(query), query["limit"], query["cursor"])
 
-    @api.route("/migrants/<reference>", "GET", roles=EVERYONE, response=MigrantSchema,
+    @api.route("/migrants/<reference>", "GET", roles=EVERYONE, response=MigrantSchema, response_headers=ETAG,
                summary="A migrant's record (a migrant sees only their own)")
     def get(principal, reference):
         return with_etag(service.get(principal, reference))
 
     @api.route("/migrants/<reference>", "PATCH", roles=REGISTRARS, body=MigrantUpdateSchema, response=MigrantSchema,
+               response_headers=ETAG,
                summary="Change registration details; needs If-Match with the record's ETag",
                problems={409: "The new passport or NID belongs to another registration",
                          412: "If-Match is stale: the record changed since it was read",
-                         428: "If-Match is missing"})
+                         428: "If-Match is missing"},
+               headers={"If-Match": "the ETag of the record as read (GET answers it), e.g. \"3\""})
     def update(principal, reference, body):
         return with_etag(service.update(principal, reference, body, request.headers.get("If-Match")))
 
     @api.route("/migrants/<reference>/steps", "POST", roles=REGISTRARS, body=StepSchema, response=MigrantSchema,
+               response_headers=ETAG,
                summary="Record a pre-departure step (BMET registration, fingerprint, training, medical, visa, clearance)")
     def record_step(principal, reference, body):
         return with_etag(service.record_step(principal, reference, body))
 
     @api.route("/migrants/<reference>/membership", "POST", roles=OFFICERS, body=MembershipSchema,
-               response=MigrantSchema, summary="Activate WEWB membership")
+               response=MigrantSchema, response_headers=ETAG, summary="Activate WEWB membership")
     def activate_membership(principal, reference, body):
         return with_etag(service.activate_membership(principal, reference, body))
 

@@ -6,17 +6,21 @@ field gets its own message. Every schema refuses unknown fields.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields, validates, validates_schema
 from marshmallow.validate import Length, OneOf, Regexp
 
-from shared.fields import StrictSchema, Text, today_in_bangladesh
+from shared.fields import TEXT_WHITESPACE, CalendarDate, StrictSchema, Text, today_in_bangladesh
 from shared.pagination import page_schema
 
-from .reference_data import PRE_DEPARTURE_STEPS, SEXES
+from . import spellings
+from .reference_data import COUNTRIES, DISTRICTS, PRE_DEPARTURE_STEPS, SEXES
 from .validation import (
+    EARLIEST_BIRTH_DATE,
+    MINIMUM_AGE_YEARS,
     check_date_of_birth,
     check_future,
     check_not_future,
@@ -38,20 +42,26 @@ def _as_field_error(check, *args) -> None:
 
 
 class Normalised(fields.String):
-    """A string put through one of the `validation.normalise_*` functions."""
+    """A string put through one of the `validation.normalise_*` functions. `pattern`
+    (from `spellings`) is every spelling it takes; the OpenAPI document publishes it."""
 
-    def __init__(self, normalise, *, max_length: int, **kwargs):
+    def __init__(self, normalise, *, max_length: int, pattern: str, **kwargs):
         self._length = Length(max=max_length)
-        super().__init__(validate=self._length, **kwargs)
+        self._pattern = re.compile(pattern)
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
+        super().__init__(validate=self._length, metadata=metadata, **kwargs)
         self._normalise = normalise
 
     def _deserialize(self, value, attr, data, **kwargs):
         # Bound the raw input before any pattern looks at it.
         text = self._length(super()._deserialize(value, attr, data, **kwargs))
         try:
-            return self._normalise(text)
+            normalised = self._normalise(text)
         except ValueError as error:
             raise ValidationError(str(error)) from error
+        if self._pattern.fullmatch(text) is None:  # e.g. split up by a line break
+            raise ValidationError("Use only digits, letters, spaces and hyphens as shown in the example.")
+        return normalised
 
 
 def _bangla_script(text: str) -> None:
@@ -73,23 +83,35 @@ class _DatedInput(StrictSchema):
 
 class _MigrantFields(_DatedInput):
     name_en = Text(required=True, min_length=2, max_length=100)
-    name_bn = Text(required=True, min_length=2, max_length=100, validate=_bangla_script)
-    date_of_birth = fields.Date(required=True)
+    name_bn = Text(required=True, min_length=2, max_length=100, validate=_bangla_script,
+                   pattern=spellings.BANGLA_NAME)
+    date_of_birth = CalendarDate(required=True, earliest=(EARLIEST_BIRTH_DATE + timedelta(days=1)).isoformat(),
+                                 latest=f"today-{MINIMUM_AGE_YEARS}y",
+                                 metadata={"description": f"after {EARLIEST_BIRTH_DATE} and at least "
+                                                          f"{MINIMUM_AGE_YEARS} years before today (Asia/Dhaka)"})
     sex = fields.String(required=True, validate=OneOf(SEXES))
     # Optional values may be null: absent on registration, cleared on update.
-    nid = Normalised(normalise_nid, max_length=30, allow_none=True)
-    birth_registration_number = Normalised(normalise_birth_registration, max_length=30, allow_none=True)
-    passport_number = Normalised(normalise_passport, max_length=20, allow_none=True,
-                                 metadata={"example": "BX0123456"})
-    phone = Normalised(normalise_phone, max_length=20, required=True,
-                       metadata={"example": "+8801712345678"})
-    district = Normalised(normalise_district, max_length=40, required=True)
+    nid = Normalised(normalise_nid, max_length=30, allow_none=True, pattern=spellings.NID,
+                     metadata={"description": "10, 13 or 17 digits (Bengali digits too), spaces and hyphens "
+                                              "ignored", "example": "1994123456789"})
+    birth_registration_number = Normalised(normalise_birth_registration, max_length=30, allow_none=True,
+                                           pattern=spellings.BIRTH_REGISTRATION,
+                                           metadata={"description": "17 digits, spaces and hyphens ignored"})
+    passport_number = Normalised(normalise_passport, max_length=20, allow_none=True, pattern=spellings.PASSPORT,
+                                 metadata={"example": "BX0123456", "description": "1-2 letters then 7-8 digits"})
+    phone = Normalised(normalise_phone, max_length=20, required=True, pattern=spellings.PHONE,
+                       metadata={"example": "+8801712345678",
+                                 "description": "a Bangladesh mobile number, with or without +88; stored as +8801..."})
+    district = Normalised(normalise_district, max_length=40, required=True, pattern=spellings.DISTRICT,
+                          metadata={"example": "Cumilla", "description": "one of the 64 districts, any case, older "
+                                    "spellings too (Comilla); stored as the official name (see Migrant.district)"})
     upazila = Text(required=True, min_length=2, max_length=60)
-    destination_country = Normalised(normalise_country, max_length=10, required=True,
-                                     metadata={"description": "ISO 3166-1 alpha-2", "example": "SA"})
+    destination_country = Normalised(normalise_country, max_length=10, required=True, pattern=spellings.COUNTRY,
+                                     metadata={"description": "ISO 3166-1 alpha-2, any case (UK for GB)",
+                                               "example": "SA"})
     occupation = Text(required=True, min_length=2, max_length=80)
     recruiting_agency_licence = Normalised(normalise_licence, max_length=20, allow_none=True,
-                                           metadata={"example": "RL-1234"})
+                                           pattern=spellings.LICENCE, metadata={"example": "RL-1234"})
 
     @validates("date_of_birth")
     def _plausible_birth_date(self, value: date, **_):
@@ -110,7 +132,13 @@ class MigrantCreateSchema(_MigrantFields):
     """A new registration; `udc_centre` names the Union Digital Centre registering
     someone on their behalf."""
 
-    udc_centre = Text(min_length=2, max_length=80, allow_none=True)
+    udc_centre = Text(min_length=2, max_length=80, allow_none=True,
+                      metadata={"description": "only a udc_operator sends it (their token names the centre); "
+                                               "from any other role it is 422"})
+
+    OPENAPI_EXTRA = {"anyOf": [{"required": [name], "properties": {name: {"type": "string"}}}
+                               for name in _IDENTITY_FIELDS],
+                     "description": "An NID or a birth registration number is required (not null)."}
 
     # Runs despite other field errors so every problem is shown at once; looks at the
     # raw input so an NID that was given but invalid reports only its own error.
@@ -127,6 +155,12 @@ class MigrantUpdateSchema(_MigrantFields):
     birth registration number. `udc_centre` is fixed at registration."""
 
     person_present = _person_present()
+    OPENAPI_EXTRA = {
+        "minProperties": 1,
+        "not": {"required": list(_IDENTITY_FIELDS),
+                "properties": {name: {"enum": [None]} for name in _IDENTITY_FIELDS}},
+        "description": "At least one field. Clearing both identity numbers at once is refused, and so is clearing "
+                       "the only one the record has (422)."}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("partial", True)
@@ -137,12 +171,17 @@ class MigrantUpdateSchema(_MigrantFields):
         if not set(data) - {"person_present"}:
             raise ValidationError("Give at least one field to change.")
 
+    @validates_schema
+    def _keeps_an_identity_number(self, data, **_):
+        if all(name in data and data[name] is None for name in _IDENTITY_FIELDS):
+            raise ValidationError("Give an NID or a birth registration number.", field_name="nid")
+
 
 class StepSchema(_DatedInput):
     """A pre-departure step completed, with the document reference that proves it."""
 
     step = fields.String(required=True, validate=OneOf(PRE_DEPARTURE_STEPS))
-    date = fields.Date(required=True)
+    date = CalendarDate(required=True, latest="today", metadata={"description": "not in the future (Asia/Dhaka)"})
     reference = Text(required=True, min_length=1, max_length=60)
     note = Text(max_length=500, multiline=True, allow_none=True)
     person_present = _person_present()
@@ -152,16 +191,26 @@ class StepSchema(_DatedInput):
         _as_field_error(check_not_future, value, self.today())
 
 
+# Letters, digits, hyphens and slashes, with whitespace only around them (it is trimmed).
+MEMBERSHIP_NUMBER = f"^[{TEXT_WHITESPACE}]*[A-Za-z0-9/-]{{3,}}[{TEXT_WHITESPACE}]*$"
+
+
 class MembershipSchema(_DatedInput):
     """A Wage Earners' Welfare Board membership being activated."""
 
-    number = Text(required=True, min_length=3, max_length=40,
+    number = Text(required=True, min_length=3, max_length=40, pattern=MEMBERSHIP_NUMBER,
                   validate=Regexp(r"^[A-Za-z0-9/-]+$", error="Use letters, digits, hyphens and slashes only."))
-    valid_until = fields.Date(required=True)
+    valid_until = CalendarDate(required=True, earliest="today+1d",
+                               metadata={"description": "in the future (after today, Asia/Dhaka)"})
 
     @validates("valid_until")
     def _future(self, value: date, **_):
         _as_field_error(check_future, value, self.today())
+
+
+# The reference's last character checks the other seven, which no regular expression can
+# say: the document names this format and describes it; the fuzz test generates it.
+REFERENCE_FORMAT = "probashi-reference"
 
 
 # Responses. Optional values may be null, or absent where the store leaves them out.
@@ -210,9 +259,9 @@ class MigrantSchema(StrictSchema):
     birth_registration_number = fields.String(allow_none=True)
     passport_number = fields.String(allow_none=True)
     phone = fields.String(required=True)
-    district = fields.String(required=True)
+    district = fields.String(required=True, validate=OneOf(sorted(DISTRICTS)))
     upazila = fields.String(required=True)
-    destination_country = fields.String(required=True)
+    destination_country = fields.String(required=True, validate=OneOf(sorted(COUNTRIES)))
     occupation = fields.String(required=True)
     recruiting_agency_licence = fields.String(allow_none=True)
     pre_departure_steps = fields.Dict(

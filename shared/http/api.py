@@ -56,6 +56,8 @@ class Operation:
     request_doc: dict | None
     response_doc: dict | None
     problems: dict[int, str]
+    headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
 
 
 def authenticate(roles: frozenset | None) -> Principal | None:
@@ -252,10 +254,13 @@ class Api:
               form: type[Schema] | None = None, max_body_bytes: int | None = None,
               response: type[Schema] | None = None, status: int = 200, tag: str | None = None,
               request_doc: dict | None = None, response_doc: dict | None = None,
-              problems: dict[int, str] | None = None) -> Callable:
+              problems: dict[int, str] | None = None, headers: dict[str, str] | None = None,
+              response_headers: dict[str, str] | None = None) -> Callable:
         """`problems`: the endpoint's own error statuses (409, 412 ...) for the OpenAPI document;
-        400, 401, 403, 404, 422 and 503 are listed for every endpoint where they apply.
-        `form` (multipart/form-data, capped at `max_body_bytes`) replaces `body` for uploads."""
+        400, 401, 403, 404, 415, 422 and 503 are listed for every endpoint where they apply.
+        `headers`: request headers the endpoint requires, with what they carry (the function
+        reads them itself); `response_headers`: those its success answer carries. `form` (multipart/form-data, capped at `max_body_bytes`) replaces
+        `body` for uploads."""
         if form is not None and (body is not None or not max_body_bytes):
             raise ValueError("a form route takes no JSON body and needs max_body_bytes")
 
@@ -279,7 +284,8 @@ class Api:
             self.operations.append(Operation(rule, method.lower(), summary, roles, body=body, form=form, query=query,
                                              response=response, status=status, tag=tag or self.name,
                                              request_doc=request_doc, response_doc=response_doc,
-                                             problems=problems or {}))
+                                             problems=problems or {}, headers=headers or {},
+                                             response_headers=response_headers or {}))
             return fn
         return decorator
 
@@ -288,38 +294,63 @@ class Api:
         paths: dict[str, dict] = {}
         for op in self.operations:
             path = self.url_prefix + re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", op.rule)
-            params = [{"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
-                      for n in re.findall(r"<(?:[^:>]+:)?([^>]+)>", op.rule)]
-            operation: dict = {"summary": op.summary, "tags": [op.tag], "operationId": f"{self.name}_{op.rule}_{op.method}",
-                               "responses": {}}
-            if op.query is not None:
-                params.append({"in": "query", "schema": op.query})
-            if params:
-                operation["parameters"] = params
-            if op.request_doc is not None:
-                operation["requestBody"] = op.request_doc
-            elif op.body is not None:
-                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
-            elif op.form is not None:
-                operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.form}}}
-            ok: dict = {"description": op.summary}
-            if op.response_doc is not None:
-                ok = op.response_doc
-            elif op.response is not None:
-                ok["content"] = {"application/json": {"schema": op.response}}
-            operation["responses"][str(op.status)] = ok
-            problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            errors = {"400": "Malformed request", "422": "Validation failed", "503": "Database unavailable"}
-            if op.form is not None:
-                errors.update({"413": "Content too large", "415": "Unsupported media type"})
-            if op.roles is not PUBLIC:
-                operation["security"] = [{"bearer": []}]
-                operation["description"] = "Roles: " + ", ".join(sorted(op.roles))
-                errors.update({"401": "Missing or invalid token", "403": "Role or owner not allowed"})
-            if "{" in path:
-                errors["404"] = "Not found"
-            errors.update({str(code): text for code, text in op.problems.items()})
-            for code, text in errors.items():
-                operation["responses"].setdefault(code, {"description": text, **problem})
-            paths.setdefault(path, {})[op.method] = operation
+            paths.setdefault(path, {})[op.method] = self._operation(op, path)
         return list(paths.items())
+
+    def _operation(self, op: Operation, path: str) -> dict:
+        params = [{"in": "path", "name": n, "required": True, "schema": {"type": "string"}}
+                  for n in re.findall(r"<(?:[^:>]+:)?([^>]+)>", op.rule)]
+        params += [{"in": "header", "name": name, "required": True, "description": text,
+                    "schema": {"type": "string", "minLength": 1}} for name, text in op.headers.items()]
+        operation: dict = {"summary": op.summary, "tags": [op.tag], "operationId": f"{self.name}_{op.rule}_{op.method}",
+                           "responses": {}}
+        if op.query is not None:
+            params.append({"in": "query", "schema": op.query})
+        if params:
+            operation["parameters"] = params
+        errors = {"400": "Malformed request", "422": "Validation failed", "503": "Database unavailable"}
+        if op.request_doc is not None:
+            operation["requestBody"] = op.request_doc
+        elif op.body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+            errors["415"] = "The body is not application/json"
+        elif op.form is not None:
+            form = {"schema": op.form}
+            encoding = {name: {"contentType": field.metadata["content_types"]}
+                        for name, field in op.form._declared_fields.items() if "content_types" in field.metadata}
+            if encoding:
+                form["encoding"] = encoding
+            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": form}}
+            errors.update({"413": "Content too large",
+                           "415": "Not multipart/form-data, or a file of a type this endpoint does not take"})
+        ok: dict = {"description": op.summary}
+        if op.response_doc is not None:
+            ok = op.response_doc
+        elif op.response is not None:
+            ok["content"] = {"application/json": {"schema": op.response}}
+        if op.response_headers:
+            ok["headers"] = {**ok.get("headers", {}), **_headers(op.response_headers)}
+        operation["responses"][str(op.status)] = ok
+        problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        if op.roles is not PUBLIC:
+            operation["security"] = [{"bearer": []}]
+            operation["description"] = "Roles: " + ", ".join(sorted(op.roles))
+            errors.update({"401": "Missing or invalid token", "403": "Role or owner not allowed"})
+        if "{" in path:
+            errors["404"] = "Not found"
+        errors.update({str(code): text for code, text in op.problems.items()})
+        for code, text in errors.items():
+            operation["responses"].setdefault(code, {"description": text, **problem})
+            if code in PROBLEM_HEADERS:
+                operation["responses"][code].setdefault("headers", _headers(PROBLEM_HEADERS[code]))
+        return operation
+
+
+# Headers that come with some problems wherever they happen.
+PROBLEM_HEADERS = {"401": {"WWW-Authenticate": 'Bearer realm="probashi" (with error="invalid_token" for a bad one)'},
+                   "503": {"Retry-After": "seconds to wait before trying again"}}
+
+
+def _headers(described: dict[str, str]) -> dict:
+    return {name: {"description": text, "required": True, "schema": {"type": "string"}}
+            for name, text in described.items()}

@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestTimeout
 
 from shared import context, logs
 from shared.config import Settings
-from shared.http.openapi import DOCS_PAGE, build_spec
+from shared.http.openapi import build_spec, register_docs
 from shared.http.problems import register_error_handlers
 
 log = logging.getLogger("probashi.http")
@@ -86,9 +86,7 @@ def create_app(settings: Settings, api, *, title: str, description: str,
     def openapi():
         return jsonify(spec)
 
-    @app.get("/docs")
-    def docs():
-        return Response(DOCS_PAGE.format(title=title, spec="/openapi.json"), mimetype="text/html")
+    register_docs(app, title)
 
     return app
 

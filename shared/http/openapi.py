@@ -1,8 +1,13 @@
 """OpenAPI 3 document generated from the marshmallow schemas of an Api."""
 from __future__ import annotations
 
+import html
+import json
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask, Response, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -30,6 +35,11 @@ def build_spec(api, *, title: str, version: str, description: str, extra_paths: 
                    plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", PROBLEM_SCHEMA)
+    # Rules across fields (one of two fields required ...) that marshmallow states in a
+    # schema validator: the schema class carries them as OPENAPI_EXTRA.
+    for schema in dict.fromkeys(op.body or op.form for op in api.operations):
+        if getattr(schema, "OPENAPI_EXTRA", None):
+            spec.components.schema(_schema_name(schema), component=schema.OPENAPI_EXTRA, schema=schema)
     for path, operations in api.openapi_paths():
         spec.path(path=path, operations=operations)
     for path, operations in (extra_paths or {}).items():
@@ -37,10 +47,32 @@ def build_spec(api, *, title: str, version: str, description: str, extra_paths: 
     return spec.to_dict()
 
 
+# Swagger UI from the pinned swagger-ui-bundle package, served by the service itself: no
+# third-party CDN, nothing loaded that the deployment did not install. No inline script.
+DOCS_ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js")
 DOCS_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>{title}</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
 <body><div id="ui"><p>The machine-readable API description is at <a href="{spec}">{spec}</a>.</p></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>if (window.SwaggerUIBundle) SwaggerUIBundle({{url: "{spec}", dom_id: "#ui"}});</script>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
 </body></html>"""
+DOCS_INIT = """if (window.SwaggerUIBundle) SwaggerUIBundle({url: %s, dom_id: "#ui"});"""
+
+
+def register_docs(app: Flask, title: str, spec_url: str = "/openapi.json") -> None:
+    """`/docs`, the Swagger UI page, and the assets it loads."""
+    page = DOCS_PAGE.format(title=html.escape(title), spec=html.escape(spec_url))
+    init = DOCS_INIT % json.dumps(spec_url)
+
+    @app.get("/docs")
+    def docs():
+        return Response(page, mimetype="text/html")
+
+    @app.get("/docs/init.js")
+    def docs_init():
+        return Response(init, mimetype="text/javascript")
+
+    @app.get("/docs/<any(%s):asset>" % ", ".join(f'"{name}"' for name in DOCS_ASSETS))
+    def docs_asset(asset: str):
+        return send_from_directory(swagger_ui_path, asset, max_age=24 * 3600)

@@ -116,3 +116,13 @@ def date_bound(expression: str, today: date) -> date:
         return today.replace(year=today.year + amount)
     except ValueError:
         return today.replace(year=today.year + amount, day=28)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: marshmallow's Boolean also takes 0, 1, "yes" and "on", which
+    the document's `type: boolean` refuses."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value

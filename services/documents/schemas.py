@@ -44,7 +44,9 @@ class VersionFormSchema(StrictSchema):
     issue_date = CalendarDate(earliest=EARLIEST_ISSUE_DATE.isoformat(), latest="today",
                               metadata={"description": "on the document, YYYY-MM-DD, from 1950 to today (Asia/Dhaka)"})
     case_id = fields.String(validate=[Length(max=40), CASE_ID],
-                            metadata={"description": "the claim or complaint this document backs (legal hold)"})
+                            metadata={"description": "the claim or complaint this document backs (legal hold); "
+                                                     "only a case the vault already knows (else 422)",
+                                      "example": "CLM-2026-000123"})
     udc_centre = Text(min_length=2, max_length=80,
                       metadata={"description": "the Union Digital Centre uploading on the migrant's behalf; only a "
                                                "udc_operator sends it, from any other role it is 422",

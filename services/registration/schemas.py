@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from marshmallow import ValidationError, fields, validates, validates_schema
 from marshmallow.validate import Length, OneOf, Regexp
 
-from shared.fields import TEXT_WHITESPACE, CalendarDate, StrictSchema, Text, today_in_bangladesh
+from shared.fields import TEXT_WHITESPACE, CalendarDate, StrictBoolean, StrictSchema, Text, today_in_bangladesh
 from shared.pagination import page_schema
 
 from . import spellings
@@ -121,9 +121,9 @@ class _MigrantFields(_DatedInput):
 _IDENTITY_FIELDS = ("nid", "birth_registration_number")
 
 
-def _person_present() -> fields.Boolean:
+def _person_present() -> StrictBoolean:
     """The UDC rule's explicit exception (shared/access.py): recorded in audit and event."""
-    return fields.Boolean(metadata={"description": "For a UDC operator changing the record of someone their centre "
+    return StrictBoolean(metadata={"description": "For a UDC operator changing the record of someone their centre "
                                                    "did not register or assist: the person is present at the centre "
                                                    "now. Recorded in the audit trail and the event."})
 
@@ -155,11 +155,10 @@ class MigrantUpdateSchema(_MigrantFields):
     birth registration number. `udc_centre` is fixed at registration."""
 
     person_present = _person_present()
-    OPENAPI_EXTRA = {
-        "minProperties": 1,
+    OPENAPI_EXTRA = {  # "anyOf" (one field besides person_present) is added below the class
         "not": {"required": list(_IDENTITY_FIELDS),
                 "properties": {name: {"enum": [None]} for name in _IDENTITY_FIELDS}},
-        "description": "At least one field. Clearing both identity numbers at once is refused, and so is clearing "
+        "description": "At least one field besides person_present. Clearing both identity numbers at once is refused, and so is clearing "
                        "the only one the record has (422)."}
 
     def __init__(self, **kwargs):
@@ -175,6 +174,10 @@ class MigrantUpdateSchema(_MigrantFields):
     def _keeps_an_identity_number(self, data, **_):
         if all(name in data and data[name] is None for name in _IDENTITY_FIELDS):
             raise ValidationError("Give an NID or a birth registration number.", field_name="nid")
+
+
+MigrantUpdateSchema.OPENAPI_EXTRA["anyOf"] = [{"required": [name]} for name in MigrantUpdateSchema._declared_fields
+                                              if name != "person_present"]
 
 
 class StepSchema(_DatedInput):

@@ -35,6 +35,15 @@ class Settings:
     relay_lease_seconds: float = 10.0
     db_timeout_ms: int = 3000
     log_level: str = "INFO"
+    # -- outbox relay (hardening) --
+    # A commit wakes the relay (change stream on the outbox); polling is only the sweeper
+    # then, for events whose retry delay ran out. Without change streams it polls at
+    # relay_poll_interval.
+    relay_sweep_interval: float = 2.0
+    # Failed publishes (nacked, unroutable) before an event is parked as failed: listed,
+    # counted and requeued with `python -m shared.outbox` (make outbox).
+    relay_max_attempts: int = 10
+    relay_max_backoff_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -65,6 +74,10 @@ class Settings:
             relay_lease_seconds=float(env.get("RELAY_LEASE_SECONDS", d.relay_lease_seconds)),
             db_timeout_ms=int(env.get("DB_TIMEOUT_MS", d.db_timeout_ms)),
             log_level=env.get("LOG_LEVEL", d.log_level),
+            # -- outbox relay (hardening) --
+            relay_sweep_interval=float(env.get("RELAY_SWEEP_INTERVAL", d.relay_sweep_interval)),
+            relay_max_attempts=int(env.get("RELAY_MAX_ATTEMPTS", d.relay_max_attempts)),
+            relay_max_backoff_seconds=float(env.get("RELAY_MAX_BACKOFF_SECONDS", d.relay_max_backoff_seconds)),
         )
 
     def check_production_safety(self) -> None:

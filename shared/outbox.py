@@ -107,10 +107,11 @@ class OutboxStore:
     def explain_due(self) -> dict:
         return self._due(_now()).limit(10).explain()
 
-    def next_batches(self, size: int, count: int) -> list[list[dict]]:
-        """The events due now, oldest first, in batches (see in_batches); events whose
-        aggregate has an earlier unpublished event are moved out of the way instead."""
-        due = list(self._due(_now()).limit(size * count))
+    def next_batches(self, size: int, count: int, skip: set[str] = frozenset()) -> list[list[dict]]:
+        """The events due now, oldest first, in batches (see in_batches), leaving out `skip`
+        (the relay's events whose outcome is still being written); events whose aggregate
+        has an earlier unpublished event are moved out of the way instead."""
+        due = [r for r in self._due(_now()).limit(size * count) if r["_id"] not in skip]
         held = self._hold_back(due)
         return in_batches([r for r in due if r["_id"] not in held], size, count)
 

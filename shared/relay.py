@@ -12,9 +12,9 @@ database, renewed while confirms are awaited, lets only one relay publish (share
 A commit wakes the relay through a change stream on the outbox (shared/wakeup.py);
 polling is only the sweep for retries that came due. The database is the slow part, so
 the relay reads a window of several batches at once and marks a confirmed batch in a
-background thread while the next batch of the window is on the wire. It reads again
-only once every mark has landed, so a read never sees an event that was confirmed but
-not yet marked. A batch holds at most one event per aggregate, and a failed batch drops
+background thread while the next batch of the window is on the wire. A read skips the
+events whose mark is still running, so it neither waits for the marks (latency) nor
+publishes a confirmed event again. A batch holds at most one event per aggregate, and a failed batch drops
 the rest of the window, so no event overtakes an earlier one of its aggregate.
 """
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Relay:
         self._delivery_tag = 0
         self.lease = Lease(store, self.owner, settings.relay_lease_seconds)
         self._window: deque[list[dict]] = deque()  # batches read, not yet published
-        self._marking: list[Future] = []
+        self._marking: list[tuple[Future, set[str]]] = []  # marks running, with their events
         self._marker: ThreadPoolExecutor | None = None
         self._watcher: OutboxWatcher | None = None
         self._idle_timer = None
@@ -254,7 +254,7 @@ class Relay:
         if self._stopping:
             self._close_if_idle()
             return
-        if len(self._marking) >= MAX_UNMARKED_BATCHES or (not self._window and self._marking):
+        if len(self._marking) >= MAX_UNMARKED_BATCHES:
             return  # _mark_done ticks again once a mark lands
         try:
             if not self.lease.hold():
@@ -262,7 +262,9 @@ class Relay:
                 self._schedule(self.lease.renew_every)
                 return
             if not self._window:
-                self._window.extend(self.store.next_batches(self.settings.relay_batch_size, WINDOW_BATCHES))
+                being_marked = set().union(*(ids for _, ids in self._marking))
+                self._window.extend(self.store.next_batches(self.settings.relay_batch_size, WINDOW_BATCHES,
+                                                            skip=being_marked))
         except PyMongoError as exc:
             log.error("relay cannot read the outbox: %s", exc)
             self._schedule(1.0)
@@ -301,7 +303,7 @@ class Relay:
         if failed:
             self._window.clear()  # later events of a failed aggregate must wait for it
         future = self._marker.submit(self._mark, acked, failed)
-        self._marking.append(future)
+        self._marking.append((future, {*acked, *(record["_id"] for record, _ in failed)}))
         future.add_done_callback(self._mark_done)
         self._schedule(0 if not failed else self.settings.relay_poll_interval)
 
@@ -321,8 +323,8 @@ class Relay:
             pass
 
     def _collect_marks(self) -> None:
-        while self._marking and self._marking[0].done():
-            future = self._marking.pop(0)
+        while self._marking and self._marking[0][0].done():
+            future, _ = self._marking.pop(0)
             error = future.exception()
             if error is None:
                 self.published_total += future.result()

@@ -121,8 +121,8 @@ class OutboxStore:
         leave the due set and cannot crowd out other aggregates' events."""
         first_due: dict[str, int] = {}
         for record in due:
-            aggregate = record["aggregate"]
-            first_due[aggregate] = min(first_due.get(aggregate, record["aggregate_version"]), record["aggregate_version"])
+            aggregate, version = record["aggregate"], record["aggregate_version"]
+            first_due[aggregate] = min(first_due.get(aggregate, version), version)
         # Versions start at 1: an aggregate whose first due event is version 1 has no predecessor.
         suspects = [aggregate for aggregate, version in first_due.items() if version > 1]
         release_at: dict[str, datetime] = {}

@@ -14,8 +14,9 @@ polling is only the sweep for retries that came due. The database is the slow pa
 the relay reads a window of several batches at once and marks a confirmed batch in a
 background thread while the next batch of the window is on the wire. A read skips the
 events whose mark is still running, so it neither waits for the marks (latency) nor
-publishes a confirmed event again. A batch holds at most one event per aggregate, and a failed batch drops
-the rest of the window, so no event overtakes an earlier one of its aggregate.
+publishes a confirmed event again. A batch holds at most one event per aggregate, and a
+failed batch drops the rest of the window, so no event overtakes an earlier one of its
+aggregate.
 """
 from __future__ import annotations
 
@@ -175,7 +176,8 @@ class Relay:
 
     def _on_channel_closed(self, _channel, reason) -> None:
         if isinstance(reason, ChannelClosedByBroker) and reason.reply_code == 406:
-            self._fatal = topology.TopologyMismatch(topology.mismatch_message(self.settings.amqp_prefix))
+            self._fatal = topology.TopologyMismatch(
+                f"{topology.mismatch_message(self.settings.amqp_prefix)} (broker: {reason.reply_text})")
             log.error("%s", self._fatal)
             self._stopping = True
         elif not self._stopping:

@@ -107,12 +107,14 @@ def test_a_nacked_event_is_retried_then_parked_never_marked_published(infra, pro
     other = emit(uow, "probe.thing.created", "t1")
     run_relay(infra, store, settings)
 
-    wait_for(lambda: status(db, event_id) == "failed", 30, lambda: f"not parked: {db.outbox.find_one({'_id': event_id})}")
+    wait_for(lambda: status(db, event_id) == "failed", 30,
+             lambda: f"not parked: {db.outbox.find_one({'_id': event_id})}")
     record = db.outbox.find_one({"_id": event_id})
     assert record["attempts"] == 3 and "nack" in record["last_error"] and "published_at" not in record
     wait_for(lambda: status(db, other) == "published")
     assert status(db, behind) == "pending"
-    assert store.counts() == {"pending": 1, "failed": 1, "published": 1, "held": 1}
+    wait_for(lambda: store.counts() == {"pending": 1, "failed": 1, "published": 1, "held": 1}, 10,
+             lambda: f"counts: {store.counts()}")
 
     monkeypatch.setenv("MONGO_URI", settings.mongo_uri)
     monkeypatch.setenv("MONGO_DB", settings.database)

@@ -19,13 +19,15 @@ AUD ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv rabbitmq run test token deadletters events bench clean python-venv
+.PHONY: help venv rabbitmq run test token deadletters outbox topology-migrate events bench clean python-venv
 
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
 	@echo "make test         run the whole test suite (unit + integration)"
 	@echo "make token ROLE=welfare_officer [REF=...] [AUD=documents]   print a dev JWT"
 	@echo "make deadletters ARGS='--service registration list'"
+	@echo "make outbox ARGS='--service registration list|count|requeue --all'   parked outbox events"
+	@echo "make topology-migrate   recreate the events exchange with its alternate exchange"
 	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
 	@echo "make venv | rabbitmq | bench | clean"
 
@@ -80,6 +82,15 @@ events: venv rabbitmq
 
 deadletters: venv rabbitmq
 	@$(VENV)/bin/python -m shared.deadletters $(ARGS)
+
+# Outbox events the relay parked after RELAY_MAX_ATTEMPTS failed publishes: list, count, requeue.
+outbox: venv
+	@$(VENV)/bin/python -m shared.outbox $(ARGS)
+
+# An events exchange declared before it had its alternate exchange: stop the relays and
+# consumers of AMQP_PREFIX first; they re-bind their queues when they start again.
+topology-migrate: venv rabbitmq
+	@$(VENV)/bin/python -m shared.topology migrate
 
 bench: venv rabbitmq
 	@if [ -d bench ]; then $(VENV)/bin/python -m bench $(ARGS); \

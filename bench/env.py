@@ -14,6 +14,7 @@ import pika
 import pymongo
 
 from shared.config import Settings
+from shared import topology
 from shared.topology import Names
 from tests import harness
 
@@ -74,7 +75,7 @@ class BenchEnv:
         publishes are routable; returns its name."""
         queue = f"{settings.amqp_prefix}.{name}"
         with BrokerChannel() as channel:
-            channel.exchange_declare(f"{settings.amqp_prefix}.events", exchange_type="topic", durable=True)
+            topology.declare_events_exchange(channel, settings.amqp_prefix)
             channel.queue_declare(queue, durable=True)
             channel.queue_bind(queue, f"{settings.amqp_prefix}.events", routing_key="#")
         self.queues.add(queue)
@@ -89,7 +90,9 @@ class BenchEnv:
             for queue in self.queues:
                 channel.queue_delete(queue)
             for prefix in {q.split(".")[0] for q in self.queues}:
+                channel.queue_delete(topology.unrouted_name(prefix))
                 channel.exchange_delete(f"{prefix}.events")
+                channel.exchange_delete(topology.unrouted_name(prefix))
 
 
 class BrokerChannel:

@@ -66,6 +66,15 @@ class Settings:
     defer_limit_seconds: float = 3600.0
     # Inbox rows older than this are pruned (TTL); the per-aggregate version keeps replays out.
     inbox_retention_seconds: int = 30 * 24 * 3600
+    # -- outbox relay (hardening) --
+    # A commit wakes the relay (change stream on the outbox); polling is only the sweeper
+    # then, for events whose retry delay ran out. Without change streams it polls at
+    # relay_poll_interval.
+    relay_sweep_interval: float = 2.0
+    # Failed publishes (nacked, unroutable) before an event is parked as failed: listed,
+    # counted and requeued with `python -m shared.outbox` (make outbox).
+    relay_max_attempts: int = 10
+    relay_max_backoff_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -102,6 +111,10 @@ class Settings:
             jwt_max_ttl_seconds=int(env.get("JWT_MAX_TTL_SECONDS", d.jwt_max_ttl_seconds)),
             body_read_timeout=float(env.get("BODY_READ_TIMEOUT", d.body_read_timeout)),
             header_read_timeout=float(env.get("HEADER_READ_TIMEOUT", d.header_read_timeout)),
+            # -- outbox relay (hardening) --
+            relay_sweep_interval=float(env.get("RELAY_SWEEP_INTERVAL", d.relay_sweep_interval)),
+            relay_max_attempts=int(env.get("RELAY_MAX_ATTEMPTS", d.relay_max_attempts)),
+            relay_max_backoff_seconds=float(env.get("RELAY_MAX_BACKOFF_SECONDS", d.relay_max_backoff_seconds)),
         )
 
     def check_token_settings(self) -> None:

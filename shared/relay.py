@@ -3,15 +3,20 @@ after the broker confirmed it.
 
 One process per service. It runs on pika's asynchronous connection so that a whole
 batch is in flight before the first confirm returns (one-at-a-time confirms cap the
-rate at roughly a thousand messages a second). Messages are published `mandatory`:
-an event no queue is bound for comes back, stays pending and is retried later, like
-one the broker nacked. A lease in the service database lets only one relay publish.
+rate at roughly a thousand messages a second). An event no queue is bound to goes to
+the alternate exchange's `unrouted` queue (see shared/topology.py); one the broker nacks
+(or returns: messages are `mandatory`) stays pending, is retried with a growing delay
+and parked after `relay_max_attempts` (shared/outbox.py). A lease in the service
+database, renewed while confirms are awaited, lets only one relay publish (shared/lease.py).
 
-The database is the slow part, so the relay reads a window of several batches at once
-and marks a confirmed batch in a background thread while the next batch of the window
-is on the wire. It reads again only once every mark has landed, so a read never sees an
-event that was confirmed but not yet marked. A failed batch drops the rest of the
-window: the next read holds back that aggregate's later events, keeping their order.
+A commit wakes the relay through a change stream on the outbox (shared/wakeup.py);
+polling is only the sweep for retries that came due. The database is the slow part, so
+the relay reads a window of several batches at once and marks a confirmed batch in a
+background thread while the next batch of the window is on the wire. A read skips the
+events whose mark is still running, so it neither waits for the marks (latency) nor
+publishes a confirmed event again. A batch holds at most one event per aggregate, and a
+failed batch drops the rest of the window, so no event overtakes an earlier one of its
+aggregate.
 """
 from __future__ import annotations
 
@@ -26,11 +31,15 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pika
+from pika.exceptions import ChannelClosedByBroker
 from pika.spec import Basic
 from pymongo.errors import PyMongoError
 
+from shared import topology
 from shared.config import Settings
+from shared.lease import Lease
 from shared.outbox import OutboxStore
+from shared.wakeup import OutboxWatcher
 
 log = logging.getLogger("probashi.relay")
 
@@ -73,10 +82,14 @@ class Relay:
         self._channel = None
         self._reset_batch()
         self._delivery_tag = 0
-        self._lease_until = 0.0
-        self._window: deque[dict] = deque()
-        self._marking: list[Future] = []
+        self.lease = Lease(store, self.owner, settings.relay_lease_seconds)
+        self._window: deque[list[dict]] = deque()  # batches read, not yet published
+        self._marking: list[tuple[Future, set[str]]] = []  # marks running, with their events
         self._marker: ThreadPoolExecutor | None = None
+        self._watcher: OutboxWatcher | None = None
+        self._idle_timer = None
+        self._wake_posted = threading.Event()
+        self._fatal: Exception | None = None
         self.ready = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------
@@ -85,6 +98,7 @@ class Relay:
         reconnects to the broker with a growing pause when the connection drops."""
         self._stop_when_idle = stop_when_idle
         self._marker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-mark")
+        self._watcher = OutboxWatcher(self.store.outbox, self._wake).start()
         pause = 0.5
         try:
             while not self._stopping:
@@ -100,9 +114,12 @@ class Relay:
                 time.sleep(pause)
                 pause = min(pause * 2, 10.0)
         finally:
+            self._watcher.stop()
             self._marker.shutdown(wait=True)  # confirmed events get their mark before exit
         self._collect_marks()
-        self.store.release_lease(self.owner)
+        self.lease.release()
+        if self._fatal is not None:
+            raise self._fatal
 
     def stop(self) -> None:
         """Thread-safe: finish the batch in flight, then close."""
@@ -129,21 +146,76 @@ class Relay:
             log.warning("connection closed with %d unconfirmed events; they stay pending", len(self._inflight))
         self._reset_batch()
         self._window.clear()
+        self._idle_timer = None  # it belonged to this connection's loop
         connection.ioloop.stop()
 
     def _on_channel_open(self, channel) -> None:
         self._channel = channel
         self._delivery_tag = 0  # delivery tags count per channel
         channel.add_on_return_callback(self._on_returned)
-        channel.exchange_declare(exchange=self.exchange, exchange_type="topic", durable=True,
-                                 callback=lambda _frame: channel.confirm_delivery(
-                                     ack_nack_callback=self._on_confirm,
-                                     callback=lambda _f: self._ready()))
+        channel.add_on_close_callback(self._on_channel_closed)
+        prefix = self.settings.amqp_prefix
+        unrouted = topology.unrouted_name(prefix)
+        # The same declarations as topology.declare_events_exchange, one callback after another.
+        steps = [
+            lambda then: channel.exchange_declare(unrouted, exchange_type="fanout", durable=True, callback=then),
+            lambda then: channel.queue_declare(unrouted, durable=True, callback=then),
+            lambda then: channel.queue_bind(unrouted, unrouted, callback=then),
+            lambda then: channel.exchange_declare(self.exchange, exchange_type="topic", durable=True,
+                                                  arguments=topology.events_exchange_arguments(prefix),
+                                                  callback=then),
+            lambda then: channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=then),
+        ]
+
+        def run(index: int) -> None:
+            if index == len(steps):
+                self._ready()
+            else:
+                steps[index](lambda _frame: run(index + 1))
+        run(0)
+
+    def _on_channel_closed(self, _channel, reason) -> None:
+        if isinstance(reason, ChannelClosedByBroker) and reason.reply_code == 406:
+            self._fatal = topology.TopologyMismatch(
+                f"{topology.mismatch_message(self.settings.amqp_prefix)} (broker: {reason.reply_text})")
+            log.error("%s", self._fatal)
+            self._stopping = True
+        elif not self._stopping:
+            log.error("relay channel closed by the broker: %s", reason)
+        if self._connection is not None and self._connection.is_open:
+            self._connection.close()
 
     def _ready(self) -> None:
         self.ready.set()
         log.info("relay publishing to %s", self.exchange, extra={"owner": self.owner})
+        self._connection.ioloop.call_later(self.lease.renew_every, self._keep_lease)
         self._schedule(0)
+
+    def _keep_lease(self) -> None:
+        """Renews the lease on schedule, also while a batch waits for slow confirms."""
+        if self._channel is None:
+            return  # the connection closed; the next one starts its own timer
+        if self.lease.held and not self.lease.renew():
+            self._window.clear()  # publish nothing more; _tick waits until it holds it again
+        self._connection.ioloop.call_later(self.lease.renew_every, self._keep_lease)
+
+    def _wake(self) -> None:
+        """Called by the outbox watcher's thread for every commit: tick now if idle."""
+        connection = self._connection
+        if connection is None or self._wake_posted.is_set():
+            return
+        self._wake_posted.set()
+        try:
+            connection.ioloop.add_callback_threadsafe(self._on_wake)
+        except Exception:  # the loop is closing
+            self._wake_posted.clear()
+
+    def _on_wake(self) -> None:
+        self._wake_posted.clear()
+        if self._idle_timer is not None:
+            self._connection.ioloop.remove_timeout(self._idle_timer)
+            self._idle_timer = None
+            self._tick()
 
     def _on_returned(self, _channel, method, properties, _body) -> None:
         # The broker returns an unroutable mandatory message before confirming it.
@@ -153,13 +225,14 @@ class Relay:
         method = frame.method
         tags = [t for t in self._inflight if t <= method.delivery_tag] if method.multiple else [method.delivery_tag]
         for tag in tags:
-            event_id = self._inflight.pop(tag, None)
-            if event_id is None:
+            record = self._inflight.pop(tag, None)
+            if record is None:
                 continue
+            event_id = record["_id"]
             if isinstance(method, Basic.Ack) and event_id not in self._returned:
                 self._acked.append(event_id)
             else:
-                self._failed[event_id] = self._returned.get(event_id, "nacked by the broker")
+                self._failed.append((record, self._returned.get(event_id, "nacked by the broker")))
         if not self._inflight and self._batch_started:
             self._finish_batch()
 
@@ -167,23 +240,33 @@ class Relay:
     def _schedule(self, delay: float) -> None:
         self._connection.ioloop.call_later(delay, self._tick)
 
+    def _idle(self) -> None:
+        """Nothing due: sleep until a commit wakes the relay, or until the next sweep."""
+        watching = self._watcher is not None and self._watcher.active.is_set()
+        interval = self.settings.relay_sweep_interval if watching else self.settings.relay_poll_interval
+        self._idle_timer = self._connection.ioloop.call_later(interval, self._tick)
+
     def _tick(self) -> None:
+        if self._idle_timer is not None:
+            self._connection.ioloop.remove_timeout(self._idle_timer)
+            self._idle_timer = None
         if self._channel is None or self._inflight:
             return
         self._collect_marks()
         if self._stopping:
             self._close_if_idle()
             return
-        if len(self._marking) >= MAX_UNMARKED_BATCHES or (not self._window and self._marking):
+        if len(self._marking) >= MAX_UNMARKED_BATCHES:
             return  # _mark_done ticks again once a mark lands
         try:
-            if not self._hold_lease():
+            if not self.lease.hold():
                 self._window.clear()
-                self._schedule(self.settings.relay_lease_seconds / 3)
+                self._schedule(self.lease.renew_every)
                 return
             if not self._window:
-                size = self.settings.relay_batch_size
-                self._window.extend(self.store.next_batch(size * WINDOW_BATCHES, lookahead=size * 3))
+                being_marked = set().union(*(ids for _, ids in self._marking))
+                self._window.extend(self.store.next_batches(self.settings.relay_batch_size, WINDOW_BATCHES,
+                                                            skip=being_marked))
         except PyMongoError as exc:
             log.error("relay cannot read the outbox: %s", exc)
             self._schedule(1.0)
@@ -193,27 +276,16 @@ class Relay:
                 self._stopping = True
                 self._close_if_idle()
             else:
-                self._schedule(self.settings.relay_poll_interval)
+                self._idle()
             return
-        batch = [self._window.popleft() for _ in range(min(self.settings.relay_batch_size, len(self._window)))]
-        self._publish(batch)
-
-    def _hold_lease(self) -> bool:
-        now = time.monotonic()
-        if now < self._lease_until - self.settings.relay_lease_seconds * 2 / 3:
-            return True
-        if self.store.acquire_lease(self.owner, self.settings.relay_lease_seconds):
-            self._lease_until = now + self.settings.relay_lease_seconds
-            return True
-        self._lease_until = 0.0
-        return False
+        self._publish(self._window.popleft())
 
     def _publish(self, batch: list[dict]) -> None:
         self._batch_started = time.monotonic()
         for record in batch:
             envelope = record["envelope"]
             self._delivery_tag += 1
-            self._inflight[self._delivery_tag] = record["_id"]
+            self._inflight[self._delivery_tag] = record
             self._channel.basic_publish(self.exchange, envelope["type"], _body(envelope),
                                         properties=_properties(envelope), mandatory=True)
         self._watchdog = self._connection.ioloop.call_later(self.confirm_timeout, self._confirm_timed_out)
@@ -228,18 +300,20 @@ class Relay:
             self._connection.ioloop.remove_timeout(self._watchdog)
         acked, failed = self._acked, self._failed
         self._reset_batch()
-        for event_id, reason in failed.items():
-            log.error("event not published, stays pending: %s", reason, extra={"event_id": event_id})
+        for record, reason in failed:
+            log.error("event not published, stays pending: %s", reason, extra={"event_id": record["_id"]})
         if failed:
             self._window.clear()  # later events of a failed aggregate must wait for it
         future = self._marker.submit(self._mark, acked, failed)
-        self._marking.append(future)
+        self._marking.append((future, {*acked, *(record["_id"] for record, _ in failed)}))
         future.add_done_callback(self._mark_done)
         self._schedule(0 if not failed else self.settings.relay_poll_interval)
 
-    def _mark(self, acked: list[str], failed: dict[str, str]) -> int:
+    def _mark(self, acked: list[str], failed: list[tuple[dict, str]]) -> int:
         self.store.mark_published(acked)
-        self.store.mark_failed(failed)
+        for event_id in self.store.mark_failed(failed, self.settings.relay_max_attempts):
+            log.error("event parked as failed after %d attempts; see `make outbox`",
+                      self.settings.relay_max_attempts, extra={"event_id": event_id})
         return len(acked)
 
     def _mark_done(self, _future: Future) -> None:
@@ -251,8 +325,8 @@ class Relay:
             pass
 
     def _collect_marks(self) -> None:
-        while self._marking and self._marking[0].done():
-            future = self._marking.pop(0)
+        while self._marking and self._marking[0][0].done():
+            future, _ = self._marking.pop(0)
             error = future.exception()
             if error is None:
                 self.published_total += future.result()
@@ -265,9 +339,9 @@ class Relay:
                 raise error
 
     def _reset_batch(self) -> None:
-        self._inflight: dict[int, str] = {}
+        self._inflight: dict[int, dict] = {}  # delivery tag -> outbox record
         self._acked: list[str] = []
-        self._failed: dict[str, str] = {}
+        self._failed: list[tuple[dict, str]] = []
         self._returned: dict[str, str] = {}
         self._batch_started = 0.0
         self._watchdog = None
@@ -290,9 +364,12 @@ def main(service: str) -> None:
 
     settings = Settings.from_env(service)
     logs.configure(f"{service}-relay", settings.log_level)
-    store = OutboxStore(mongo.database(settings))
+    store = OutboxStore(mongo.database(settings), settings.relay_max_backoff_seconds)
     store.ensure_indexes()
     relay = Relay(store, settings)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())
     signal.signal(signal.SIGINT, lambda *_: relay.stop())
-    relay.run()
+    try:
+        relay.run()
+    except topology.TopologyMismatch as exc:
+        raise SystemExit(f"{service} relay cannot start: {exc}") from None

@@ -12,6 +12,7 @@ import sys
 
 import pika
 
+from shared import topology
 from shared.config import Settings
 
 
@@ -22,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     connection = pika.BlockingConnection(pika.URLParameters(settings.amqp_url))
     channel = connection.channel()
     exchange = f"{settings.amqp_prefix}.events"
-    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+    try:
+        topology.declare_events_exchange(channel, settings.amqp_prefix)
+    except topology.TopologyMismatch as exc:
+        print(exc, file=sys.stderr)
+        return 1
     queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
     channel.queue_bind(queue, exchange, routing_key=binding_key)
     print(f"watching {exchange} for '{binding_key}' (Ctrl-C to stop)", file=sys.stderr, flush=True)

@@ -18,6 +18,7 @@ from marshmallow import INCLUDE
 
 from shared import contracts
 from shared.config import Settings
+from shared import topology
 from shared.topology import Names
 from tests import harness
 
@@ -110,9 +111,10 @@ class Infra:
         for service in self.services:
             names = Names(self.prefix, service)
             queues += [names.queue, names.dead_letter_queue] + [names.retry_queue(ms) for ms in (100, 300, 1000, 5000, 30000)]
-        for queue in queues:
+        for queue in [*queues, topology.unrouted_name(self.prefix)]:
             channel.queue_delete(queue)
-        channel.exchange_delete(f"{self.prefix}.events")
+        for exchange in (f"{self.prefix}.events", topology.unrouted_name(self.prefix)):
+            channel.exchange_delete(exchange)
         connection.close()
 
 
@@ -120,7 +122,7 @@ class Tap:
     def __init__(self, amqp_url: str, exchange: str, queue: str, binding_key: str):
         self.connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
         self.channel = self.connection.channel()
-        self.channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+        topology.declare_events_exchange(self.channel, exchange[: -len(".events")])  # as every process does
         self.channel.queue_declare(queue, durable=False)
         self.channel.queue_bind(queue, exchange, routing_key=binding_key)
         self.queue = queue

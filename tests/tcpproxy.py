@@ -1,10 +1,13 @@
 """A TCP proxy a test controls, to cut the network between a service and RabbitMQ
 without touching the shared broker: cut() drops every connection through it and
-refuses new ones until restore()."""
+refuses new ones until restore(); slow_replies(s) holds everything the broker sends
+back (confirms included) for s seconds, like a slow broker or network."""
 from __future__ import annotations
 
+import queue
 import socket
 import threading
+import time
 
 
 class TcpProxy:
@@ -18,6 +21,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._closed = False
+        self.reply_delay = 0.0
 
     def url(self, user: str = "guest", password: str = "guest", vhost: str = "%2F") -> str:
         return f"amqp://{user}:{password}@127.0.0.1:{self.port}/{vhost}"
@@ -37,6 +41,10 @@ class TcpProxy:
 
     def restore(self) -> None:
         self._open.set()
+
+    def slow_replies(self, seconds: float) -> None:
+        """Delay every byte from the broker to its clients by `seconds` (0: no delay)."""
+        self.reply_delay = seconds
 
     def close(self) -> None:
         self._closed = True
@@ -60,20 +68,47 @@ class TcpProxy:
             upstream.settimeout(None)
             with self._lock:
                 self._sockets.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            replies: queue.Queue = queue.Queue()
+            threading.Thread(target=self._pipe, args=(upstream, replies), daemon=True).start()
+            threading.Thread(target=self._deliver, args=(replies, client), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink) -> None:
+        """Copy from source to a socket, or stamp each chunk into a queue for _deliver."""
         try:
             while data := source.recv(65536):
+                if isinstance(sink, queue.Queue):
+                    sink.put((time.monotonic() + self.reply_delay, data))
+                else:
+                    sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            if isinstance(sink, queue.Queue):
+                sink.put((0.0, b""))  # tells _deliver the stream ended; it closes the client
+                self._forget(source)
+            else:
+                self._forget(source, sink)
+
+    def _deliver(self, replies: queue.Queue, sink: socket.socket) -> None:
+        """Send each chunk once its delay has passed, in order (a delay, not a throttle)."""
+        try:
+            while True:
+                due, data = replies.get()
+                if not data:
+                    break
+                time.sleep(max(0.0, due - time.monotonic()))
                 sink.sendall(data)
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                with self._lock:
-                    self._sockets.discard(sock)
-                _close(sock)
+            self._forget(sink)
+
+    def _forget(self, *sockets: socket.socket) -> None:
+        for sock in sockets:
+            with self._lock:
+                self._sockets.discard(sock)
+            _close(sock)
 
 
 def _close(sock: socket.socket) -> None:

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, Response, json, request
 from marshmallow import ValidationError
+from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
 from shared import context
@@ -57,6 +58,10 @@ def problem_response(problem: Problem) -> Response:
     return response
 
 
+def _outcome_unknown(exc: BaseException) -> bool:
+    return isinstance(exc, PyMongoError) and exc.has_error_label("UnknownTransactionCommitResult")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
@@ -82,6 +87,13 @@ def register_error_handlers(app: Flask) -> None:
 
     def _database_down(exc):
         log.error("database unavailable: %s", exc)
+        if _outcome_unknown(exc):
+            # The commit was sent but its answer was lost: saying "nothing was changed" could
+            # make a client send it again, or give up on a change that was made.
+            return problem_response(Problem(
+                503, "Outcome unknown", "The database stopped answering while your change was being saved, so it "
+                "may have been made. Look at the record again before sending the change a second time.",
+                slug="outcome-unknown", headers={"Retry-After": "5"}))
         return problem_response(Problem(503, "Service unavailable",
                                         "The database is not reachable right now; nothing was changed. Try again shortly.",
                                         slug="unavailable", headers={"Retry-After": "5"}))
@@ -91,6 +103,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if _outcome_unknown(exc):
+            return _database_down(exc)
         log.exception("unhandled error")
         return problem_response(Problem(500, "Internal error", "Something went wrong on our side; it has been logged.",
                                         slug="internal"))

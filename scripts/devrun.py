@@ -187,6 +187,7 @@ class Supervisor:
         busy = [port for _, port in SERVICES if port_open(port)]
         if busy:  # else health checks could pass against someone else's server
             raise SystemExit(f"port(s) {busy} already in use - is another `make run` going?")
+        upgrade_topology(env)
         for svc, port in SERVICES:
             # Worker model and limits come from shared/http/server.py, as in the tests and the image.
             self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
@@ -238,6 +239,27 @@ def print_banner() -> None:
         "=" * 72,
     ]
     say("\n".join(lines))
+
+
+def upgrade_topology(env: dict) -> None:
+    """A broker a `make run` of an earlier version used has the events exchange without its
+    alternate exchange, and every relay and consumer would refuse to start. Nothing of this
+    prefix runs now (the ports were free), so in development recreate it, as
+    `make topology-migrate` would; consumers re-bind their queues when they start."""
+    if env["PROBASHI_ENV"] == "production":
+        return
+    import pika  # from the app venv
+
+    from shared import topology
+    connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URL"]))
+    try:
+        topology.declare_events_exchange(connection.channel(), env["AMQP_PREFIX"])
+    except topology.TopologyMismatch:
+        say(f"==> {env['AMQP_PREFIX']}.events predates its alternate exchange: recreating it (development only)")
+        topology.migrate(env["AMQP_URL"], env["AMQP_PREFIX"])
+    finally:
+        if connection.is_open:
+            connection.close()
 
 
 def main() -> int:

@@ -343,12 +343,12 @@ class Replays:
         self._learnt.add(event_type)
         self.consumer.handles(event_type, routed=False)(learnt)
 
-    def start(self, settings: Settings, db) -> ReplayServer | None:
+    def start(self, settings: Settings, db, page_size: int = PAGE_SIZE) -> ReplayServer | None:
         """Serve this service's replays in a thread; answer the end markers of others'."""
         self._amqp_url = settings.amqp_url
         if not self.sources:
             return None
-        self.server = ReplayServer(self.service, settings, MongoStateReader(db), self.sources)
+        self.server = ReplayServer(self.service, settings, MongoStateReader(db), self.sources, page_size)
         self.server.start()
         return self.server
 

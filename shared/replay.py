@@ -34,9 +34,12 @@ happened before. A replay sends it the source's *current state*, once, as events
   collection in pages by `_id` (PAGE_SIZE at a time, never all of it in memory) and
   publishes each event mandatory and confirmed; a queue that is missing (returned) or a
   refusal (nack) stops the replay and is reported to the command. The request is acked
-  only after the last event and the end marker were confirmed, so a source that dies
-  half way gets the request again and starts over (harmless, as above). The request
-  expires (per-message TTL = the command's timeout) if nobody picks it up in time.
+  only after the last event and the end marker were confirmed, so if the source's
+  connection drops half way, the request goes back to the queue and is served again
+  from the start (harmless, as above) by the reconnected server or another instance.
+  The request queue lives while a server consumes it (auto-delete, so stopped services
+  and tests leave none behind): with no source running the command says so at once;
+  a request nobody takes expires (per-message TTL = the command's timeout).
 - Progress: the source reports `started` (how many), `served` after each page and
   `sent`; its last message to the requester's queue is an end marker (`replay.completed`).
   The requester handles the marker after every replayed event before it (one queue, in
@@ -73,6 +76,7 @@ SNAPSHOTS = "#.snapshot"           # the replayed event types: <service>.<aggreg
 HEADER = "x-replay"                # on every replayed message: the request it answers
 REPLAYS = "replays"                # requester's collection: what it applied of each replay
 PAGE_SIZE = 200
+REQUEST_QUEUE = {"durable": False, "auto_delete": True}  # exists while a source serves
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _IDS = uuid.UUID("6f1c2a4e-8d0b-4c5e-9a43-1b7e5d2f0c91")  # namespace of snapshot event ids
 
@@ -273,15 +277,17 @@ class ReplayServer:
                 self._consume()
             except (pika.exceptions.AMQPError, OSError) as exc:
                 # A request being served stays unacked: the broker hands it back, served from the start.
-                self.ready.clear()
                 log.warning("replay server lost the broker (%r); reconnecting in %ss", exc, self.reconnect_pause)
+                self._stopping.wait(self.reconnect_pause)
+            except Exception:  # a bug here must not end replays for the life of the process
+                log.exception("replay server failed; starting again in %ss", self.reconnect_pause)
                 self._stopping.wait(self.reconnect_pause)
 
     def _consume(self) -> None:
         connection = pika.BlockingConnection(pika.URLParameters(self.settings.amqp_url))
         try:
             requests = connection.channel()
-            requests.queue_declare(self.queue, durable=True)
+            requests.queue_declare(self.queue, **REQUEST_QUEUE)
             requests.basic_qos(prefetch_count=1)
             publisher = PikaPublisher(connection.channel())
             self.ready.set()
@@ -391,9 +397,9 @@ class Command:
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    def fail(self, text: str, code: int = 1) -> int:
+    def fail(self, text: str) -> int:
         print(f"replay failed: {text}", file=self.err, flush=True)
-        return code
+        return 1
 
     def run(self, source: str, to: str, timeout: float) -> int:
         prefix = self.settings.amqp_prefix
@@ -405,11 +411,11 @@ class Command:
             target, requests = service_queue(prefix, to), request_queue(prefix, source)
             if _consumers(connection, target) is None:
                 return self.fail(f"{to} has no queue {target} yet: start its consumer once (it declares the "
-                                 f"queue), then ask for the replay", 2)
+                                 f"queue), then ask for the replay")
             serving = _consumers(connection, requests)
             if serving is None:
-                return self.fail(f"{source} does not serve replays under AMQP_PREFIX={prefix} (no queue "
-                                 f"{requests}): start its consumer process, then ask again", 2)
+                return self.fail(f"{source} is not serving replays under AMQP_PREFIX={prefix} (no queue "
+                                 f"{requests}): is its consumer process running? Nothing was replayed.")
             channel = connection.channel()
             reply_to = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
             request_id = str(uuid.uuid4())

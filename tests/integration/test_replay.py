@@ -208,9 +208,9 @@ def test_the_command_fails_clearly_when_the_source_does_not_answer(infra, regist
     requests = replay.request_queue(infra.prefix, "registration")
 
     code, out, err = run_command(infra, "--to", "documents", "--from", "registration", "--timeout", "2")
-    assert code == 2 and "registration does not serve replays under AMQP_PREFIX=" in err
+    assert code == 1 and "registration is not serving replays under AMQP_PREFIX=" in err
 
-    channel.queue_declare(requests, durable=True)  # its consumer ran once, and is down now
+    channel.queue_declare(requests, **replay.REQUEST_QUEUE)  # a server declared it, and does not answer
     infra.extra_queues.append(requests)
     code, out, err = run_command(infra, "--to", "documents", "--from", "registration", "--timeout", "1.5")
     assert code == 1
@@ -227,4 +227,4 @@ def test_the_command_fails_clearly_when_the_source_does_not_answer(infra, regist
 def test_the_command_names_a_requester_without_a_queue(infra, registration):
     registration.serve_replays()
     code, _, err = run_command(infra, "--to", "claims", "--from", "registration", "--timeout", "5")
-    assert code == 2 and f"claims has no queue {infra.prefix}.claims yet" in err
+    assert code == 1 and f"claims has no queue {infra.prefix}.claims yet" in err

@@ -1,5 +1,6 @@
 """`python -m shared.replay` between the real consumer processes of registration and
-documents: its progress, and its failure once the source's process is stopped."""
+documents: its progress, and its failure once the source's process is stopped (which
+leaves no request queue behind)."""
 from __future__ import annotations
 
 import subprocess
@@ -37,7 +38,6 @@ def test_the_command_reports_progress_between_the_real_processes_and_fails_once_
     references = sorted(service.register(Principal("officer-1", "welfare_officer"), details(i))["reference"]
                         for i in range(3))
     requests = replay.request_queue(infra.prefix, "registration")
-    infra.extra_queues += [requests, replay.request_queue(infra.prefix, "documents")]
     registration = processes.consumer("registration", registration_settings, tmp_path).start()
     documents = processes.consumer("documents", documents_settings, tmp_path).start()
     try:
@@ -56,9 +56,12 @@ def test_the_command_reports_progress_between_the_real_processes_and_fails_once_
         assert sorted(o["_id"] for o in known) == references
 
         assert registration.stop() == 0
+        wait_for(lambda: consumers_on(infra.amqp_url, requests) is None, timeout=10,
+                 message="the request queue outlived its last server")
         down = command(documents_settings, "--to", "documents", "--from", "registration", "--timeout", "2")
         assert down.returncode == 1
-        assert "replay failed: registration did not answer within 2 s (0 replay server(s) on its queue)" in down.stderr
+        assert "replay failed: registration is not serving replays under AMQP_PREFIX=" in down.stderr
+        assert "is its consumer process running? Nothing was replayed." in down.stderr
     finally:
         registration.stop()
         documents.stop()

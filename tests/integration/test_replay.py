@@ -4,6 +4,7 @@ that service, once, and never older than what it already applied."""
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import replace
 from datetime import date
 
@@ -22,6 +23,7 @@ from shared.consumer import EventConsumer, Worker
 from shared.outbox import OutboxStore
 from shared.relay import Relay
 from shared.replay import MongoStateReader, ReplayServer, Source
+from shared.uow import MongoUnitOfWork
 
 from tests.waiting import wait_for
 
@@ -140,9 +142,10 @@ def test_running_the_replay_twice_changes_nothing(infra, registration, documents
     assert documents.inbox.count_documents({}) == 3 + 2  # one row per snapshot, one per end marker
 
 
-def test_a_replay_older_than_a_live_update_already_applied_does_not_overwrite_it(infra, registration):
-    """The replay reads a migrant at version 1; before that page is sent, a live update
-    (version 2) is published and applied. The late snapshot must not win."""
+@pytest.fixture
+def latest(infra):
+    """A subscriber that keeps each migrant's name as last applied, with its version, from
+    live events and from replays alike: the inbox alone must keep it from going backwards."""
     names = EventConsumer("latest")
     replays = replay.Replays(names)
 
@@ -154,18 +157,24 @@ def test_a_replay_older_than_a_live_update_already_applied_does_not_overwrite_it
     names.handles("registration.migrant.updated")(remember)
     replays.learn(registration_replay.SNAPSHOT, remember)
     settings = infra.settings("latest")
-    uow = documents_bootstrap.unit_of_work(settings)
+    uow = MongoUnitOfWork(mongo.database(settings), "latest")
     start_worker(infra, names, settings, uow)
     replays.start(settings, uow.db)
+    return uow.db
+
+
+def test_a_replay_older_than_a_live_update_already_applied_does_not_overwrite_it(infra, registration, latest):
+    """The replay reads a migrant at version 1; before that page is sent, a live update
+    (version 2) is published and applied. The late snapshot must not win."""
     [reference] = registration.register(1)
     registration.publish()
-    wait_for(lambda: uow.db.latest.find_one({"_id": reference}), message="live registration not applied")
+    wait_for(lambda: latest.latest.find_one({"_id": reference}), message="live registration not applied")
 
     def read_then_race(db, page):
         snapshots = registration_replay.snapshots(db, page)  # version 1, as read
         registration.rename(reference, "Newest Name")
         registration.publish()
-        wait_for(lambda: (uow.db.latest.find_one({"_id": reference}) or {}).get("version") == 2,
+        wait_for(lambda: (latest.latest.find_one({"_id": reference}) or {}).get("version") == 2,
                  message="live update not applied")
         return snapshots
     racing = Source(registration_replay.SNAPSHOT, "migrant", MIGRANTS, read_then_race,
@@ -178,7 +187,32 @@ def test_a_replay_older_than_a_live_update_already_applied_does_not_overwrite_it
 
     assert code == 0, err
     assert "latest: applied 0 of 1 (1 already known, or older than what latest had)" in out
-    assert uow.db.latest.find_one({"_id": reference}) == {"_id": reference, "name_en": "Newest Name", "version": 2}
+    assert latest.latest.find_one({"_id": reference}) == {"_id": reference, "name_en": "Newest Name", "version": 2}
+
+
+def test_a_replay_racing_live_updates_leaves_the_newest_state(infra, registration, latest):
+    references = registration.register(12)
+    relay = Relay(OutboxStore(registration.db), registration.settings)
+    infra.background(relay, relay.run)  # live events flow throughout
+    registration.serve_replays(page_size=3)
+    renamed = threading.Event()
+
+    def rename_all():
+        for round_ in range(3):
+            for reference in references:
+                registration.rename(reference, f"Round {round_} {reference}")
+        renamed.set()
+    threading.Thread(target=rename_all, daemon=True).start()
+
+    code, _, err = run_command(infra, "--to", "latest", "--from", "registration", "--timeout", "15")
+
+    assert code == 0, err
+    assert renamed.wait(30), "the live updates did not finish"
+    current = {m["_id"]: {"_id": m["_id"], "name_en": m["name_en"], "version": m["version"]}
+               for m in registration.db[MIGRANTS].find()}
+    assert {m["version"] for m in current.values()} == {4}
+    wait_for(lambda: {m["_id"]: m for m in latest.latest.find()} == current, timeout=20,
+             message=lambda: f"not the newest state: {list(latest.latest.find())}")
 
 
 def test_other_subscribers_receive_none_of_the_replayed_events(infra, registration, documents):

@@ -422,7 +422,7 @@ class Command:
             channel.confirm_delivery()
             channel.basic_publish("", requests, json.dumps({"request_id": request_id, "to": to}).encode(),
                                   pika.BasicProperties(reply_to=reply_to, correlation_id=request_id,
-                                                       content_type="application/json", delivery_mode=2,
+                                                       content_type="application/json",
                                                        expiration=str(int(timeout * 1000))), mandatory=True)
             self.say(f"replay {request_id}: asked {source} to replay its current state to {to}")
             return self._follow(channel, reply_to, request_id, source, to, timeout, serving)

@@ -89,7 +89,7 @@ outbox: venv
 	@$(VENV)/bin/python -m shared.outbox $(ARGS)
 
 # A service whose queue came late learns another's current state, sent only to its queue;
-# safe to run twice (shared/replay.py). Both services' consumer processes must be running.
+# safe to run twice (shared/replay/). Both services' consumer processes must be running.
 replay: venv rabbitmq
 	@$(VENV)/bin/python -m shared.replay $(ARGS)
 

@@ -156,7 +156,7 @@ CONTRACTS: dict[tuple[str, int], type[Contract]] = {
 }
 
 
-# -- replays (shared/replay.py): current state, sent only to the service that asked ------
+# -- replays (shared/replay/): current state, sent only to the service that asked ------
 
 class StepDone(Contract):
     step = _text(required=True)

@@ -5,7 +5,7 @@ that changes the document (transaction.py). At start the process removes the bin
 an earlier version used to read them back, and from then on it also sweeps stored
 content no committed record keeps, every DOCUMENT_SWEEP_INTERVAL_SECONDS (storage.Sweeper).
 It serves replays of the vault's documents, and learns from registration's replay the
-migrants registered before its queue existed (replay.py, shared/replay.py).
+migrants registered before its queue existed (replay.py, shared/replay/).
 """
 import logging
 

@@ -1,4 +1,4 @@
-"""Replays (shared/replay.py) in the documents service: what it serves (each document as
+"""Replays (shared/replay/) in the documents service: what it serves (each document as
 it stands now, one `documents.document.snapshot` at its head's revision) and what it
 learns (migrants registered before its queue existed)."""
 from __future__ import annotations
@@ -26,9 +26,9 @@ def snapshot_data(head: dict, record: dict) -> dict:
 
 def snapshots(db, heads: list[dict]) -> list[Snapshot]:
     """One more read per page: the chain records of the heads' current versions."""
-    records = Reads(db).records.many([domain.record_id(h["_id"], h["current_version"]) for h in heads])
-    return [Snapshot(h["_id"], h["revision"], snapshot_data(h, records[domain.record_id(h["_id"], h["current_version"])]))
-            for h in heads]
+    current = {h["_id"]: domain.record_id(h["_id"], h["current_version"]) for h in heads}
+    records = Reads(db).records.many(list(current.values()))
+    return [Snapshot(h["_id"], h["revision"], snapshot_data(h, records[current[h["_id"]]])) for h in heads]
 
 
 DOCUMENTS_SOURCE = Source(event_type=SNAPSHOT, subject_type=domain.SUBJECT, collection=DOCUMENTS,

@@ -2,7 +2,7 @@
 
 None yet: a migrant's history is written in the transaction that changes the record
 (service.py), not by consuming registration's own events back from the broker. The
-process serves replays of the registry to services that ask (replay.py, shared/replay.py).
+process serves replays of the registry to services that ask (replay.py, shared/replay/).
 """
 from shared.consumer import EventConsumer
 from shared.replay import Replays

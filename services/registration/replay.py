@@ -1,4 +1,4 @@
-"""What registration replays to a service that asks (shared/replay.py): each migrant as
+"""What registration replays to a service that asks (shared/replay/): each migrant as
 they stand now, one `registration.migrant.snapshot` at the record's version, read from
 its own database page by page by the consumer process."""
 from __future__ import annotations

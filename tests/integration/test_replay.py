@@ -1,4 +1,4 @@
-"""Replays (shared/replay.py) against the real RabbitMQ and database: registration's
+"""Replays (shared/replay/) against the real RabbitMQ and database: registration's
 current state reaches a service whose queue did not exist when it was registered, only
 that service, once, and never older than what it already applied."""
 from __future__ import annotations
@@ -117,10 +117,12 @@ def test_documents_learns_the_migrants_registered_before_its_queue_existed(infra
 
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("replay ") and lines[0].endswith("asked registration to replay its current state to documents")
-    assert lines[1:] == ["registration: 5 to replay", "registration: served 2 of 5", "registration: served 4 of 5",
-                         "registration: served 5 of 5", "registration: all 5 sent to documents; waiting for documents to apply them",
-                         "documents: applied 5 of 5 (0 already known, or older than what documents had)", "done"]
+    assert lines[0].startswith("replay ")
+    assert lines[0].endswith("asked registration to replay its current state to documents")
+    assert lines[1:] == [
+        "registration: 5 to replay", "registration: served 2 of 5", "registration: served 4 of 5",
+        "registration: served 5 of 5", "registration: all 5 sent to documents; waiting for documents to apply them",
+        "documents: applied 5 of 5 (0 already known, or older than what documents had)", "done"]
     assert owners(db) == sorted(references)
     assert db.inbox_aggregates.find_one({"subject.id": references[0]})["version"] == 2
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def consumers_on(amqp_url: str, queue: str) -> int | None:
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:
-        return replay._consumers(connection, queue)
+        return replay.consumers(connection, queue)
     finally:
         connection.close()
 

@@ -1,4 +1,4 @@
-"""The pieces of a replay (shared/replay.py) without a broker or database: what a source
+"""The pieces of a replay (shared/replay/) without a broker or database: what a source
 sends, where, in which order and how marked; what the services' snapshots say."""
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ AUD ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv rabbitmq run test token deadletters outbox topology-migrate events bench clean python-venv
+.PHONY: help venv rabbitmq run test token deadletters outbox replay topology-migrate events bench clean python-venv
 
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
@@ -27,6 +27,7 @@ help:
 	@echo "make token ROLE=welfare_officer [REF=...] [AUD=documents]   print a dev JWT"
 	@echo "make deadletters ARGS='--service registration list'"
 	@echo "make outbox ARGS='--service registration list|count|requeue --all'   parked outbox events"
+	@echo "make replay ARGS='--to documents --from registration'   a service learns another's current state"
 	@echo "make topology-migrate   recreate the events exchange with its alternate exchange"
 	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
 	@echo "make venv | rabbitmq | bench | clean"
@@ -86,6 +87,11 @@ deadletters: venv rabbitmq
 # Outbox events the relay parked after RELAY_MAX_ATTEMPTS failed publishes: list, count, requeue.
 outbox: venv
 	@$(VENV)/bin/python -m shared.outbox $(ARGS)
+
+# A service whose queue came late learns another's current state, sent only to its queue;
+# safe to run twice (shared/replay/). Both services' consumer processes must be running.
+replay: venv rabbitmq
+	@$(VENV)/bin/python -m shared.replay $(ARGS)
 
 # An events exchange declared before it had its alternate exchange: stop the relays and
 # consumers of AMQP_PREFIX first; they re-bind their queues when they start again.

@@ -49,17 +49,21 @@ class EventConsumer:
     def __init__(self, service: str):
         self.service = service
         self._handlers: list[tuple[str, Handler]] = []
+        self._unrouted: set[str] = set()
 
-    def handles(self, pattern: str) -> Callable[[Handler], Handler]:
-        """Register a handler for an event type or topic pattern ('registration.migrant.*')."""
+    def handles(self, pattern: str, *, routed: bool = True) -> Callable[[Handler], Handler]:
+        """Register a handler for an event type or topic pattern ('registration.migrant.*').
+        routed=False: no binding; such events reach the queue only directly (shared.replay)."""
         def register(fn: Handler) -> Handler:
             self._handlers.append((pattern, fn))
+            if not routed:
+                self._unrouted.add(pattern)
             return fn
         return register
 
     @property
     def binding_keys(self) -> list[str]:
-        return sorted({pattern for pattern, _ in self._handlers})
+        return sorted({pattern for pattern, _ in self._handlers if pattern not in self._unrouted})
 
     def handlers_for(self, event_type: str) -> list[Handler]:
         return [fn for pattern, fn in self._handlers if topic_matches(pattern, event_type)]

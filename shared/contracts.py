@@ -156,6 +156,59 @@ CONTRACTS: dict[tuple[str, int], type[Contract]] = {
 }
 
 
+# -- replays (shared/replay/): current state, sent only to the service that asked ------
+
+class StepDone(Contract):
+    step = _text(required=True)
+    date = fields.Date(required=True)
+
+
+class Membership(Contract):
+    number = _text(required=True)
+    valid_until = fields.Date(required=True)
+
+
+class MigrantSnapshot(Contract):
+    """A migrant as registration holds them now (aggregate_version = the record's version):
+    what registered/updated/step_recorded/membership_activated told live subscribers."""
+    reference = _text(required=True)
+    name_en = _text(required=True)
+    name_bn = _text(required=True)
+    phone = _text(required=True)
+    registered_by = fields.Nested(Actor, required=True)
+    registered_at = fields.DateTime(required=True)
+    steps = fields.List(fields.Nested(StepDone), required=True)
+    membership = fields.Nested(Membership, required=True, allow_none=True)
+
+
+class DocumentSnapshot(Contract):
+    """A document as the vault holds it now (aggregate_version = the head's revision)."""
+    document_id = _text(required=True)
+    owner = _text(required=True)
+    doc_type = _text(required=True)
+    version = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    status = fields.String(required=True, validate=OneOf(("pending", "verified", "rejected")))
+    reason = fields.String(required=True, allow_none=True)
+    case_ids = fields.List(_text(), required=True)
+    content_sha256 = fields.String(required=True, validate=Length(equal=64))
+    deleted = fields.Boolean(required=True)
+
+
+class ReplayCompleted(Contract):
+    """The last message of a replay: the requester reports to `reply_to` what it applied."""
+    request_id = _text(required=True)
+    source = _text(required=True)
+    served = fields.Integer(required=True, strict=True, validate=Range(min=0))
+    reply_to = fields.String(required=True)
+
+
+CONTRACTS.update({
+    ("registration.migrant.snapshot", 1): MigrantSnapshot,
+    ("documents.document.snapshot", 1): DocumentSnapshot,
+    ("replay.completed", 1): ReplayCompleted,
+})
+
+
 def event_types() -> list[str]:
     return sorted({event_type for event_type, _ in CONTRACTS})
 

@@ -4,6 +4,8 @@ Its own events are not among them: a document's history is written by the transa
 that changes the document (transaction.py). At start the process removes the binding
 an earlier version used to read them back, and from then on it also sweeps stored
 content no committed record keeps, every DOCUMENT_SWEEP_INTERVAL_SECONDS (storage.Sweeper).
+It serves replays of the vault's documents, and learns from registration's replay the
+migrants registered before its queue existed (replay.py, shared/replay/).
 """
 import logging
 
@@ -12,8 +14,9 @@ from kombu import Connection
 from shared import topology
 from shared.config import Settings
 from shared.consumer import EventConsumer
+from shared.replay import Replays
 
-from . import bootstrap, domain, projections
+from . import bootstrap, domain, projections, replay
 from .config import DocumentsConfig
 from .storage import GridFSContent, Sweeper
 
@@ -23,6 +26,8 @@ consumer = EventConsumer(bootstrap.SERVICE)
 consumer.handles(domain.MIGRANT_REGISTERED)(projections.add_owner)
 for pattern in domain.CASE_EVENTS:
     consumer.handles(pattern)(projections.track_case)
+replays = Replays(consumer, sources=[replay.DOCUMENTS_SOURCE])
+replays.learn(replay.MIGRANT_SNAPSHOT, replay.learn_owner)
 
 
 def retire_bindings(settings: Settings) -> None:
@@ -44,6 +49,7 @@ def start(settings: Settings):
     retire_bindings(settings)
     uow = bootstrap.unit_of_work(settings)
     Sweeper(GridFSContent(uow.db), DocumentsConfig.from_env().sweep_interval).start()
+    replays.start(settings, uow.db)
     return uow
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from shared.replay.command import main
+
+sys.exit(main())

@@ -83,7 +83,7 @@ def check_step(claim: dict, to: str) -> None:
     if to not in allowed:
         raise IllegalStep(f"A claim that is {claim['status'].replace('_', ' ')} cannot become "
                           f"{to.replace('_', ' ')}; it can become: {', '.join(sorted(allowed)) or 'nothing (final)'}.",
-                          status=claim["status"], allowed=sorted(allowed))
+                          claim_status=claim["status"], allowed=sorted(allowed))
 
 
 def _stored(value):
@@ -285,7 +285,7 @@ def request_information(claim: dict, *, source: str, note: str, actor: dict, now
 def information_received(claim: dict, *, note: str | None, actor: dict, now: datetime) -> dict:
     if claim["status"] != AWAITING_INFORMATION:
         raise IllegalStep(f"The claim is {claim['status'].replace('_', ' ')}, not awaiting information.",
-                          status=claim["status"], allowed=sorted(ALLOWED[claim["status"]]))
+                          claim_status=claim["status"], allowed=sorted(ALLOWED[claim["status"]]))
     back = claim.get("resume_to") or UNDER_REVIEW
     if back == DOCUMENTS_PENDING and checklist_complete(claim):
         back = UNDER_REVIEW
@@ -374,9 +374,10 @@ def request_review(claim: dict, *, note: str, actor: dict, now: datetime) -> dic
 
 
 def order_payment(claim: dict, *, actor: dict, now: datetime) -> dict:
+    check_step(claim, PAYMENT_ORDERED)
     if not claim.get("approved_amount"):
         raise IllegalStep("Nothing to pay: the approval is for no amount (a referral); close the claim instead.",
-                          status=claim["status"], allowed=[CLOSED])
+                          claim_status=claim["status"], allowed=[CLOSED])
     return _moved(claim, PAYMENT_ORDERED, now, payment_order={"by": actor["user"], "at": now})
 
 
@@ -385,7 +386,7 @@ def record_payment(claim: dict, payment: dict, *, actor: dict, now: datetime) ->
     heir's total never above their share. Paid when the whole amount is."""
     if claim["status"] != PAYMENT_ORDERED:
         raise IllegalStep(f"Payments are recorded once payment is ordered; the claim is "
-                          f"{claim['status'].replace('_', ' ')}.", status=claim["status"],
+                          f"{claim['status'].replace('_', ' ')}.", claim_status=claim["status"],
                           allowed=sorted(ALLOWED[claim["status"]]))
     approved, amount = claim["approved_amount"], payment["amount"]
     remaining = approved - claim["paid_total"]
@@ -437,7 +438,7 @@ def withdraw(claim: dict, *, reason: str, actor: dict, now: datetime) -> dict:
 
 def assign(claim: dict, *, officer: str, actor: dict, now: datetime) -> dict:
     if claim["status"] in (CLOSED, WITHDRAWN):
-        raise IllegalStep("A closed or withdrawn claim is not assigned.", status=claim["status"],
+        raise IllegalStep("A closed or withdrawn claim is not assigned.", claim_status=claim["status"],
                           allowed=sorted(ALLOWED[claim["status"]]))
     return touched(claim, now, assignee=officer, assigned_by=actor["user"])
 

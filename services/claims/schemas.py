@@ -97,9 +97,10 @@ class _FilingFields(StrictSchema):
                                   "x-shares-sum-to-one": True})
     child = fields.Nested(ChildSchema)
     note = Text(min_length=1, max_length=1000, multiline=True)
-    udc_centre = Text(min_length=2, max_length=80,
+    udc_centre = Text(min_length=2, max_length=80, allow_none=True,
                       metadata={"description": "the Union Digital Centre filing on someone's behalf; only a "
-                                               "udc_operator sends it"})
+                                               "udc_operator sends it (their token names the centre); from any "
+                                               "other role it is 422"})
 
     @validates_schema
     def _shares_add_up(self, data, **_):

@@ -86,6 +86,11 @@ class ClaimRepository:
             found += self.collection.find(query, session=self.session).sort(NEWEST_FIRST).limit(limit - len(found))
         return found
 
+    def explain_search(self, filters: dict, after: list | None) -> list[dict]:
+        """The winning plans of one page's queries (tests check that no filter scans the collection)."""
+        return [self.collection.find(query).sort(NEWEST_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
+                for query in self.page_queries(filters, after)]
+
     @staticmethod
     def page_queries(filters: dict, after: list | None) -> list[dict]:
         """Newest first, as registration pages: the rest of the cursor's instant, then older."""
@@ -202,3 +207,4 @@ class Reads:
         self.history = HistoryRepository(db)
         self.migrants = MigrantProjection(db)
         self.documents = DocumentProjection(db)
+        self.payment_references = PaymentReferences(db)

@@ -150,7 +150,7 @@ class ClaimsService:
                 event_for=lambda c: domain.PAID_EVENT if c["status"] == domain.PAID else domain.PAYMENT_RECORDED,
                 reserve=reserve)
         except DuplicatePaymentReference:
-            used = self.reads.db["payment_references"].find_one({"_id": body["reference"]}) or {}
+            used = self.reads.payment_references.get(body["reference"]) or {}
             raise Conflict(f"Payment reference {body['reference']} is already recorded"
                            + (f" (claim {used['claim_id']})." if used.get("claim_id") else "."),
                            existing_claim=used.get("claim_id")) from None

@@ -4,6 +4,8 @@ that leave nothing behind."""
 from __future__ import annotations
 
 import io
+import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -11,6 +13,7 @@ from services.claims import api as claims_api
 from services.claims.bootstrap import unit_of_work
 from services.claims.config import ClaimsConfig
 from services.claims.consumer import consumer as claims_consumer
+from services.claims.repository import ClaimRepository
 from services.documents import api as documents_api
 from services.documents.bootstrap import unit_of_work as documents_uow
 from services.documents.consumer import consumer as documents_consumer
@@ -319,3 +322,12 @@ def test_documents_verified_in_the_vault_reach_the_claim_and_the_vault_holds_the
     wait_for(lambda: (vault_db.cases.find_one({"_id": claim_id}) or {}).get("status") == "closed", 30,
              "the vault did not learn the claim closed")
     assert vault.delete(f"/api/v1/documents/{documents[0]}", json=reason, headers=admin).status_code == 204
+
+
+@pytest.mark.parametrize("filters", [{}, {"status": "under_review"}, {"type": "death_grant"},
+                                     {"district": "Cumilla"}, {"assignee": "officer-7"},
+                                     {"migrant_reference": REF}])
+def test_every_queue_filter_and_a_later_page_are_served_by_an_index(desk, filters):
+    for after in (None, [datetime(2026, 11, 1, tzinfo=timezone.utc), "CLM-2026-ZZZZZZZZ"]):
+        plans = json.dumps(ClaimRepository(desk.db).explain_search(filters, after), default=str)
+        assert "COLLSCAN" not in plans and "IXSCAN" in plans, (filters, plans)

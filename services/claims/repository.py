@@ -25,8 +25,10 @@ QUEUE_FILTERS = ("status", "type", "district", "assignee", "migrant_reference")
 
 
 class DuplicateClaim(Exception):
-    def __init__(self, key: str):
-        super().__init__(f"a claim with key {key} exists")
+    """The uniqueness key is taken (`key`), or, with `key` None, the drawn claim id."""
+
+    def __init__(self, key: str | None):
+        super().__init__(f"a claim with key {key} exists" if key else "the claim id is taken")
         self.key = key
 
 
@@ -57,9 +59,7 @@ class ClaimRepository:
             self.collection.insert_one(claim, session=self.session)
         except DuplicateKeyError as exc:
             key = (exc.details or {}).get("keyValue") or {}
-            if "unique_key" in key or claim.get("unique_key") and "_id" not in key:
-                raise DuplicateClaim(claim["unique_key"]) from None
-            raise
+            raise DuplicateClaim(None if "_id" in key else claim.get("unique_key")) from None
 
     def get(self, claim_id: str) -> dict | None:
         return self.collection.find_one({"_id": claim_id}, session=self.session)

@@ -87,9 +87,9 @@ class ClaimsService:
             try:
                 return view(self.uow.run(file_in))
             except DuplicateClaim as dup:
-                existing = self.reads.claims.holding(dup.key)
+                existing = self.reads.claims.holding(dup.key) if dup.key else None
                 if existing is None:
-                    continue  # the id clashed, not the claim
+                    continue  # the drawn id clashed, not the claim
                 raise Conflict(f"This {claim_type.name_en.lower()} is already claimed in {existing['_id']}; "
                                "continue with that claim.", existing_claim=existing["_id"]) from None
         raise Conflict("Could not allocate a claim number; try again.")

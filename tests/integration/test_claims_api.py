@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from services.claims import api as claims_api
+from services.claims import bootstrap as claims_bootstrap
 from services.claims.bootstrap import unit_of_work
 from services.claims.config import ClaimsConfig
 from services.claims.consumer import consumer as claims_consumer
@@ -18,7 +19,7 @@ from services.documents import api as documents_api
 from services.documents.bootstrap import unit_of_work as documents_uow
 from services.documents.consumer import consumer as documents_consumer
 from shared import mongo
-from shared.auth import issue_token
+from shared.auth import Principal, issue_token
 from shared.consumer import Worker
 from shared.events import Envelope
 from shared.outbox import OutboxStore
@@ -32,6 +33,7 @@ REF, OTHER = "PB-2345-6789", "PB-ABCD-EFGH"
 PDF = b"%PDF-1.7\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 50
 STORES = ("claims", "history", "outbox", "payment_references")
 THRESHOLD = 100_000
+OFFICER = Principal("officer-1", "welfare_officer")
 OVERRIDE = {"eligibility_override": "The board extends the grant to workers who joined after leaving"}
 
 
@@ -331,3 +333,14 @@ def test_every_queue_filter_and_a_later_page_are_served_by_an_index(desk, filter
     for after in (None, [datetime(2026, 11, 1, tzinfo=timezone.utc), "CLM-2026-ZZZZZZZZ"]):
         plans = json.dumps(ClaimRepository(desk.db).explain_search(filters, after), default=str)
         assert "COLLSCAN" not in plans and "IXSCAN" in plans, (filters, plans)
+
+
+def test_a_claim_id_drawn_twice_is_drawn_again(desk):
+    ids = iter(["CLM-2026-AAAAAAAA", "CLM-2026-AAAAAAAA", "CLM-2026-BBBBBBBB"])
+    service = claims_bootstrap.build(desk.settings)
+    service.make_id = lambda: next(ids)
+    first = service.file(OFFICER, {"type": "legal_aid", "migrant_reference": REF, "district": "Cumilla",
+                                   "event": {"country": "SA"}})
+    second = service.file(OFFICER, {"type": "legal_aid", "migrant_reference": REF, "district": "Cumilla",
+                                    "event": {"country": "SA"}})
+    assert (first["claim_id"], second["claim_id"]) == ("CLM-2026-AAAAAAAA", "CLM-2026-BBBBBBBB")

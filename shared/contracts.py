@@ -151,7 +151,7 @@ class ClaimChanged(CaseChanged):
 
 CASE_ACTIONS = ("opened", "updated", "closed", "reopened")
 # services/claims/domain.py EVENT_TYPES, kept in step by tests/unit/test_claims_events.py.
-CLAIM_ACTIONS = ("submitted", "checklist_updated", "ready_for_review", "info_requested", "info_received",
+CLAIM_ACTIONS = ("submitted", "checklist_updated", "eligibility_updated", "ready_for_review", "info_requested", "info_received",
                  "recommended", "approved", "rejected", "review_requested", "payment_ordered", "payment_recorded",
                  "paid", "closed", "withdrawn", "assigned")
 

@@ -66,7 +66,8 @@ PAID_EVENT = "claims.claim.paid"
 CLOSED_EVENT = "claims.claim.closed"
 WITHDRAWN_EVENT = "claims.claim.withdrawn"
 ASSIGNED = "claims.claim.assigned"
-EVENT_TYPES = (SUBMITTED_EVENT, CHECKLIST_UPDATED, READY_FOR_REVIEW, INFO_REQUESTED, INFO_RECEIVED,
+ELIGIBILITY_UPDATED = "claims.claim.eligibility_updated"
+EVENT_TYPES = (SUBMITTED_EVENT, CHECKLIST_UPDATED, ELIGIBILITY_UPDATED, READY_FOR_REVIEW, INFO_REQUESTED, INFO_RECEIVED,
                RECOMMENDED_EVENT, APPROVED_EVENT, REJECTED_EVENT, REVIEW_REQUESTED_EVENT, PAYMENT_ORDERED_EVENT,
                PAYMENT_RECORDED, PAID_EVENT, CLOSED_EVENT, WITHDRAWN_EVENT, ASSIGNED)
 
@@ -134,7 +135,11 @@ def new_claim(claim_type, catalogue_version: str, filing: dict, *, claim_id: str
         "payments": [], "paid_total": 0,
         "version": 1, "created_at": now, "updated_at": now,
     }
-    claim["eligibility"] = eligibility(claim_type, claim, migrant, today)
+    # The conditions and the filing date are kept, so a later reassessment (registration
+    # publishing a membership or a clearance) judges by the rules the claim was filed under.
+    claim["eligibility_rules"] = [dict(condition) for condition in claim_type.eligibility]
+    claim["filed_on"] = today.isoformat()
+    claim["eligibility"] = eligibility(claim, migrant)
     claim["checklist"] = [_item(group, documents) for group in claim_type.documents]
     key = unique_key(claim_type, claim)
     if key:
@@ -181,14 +186,14 @@ def unique_key(claim_type, claim: dict) -> str | None:
 
 # -- eligibility -------------------------------------------------------------------------
 
-def eligibility(claim_type, claim: dict, migrant: dict, today: date) -> list[dict]:
-    """Each condition of the type, met or not, with why; none of them blocks filing."""
+def eligibility(claim: dict, migrant: dict) -> list[dict]:
+    """Each condition the claim was filed under, met or not, with why; none blocks filing."""
     event_day = _day(claim["event"].get("date"))
-    filed = today  # Dhaka's date of filing
+    filed = _day(claim["filed_on"])  # Dhaka's date of filing
     membership = migrant.get("membership") or {}
     clearance = (migrant.get("steps") or {}).get("emigration_clearance")
     results = []
-    for condition in claim_type.eligibility:
+    for condition in claim["eligibility_rules"]:
         name = condition["condition"]
         if name in ("membership_active_on_event_date", "membership_active_on_filing"):
             on = event_day if name == "membership_active_on_event_date" else filed
@@ -222,6 +227,16 @@ def _member_on(membership: dict, on: date | None) -> tuple[bool | None, str]:
     active = (since is None or since <= on) and on <= until
     return active, (f"Membership valid until {until}" + (f", active since {since}" if since else "") + f"; "
                     f"{'active' if active else 'not active'} on {on}.")
+
+
+def reassess(claim: dict, migrant: dict) -> bool:
+    """Judge the conditions again with what registration has published since; True when
+    a result changed (the claim is updated in place)."""
+    results = eligibility(claim, migrant)
+    if results == claim["eligibility"]:
+        return False
+    claim["eligibility"] = results
+    return True
 
 
 def eligible(claim: dict) -> bool:
@@ -456,6 +471,7 @@ def event_data(claim: dict, **extra) -> dict:
 SUMMARIES = {
     SUBMITTED_EVENT: ("Claim filed", "আবেদন জমা হয়েছে"),
     CHECKLIST_UPDATED: ("Documents checklist updated", "কাগজপত্রের তালিকা হালনাগাদ হয়েছে"),
+    ELIGIBILITY_UPDATED: ("Eligibility reassessed", "যোগ্যতা পুনর্মূল্যায়ন করা হয়েছে"),
     READY_FOR_REVIEW: ("All documents verified; under review", "সব কাগজ যাচাই হয়েছে; পর্যালোচনা চলছে"),
     INFO_REQUESTED: ("Information requested", "তথ্য চাওয়া হয়েছে"),
     INFO_RECEIVED: ("Information received", "তথ্য পাওয়া গেছে"),

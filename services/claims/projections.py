@@ -42,16 +42,29 @@ def migrant_updated(event, tx) -> None:
 
 
 def membership_activated(event, tx) -> None:
-    tx.migrants.update(_reference(event), {"membership": {
+    reference = _reference(event)
+    tx.migrants.update(reference, {"membership": {
         "number": event.data.get("number"), "valid_until": event.data.get("valid_until"),
         "activated_on": _occurred(event).date().isoformat()}})
+    reassess_claims(tx, reference, _occurred(event))
 
 
 def step_recorded(event, tx) -> None:
     step = event.data.get("step")
     if not isinstance(step, str) or not step:
         raise PermanentError("step_recorded without a step")
-    tx.migrants.update(_reference(event), {f"steps.{step}": event.data.get("date")})
+    reference = _reference(event)
+    tx.migrants.update(reference, {f"steps.{step}": event.data.get("date")})
+    reassess_claims(tx, reference, _occurred(event))
+
+
+def reassess_claims(tx, reference: str, now: datetime) -> None:
+    """Open claims judge their eligibility again, by the rules they were filed under."""
+    migrant = tx.migrants.get(reference) or {}
+    for claim in tx.claims.open_of(reference):
+        updated = {**claim}
+        if domain.reassess(updated, migrant):
+            changes.save(tx, domain.touched(updated, now), claim["version"], domain.ELIGIBILITY_UPDATED)
 
 
 # -- documents.document.* -------------------------------------------------------------------

@@ -74,6 +74,10 @@ class ClaimRepository:
         if result.matched_count == 0:
             raise PreconditionFailed("The claim changed since you read it; fetch it again and reapply your change.")
 
+    def open_of(self, migrant_reference: str) -> list[dict]:
+        return list(self.collection.find({"migrant_reference": migrant_reference,
+                                          "status": {"$in": list(domain.OPEN)}}, session=self.session))
+
     def open_for(self, migrant_reference: str, doc_type: str) -> list[dict]:
         return list(self.collection.find({"migrant_reference": migrant_reference, "status": {"$in": list(domain.OPEN)},
                                           "checklist.doc_types": doc_type}, session=self.session))

@@ -243,6 +243,9 @@ class ClaimSchema(_Out):
     child = fields.Dict(required=True, allow_none=True)
     claimant_phone = fields.String(required=True, allow_none=True)
     eligibility = fields.List(fields.Nested(EligibilityResultSchema), required=True)
+    eligibility_rules = fields.List(fields.Dict(), required=True,
+                                    metadata={"description": "the conditions of the catalogue it was filed under"})
+    filed_on = fields.String(required=True, metadata={"format": "date", "description": "the filing date (Asia/Dhaka)"})
     checklist = fields.List(fields.Nested(ChecklistItemSchema), required=True)
     amount_rule = fields.Dict(required=True)
     target_days = fields.Dict(required=True)

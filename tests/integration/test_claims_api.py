@@ -344,3 +344,13 @@ def test_a_claim_id_drawn_twice_is_drawn_again(desk):
     second = service.file(OFFICER, {"type": "legal_aid", "migrant_reference": REF, "district": "Cumilla",
                                     "event": {"country": "SA"}})
     assert (first["claim_id"], second["claim_id"]) == ("CLM-2026-AAAAAAAA", "CLM-2026-BBBBBBBB")
+
+
+def test_a_clearance_registration_publishes_after_filing_is_reflected_in_the_claims_eligibility(desk):
+    claim = desk.file().json
+    assert {r["condition"]: r["met"] for r in claim["eligibility"]}["clearance_recorded"] is False
+    desk.apply(registration_event("step_recorded", REF, 3, step="emigration_clearance", date="2024-12-01",
+                                  by={"user": "o", "role": "welfare_officer"}))
+    now = desk.get(claim["claim_id"]).json
+    assert {r["condition"]: r["met"] for r in now["eligibility"]}["clearance_recorded"] is True
+    assert now["version"] == 2 and desk.outbox_types()[-1] == "claims.claim.eligibility_updated"

@@ -266,3 +266,13 @@ def test_every_event_carries_the_case_shape_documents_reads():
     assert data == {"case_id": "CLM-2026-TEST0001", "status": "documents_pending", "document_ids": ["D1"],
                     "claim_type": "death_grant", "migrant_reference": "PB-2345-6789",
                     "claimant_phone": "+8801712345601"}
+
+
+def test_eligibility_is_reassessed_when_registration_publishes_more_under_the_rules_it_was_filed_with():
+    claim = file(migrant={**MIGRANT, "steps": {}})
+    assert {r["condition"]: r["met"] for r in claim["eligibility"]}["clearance_recorded"] is False
+    assert not domain.reassess(claim, {**MIGRANT, "steps": {}})
+    assert domain.reassess(claim, MIGRANT)
+    assert all(r["met"] for r in claim["eligibility"])
+    assert claim["eligibility_rules"] == [dict(c) for c in CATALOGUE.get("death_grant").eligibility]
+    assert claim["filed_on"] == TODAY.isoformat()

@@ -2,6 +2,7 @@
 exist and what registration published of them (for eligibility), and which documents the
 vault holds for them and in what state (the checklist that fills itself).
 
+A membership or step of a migrant judges the eligibility of their open claims again.
 A document event re-derives the checklist of that migrant's open claims: a change is
 `claims.claim.checklist_updated`; every item verified moves a claim waiting on documents
 to review, with `claims.claim.ready_for_review`, and no officer action.

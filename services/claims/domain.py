@@ -130,7 +130,7 @@ def new_claim(claim_type, catalogue_version: str, filing: dict, *, claim_id: str
         "claimant_phone": _claimant_phone(claim_type, heirs, child, migrant),
         "amount_rule": dict(claim_type.amount), "target_days": dict(claim_type.target_days),
         "filed_by": {**actor, "at": now}, "note": filing.get("note"),
-        "status": SUBMITTED, "resume_to": None, "assignee": None,
+        "status": SUBMITTED, "stage_since": now, "resume_to": None, "assignee": None,
         "recommendation": None, "decision": None, "rejection": None, "approved_amount": None,
         "payments": [], "paid_total": 0,
         "version": 1, "created_at": now, "updated_at": now,
@@ -284,8 +284,9 @@ def document_ids(claim: dict) -> list[str]:
 # -- steps -------------------------------------------------------------------------------
 
 def _moved(claim: dict, to: str, now: datetime, **changes) -> dict:
+    """A new status; `stage_since` is when it began (the seam for stage clocks and the overdue timer)."""
     check_step(claim, to)
-    return {**claim, **changes, "status": to, "version": claim["version"] + 1, "updated_at": now}
+    return {**claim, **changes, "status": to, "stage_since": now, "version": claim["version"] + 1, "updated_at": now}
 
 
 def touched(claim: dict, now: datetime, **changes) -> dict:

@@ -238,6 +238,7 @@ class ClaimSchema(_Out):
     migrant_reference = fields.String(required=True)
     district = fields.String(required=True)
     status = fields.String(required=True, validate=OneOf(domain.STATUSES))
+    stage_since = fields.DateTime(required=True, metadata={"description": "when the claim entered its status"})
     event = fields.Dict(required=True)
     heirs = fields.List(fields.Dict(), required=True, allow_none=True)
     child = fields.Dict(required=True, allow_none=True)

@@ -38,7 +38,7 @@ def etag(claim: dict) -> str:
     return f'"{claim["version"]}"'
 
 
-_TOP_LEVEL_TIMES = ("created_at", "updated_at")
+_TOP_LEVEL_TIMES = ("created_at", "updated_at", "stage_since")
 
 
 def view(claim: dict) -> dict:

@@ -276,3 +276,12 @@ def test_eligibility_is_reassessed_when_registration_publishes_more_under_the_ru
     assert all(r["met"] for r in claim["eligibility"])
     assert claim["eligibility_rules"] == [dict(c) for c in CATALOGUE.get("death_grant").eligibility]
     assert claim["filed_on"] == TODAY.isoformat()
+
+
+def test_each_stage_records_when_it_began_for_the_stage_clocks():
+    claim = file()
+    assert claim["stage_since"] == NOW
+    later = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    waiting = domain.request_information(claim, source="family", note="Heirs' photos", actor=OFFICER, now=later)
+    assert waiting["stage_since"] == later
+    assert domain.assign(waiting, officer="o-2", actor=OFFICER, now=NOW)["stage_since"] == later

@@ -25,6 +25,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 SERVICES = [
     ("registration", 8001),
     ("documents", 8002),
+    ("claims", 8003),
 ]
 
 MONGO_PORT = 27027
@@ -234,6 +235,11 @@ def print_banner() -> None:
         "Upload their contract (REF is the reference the registration answered with):",
         f"  curl -s -X POST http://127.0.0.1:{dict(SERVICES).get('documents', 8002)}/api/v1/documents \\",
         "       -H \"Authorization: Bearer $TOKEN\" -F file=@contract.pdf -F owner=$REF -F doc_type=job_contract",
+        "File a claim for them (README \"Claims\" follows one from filing to payment):",
+        f"  curl -s -X POST http://127.0.0.1:{dict(SERVICES).get('claims', 8003)}/api/v1/claims \\",
+        "       -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
+        "       -d '{\"type\": \"legal_aid\", \"migrant_reference\": \"'$REF'\", \"district\": \"Cumilla\",",
+        "            \"event\": {\"country\": \"SA\"}}'",
         "",
         "Ctrl-C stops everything started here (the shared RabbitMQ keeps running).",
         "=" * 72,

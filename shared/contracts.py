@@ -139,7 +139,21 @@ class CaseChanged(Contract):
     document_ids = fields.List(_text())
 
 
+class ClaimChanged(CaseChanged):
+    """Every claims.claim.* event (services/claims/domain.py event_data): the case shape
+    documents reads for legal hold, plus what notifications need: the claim type, the
+    migrant's reference and the claimant's phone. Heirs' NIDs and accounts stay in claims."""
+    document_ids = fields.List(_text(), required=True)
+    claim_type = _text(required=True)
+    migrant_reference = _text(required=True)
+    claimant_phone = fields.String(required=True, allow_none=True)
+
+
 CASE_ACTIONS = ("opened", "updated", "closed", "reopened")
+# services/claims/domain.py EVENT_TYPES, kept in step by tests/unit/test_claims_events.py.
+CLAIM_ACTIONS = ("submitted", "checklist_updated", "eligibility_updated", "ready_for_review", "info_requested", "info_received",
+                 "recommended", "approved", "rejected", "review_requested", "payment_ordered", "payment_recorded",
+                 "paid", "closed", "withdrawn", "assigned")
 
 CONTRACTS: dict[tuple[str, int], type[Contract]] = {
     ("registration.migrant.registered", 1): MigrantRegistered,
@@ -151,7 +165,7 @@ CONTRACTS: dict[tuple[str, int], type[Contract]] = {
     ("documents.document.verified", 1): DocumentDecided,
     ("documents.document.rejected", 1): DocumentDecided,
     ("documents.document.deleted", 1): DocumentDeleted,
-    **{(f"claims.claim.{action}", 1): CaseChanged for action in CASE_ACTIONS},
+    **{(f"claims.claim.{action}", 1): ClaimChanged for action in CLAIM_ACTIONS},
     **{(f"complaints.complaint.{action}", 1): CaseChanged for action in CASE_ACTIONS},
 }
 

@@ -137,9 +137,14 @@ def honest_positive_cases(schema, document: dict, known: dict) -> None:
                 case.body[name] = _within_bounds(value, properties.get(name, {}), today)
                 if properties.get(name, {}).get("format") == "binary" and _file_type(value) is None:
                     case.body[name] = _SAMPLES["application/pdf"]  # "the content decides the type"
-            for name in ("owner", "case_id"):  # a migrant and a case the vault knows
+            for name in ("owner", "case_id", "migrant_reference"):  # a migrant and a case the service knows
                 if name in case.body and name in known:
                     case.body[name] = known[name]
+            heirs = case.body.get("heirs")
+            if properties.get("heirs", {}).get("x-shares-sum-to-one") and isinstance(heirs, list):
+                for heir in heirs:  # equal shares: "their shares add up to the whole"
+                    if isinstance(heir, dict):
+                        heir["share"] = {"numerator": 1, "denominator": len(heirs)}
             case.body.pop("udc_centre", None)  # only a UDC operator's, and the fuzzer is an admin
         if case.query and "cursor" in case.query:
             del case.query["cursor"]
@@ -201,6 +206,8 @@ def seed(service: str, app_settings) -> dict:
         record = bootstrap.build(app_settings).register(
             OFFICER, MigrantCreateSchema().load({**migrant(1), "birth_registration_number": "1" * 17}))
         return {"reference": record["reference"]}
+    if service == "claims":
+        return seed_claims(app_settings)
     if service != "documents":
         return {}
     from services.documents.bootstrap import unit_of_work
@@ -214,9 +221,26 @@ def seed(service: str, app_settings) -> dict:
     # Documents link only to a case the vault knows (from the case events): one open claim.
     case_id = UploadFormSchema._declared_fields["case_id"].metadata["example"]
     consumer.process(uow, Envelope.new(
-        type="claims.claim.opened", source="claims", subject_type="claim", subject_id=case_id,
-        aggregate_version=1, data={"case_id": case_id, "status": "open"}))
+        type="claims.claim.submitted", source="claims", subject_type="claim", subject_id=case_id,
+        aggregate_version=1, data={"case_id": case_id, "status": "documents_pending", "document_ids": [],
+                                   "claim_type": "death_grant", "migrant_reference": owner,
+                                   "claimant_phone": None}))
     return {"owner": owner, "case_id": case_id}
+
+
+def seed_claims(app_settings) -> dict:
+    """A migrant the claims service knows (from registration's event) and one claim of theirs."""
+    from services.claims import bootstrap
+    from services.claims.consumer import consumer
+    from shared.events import Envelope
+    reference = "PB-2345-6789"
+    consumer.process(bootstrap.unit_of_work(app_settings), Envelope.new(
+        type="registration.migrant.registered", source="registration", subject_type="migrant", subject_id=reference,
+        aggregate_version=1, data={"reference": reference, "name_en": "Rahim Uddin", "name_bn": "রহিম উদ্দিন",
+                                   "phone": "+8801712345678", "registered_by": {"user": "op", "role": "admin"}}))
+    claim = bootstrap.build(app_settings).file(OFFICER, {
+        "type": "legal_aid", "migrant_reference": reference, "district": "Cumilla", "event": {"country": "SA"}})
+    return {"migrant_reference": reference, "claim_id": claim["claim_id"]}
 
 
 def run(schema) -> tuple[Counter, list[str]]:

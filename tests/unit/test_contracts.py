@@ -50,12 +50,16 @@ def test_every_event_type_a_consumer_handles_has_a_contract(service):
         assert contracts.types_matching(key), f"{service} consumes {key!r}, which no contract defines"
 
 
+CLAIM_FIELDS = {"claim_type": "death_grant", "migrant_reference": "PB-2345-6789", "claimant_phone": None}
+
+
 def test_the_case_events_documents_consumes_have_their_expected_shape():
     for event_type in contracts.types_matching("claims.claim.*") + contracts.types_matching("complaints.complaint.*"):
-        emit(event_type, {"case_id": "CL-1", "status": "open", "document_ids": ["DOC-1"]})
-        emit(event_type, {"case_id": "CL-1", "status": "closed"})
+        more = CLAIM_FIELDS if event_type.startswith("claims.") else {}
+        emit(event_type, {"case_id": "CL-1", "status": "open", "document_ids": ["DOC-1"], **more})
+        emit(event_type, {"case_id": "CL-1", "status": "closed", "document_ids": [], **more})
         with pytest.raises(ContractViolation):
-            emit(event_type, {"status": "open"})
+            emit(event_type, {"status": "open", **more})
 
 
 def _declared_names(schema, seen=()) -> set[str]:

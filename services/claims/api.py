@@ -1,0 +1,135 @@
+"""HTTP entry point of the claims service: thin, everything else is the service layer."""
+from __future__ import annotations
+
+from flask import Flask, request
+
+from shared import mongo
+from shared.auth import STAFF
+from shared.config import Settings
+from shared.http.api import Api, Reply
+from shared.http.app import broker_check, create_app
+from shared.pagination import PageQuerySchema
+
+from . import bootstrap
+from .config import ClaimsConfig
+from .schemas import (ETAG, ApprovalSchema, AssignmentSchema, CatalogueSchema, ClaimPageSchema, ClaimSchema,
+                      HistoryPageSchema, InfoRequestSchema, NoteSchema, PaymentSchema, QueueQuerySchema,
+                      RejectionSchema, RequiredNoteSchema, WithdrawalSchema, filing_schema)
+from .service import ClaimsService, etag
+
+FILERS = frozenset({"migrant", "udc_operator", "welfare_officer", "admin"})
+EVERYONE = frozenset({"migrant", *STAFF})
+OFFICERS = frozenset({"welfare_officer", "admin"})
+IF_MATCH = {"If-Match": "the ETag of the claim as read (GET answers it), e.g. \"3\""}
+STEP_PROBLEMS = {409: "Not a step the claim's status allows; names the allowed ones",
+                 412: "If-Match is stale: the claim changed since it was read", 428: "If-Match is missing"}
+
+
+def make_api(service: ClaimsService) -> Api:
+    api = Api("claims")
+
+    def with_etag(claim: dict, status: int = 200, **headers) -> Reply:
+        return Reply(claim, status, {"ETag": etag(claim), **headers})
+
+    @api.route("/claim-types", "GET", roles=EVERYONE, response=CatalogueSchema,
+               summary="The claim-type catalogue claims are filed under: amounts, documents, who may claim")
+    def claim_types(principal):
+        catalogue = service.catalogue
+        return {"version": catalogue.version, "effective_from": catalogue.effective_from,
+                "types": [t.as_dict() for t in catalogue.types.values()]}
+
+    @api.route("/claims", "POST", roles=FILERS, body=filing_schema(service.catalogue), response=ClaimSchema,
+               status=201, response_headers={**ETAG, "Location": "the new claim's URL"},
+               summary="File a claim (staff; a UDC operator on someone's behalf; a migrant their own medical aid)",
+               problems={409: "This claim's type allows one per worker (child, exam ...): names the existing claim"})
+    def file_claim(principal, body):
+        claim = service.file(principal, body)
+        return with_etag(claim, 201, Location=f"{api.url_prefix}/claims/{claim['claim_id']}")
+
+    @api.route("/claims", "GET", roles=EVERYONE, query=QueueQuerySchema, response=ClaimPageSchema,
+               summary="Officers' queue: filter by status, type, district, assignee or migrant; newest first "
+                       "(a migrant sees their own)")
+    def queue(principal, query):
+        filters = {k: query.get(k) for k in ("status", "type", "district", "assignee", "migrant_reference")}
+        return service.search(principal, filters, query["limit"], query["cursor"])
+
+    @api.route("/claims/<claim_id>", "GET", roles=EVERYONE, response=ClaimSchema, response_headers=ETAG,
+               summary="A claim with its eligibility and checklist (staff reads are audited)")
+    def get_claim(principal, claim_id):
+        return with_etag(service.get(principal, claim_id))
+
+    @api.route("/claims/<claim_id>/history", "GET", roles=EVERYONE, query=PageQuerySchema,
+               response=HistoryPageSchema, summary="What happened to this claim, newest first")
+    def claim_history(principal, claim_id, query):
+        return service.history(principal, claim_id, query["limit"], query["cursor"])
+
+    def step(rule: str, name: str, summary: str, schema=None, problems=None):
+        """A lifecycle step: officers only, If-Match required, answers the claim and its ETag."""
+        def register(fn):
+            def run(principal, claim_id, **kwargs):
+                return with_etag(fn(principal, claim_id, request.headers.get("If-Match"), **kwargs))
+            run.__name__ = name
+            api.route(f"/claims/<claim_id>/{rule}", "POST", roles=OFFICERS, body=schema, response=ClaimSchema,
+                      response_headers=ETAG, summary=summary + "; needs If-Match",
+                      problems={**STEP_PROBLEMS, **(problems or {})}, headers=IF_MATCH)(run)
+            return fn
+        return register
+
+    @step("information-requests", "request_information", "Ask the family or the mission for information "
+          "(the claim waits)", InfoRequestSchema)
+    def _info(principal, claim_id, if_match, body):
+        return service.request_information(principal, claim_id, body, if_match)
+
+    @step("information-received", "information_received", "The information came: back to where the claim was",
+          NoteSchema)
+    def _received(principal, claim_id, if_match, body):
+        return service.information_received(principal, claim_id, body, if_match)
+
+    @step("approval", "approve", "Approve (above the second-approval amount: recommend; another officer "
+          "approves)", ApprovalSchema, {403: "You recommended this amount; another officer approves it"})
+    def _approve(principal, claim_id, if_match, body):
+        return service.approve(principal, claim_id, body, if_match)
+
+    @step("rejection", "reject", "Reject, with a reason code and the reason in English and Bangla", RejectionSchema)
+    def _reject(principal, claim_id, if_match, body):
+        return service.reject(principal, claim_id, body, if_match)
+
+    @step("review-requests", "request_review", "Ask for the rejection to be reviewed", RequiredNoteSchema)
+    def _review(principal, claim_id, if_match, body):
+        return service.request_review(principal, claim_id, body, if_match)
+
+    @step("payment-order", "order_payment", "Order payment of the approved amount")
+    def _order(principal, claim_id, if_match):
+        return service.order_payment(principal, claim_id, if_match)
+
+    @step("payments", "record_payment", "Record a disbursement (per heir for a death grant); paid when the whole "
+          "approved amount is", PaymentSchema)
+    def _pay(principal, claim_id, if_match, body):
+        return service.record_payment(principal, claim_id, body, if_match)
+
+    @step("closure", "close", "Close the claim (lifts the documents' legal hold)", NoteSchema)
+    def _close(principal, claim_id, if_match, body):
+        return service.close(principal, claim_id, body, if_match)
+
+    @step("withdrawal", "withdraw", "Withdraw the claim (it can be filed again)", WithdrawalSchema)
+    def _withdraw(principal, claim_id, if_match, body):
+        return service.withdraw(principal, claim_id, body, if_match)
+
+    @step("assignment", "assign", "Assign the claim to an officer", AssignmentSchema)
+    def _assign(principal, claim_id, if_match, body):
+        return service.assign(principal, claim_id, body, if_match)
+
+    return api
+
+
+def create(settings: Settings | None = None, configure_logging: bool = True,
+           config: ClaimsConfig | None = None) -> Flask:
+    settings = settings or Settings.from_env(bootstrap.SERVICE)
+    service = bootstrap.build(settings, config)
+    db = service.reads.db
+    return create_app(settings, make_api(service), title="Probashi claims",
+                      description="Welfare claims to the Wage Earners' Welfare Board, from filing to payment: "
+                                  "eligibility, a checklist that fills itself from the documents vault, decisions "
+                                  "and payments, never paid twice.",
+                      readiness={"database": lambda: mongo.ping(db), "broker": broker_check(settings)},
+                      configure_logging=configure_logging)

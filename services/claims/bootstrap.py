@@ -1,0 +1,33 @@
+"""Wiring: settings -> catalogue, MongoDB -> repositories, unit of work and service. Used by
+every entry point of the claims service, so they all agree."""
+from __future__ import annotations
+
+from shared import mongo
+from shared.audit import AuditTrail
+from shared.config import Settings
+from shared.uow import MongoUnitOfWork
+
+from . import catalogue
+from .config import ClaimsConfig
+from .repository import ClaimsTx, Reads, ensure_indexes
+from .service import ClaimsService
+
+SERVICE = "claims"
+
+
+def unit_of_work(settings: Settings) -> MongoUnitOfWork:
+    db = mongo.database(settings)
+    prepare_database(db)
+    return MongoUnitOfWork(db, SERVICE, ClaimsTx)
+
+
+def prepare_database(db) -> None:
+    mongo.prepare(db, [ensure_indexes])
+
+
+def build(settings: Settings, config: ClaimsConfig | None = None) -> ClaimsService:
+    config = config or ClaimsConfig.from_env()
+    loaded = catalogue.load(config.catalogue_path)  # a bad catalogue stops start-up here
+    db = mongo.database(settings)
+    prepare_database(db)
+    return ClaimsService(MongoUnitOfWork(db, SERVICE, ClaimsTx), Reads(db), AuditTrail(db), loaded, config)

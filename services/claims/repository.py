@@ -1,0 +1,214 @@
+"""MongoDB adapters of the claims service: claims, their history (written with the change),
+payment references, and what the service learned from other services' events (migrants
+from registration, documents from the vault). "Never paid twice" lives in unique indexes
+(a claim's uniqueness key, a payment's reference), never in check-then-insert."""
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from shared.audit import AuditTrail
+from shared.errors import PreconditionFailed
+from shared.uow import Tx
+
+from . import domain
+
+CLAIMS = "claims"
+HISTORY = "history"
+PAYMENT_REFERENCES = "payment_references"
+MIGRANTS = "migrants"
+DOCUMENTS = "documents"
+NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+# The queue's filters, each with its own index ending in the listing's order.
+QUEUE_FILTERS = ("status", "type", "district", "assignee", "migrant_reference")
+
+
+class DuplicateClaim(Exception):
+    """The uniqueness key is taken (`key`), or, with `key` None, the drawn claim id."""
+
+    def __init__(self, key: str | None):
+        super().__init__(f"a claim with key {key} exists" if key else "the claim id is taken")
+        self.key = key
+
+
+class DuplicatePaymentReference(Exception):
+    pass
+
+
+def ensure_indexes(db: Database) -> None:
+    claims = db[CLAIMS]
+    # Sparse: types without a uniqueness rule (and withdrawn claims) carry no key.
+    claims.create_index("unique_key", unique=True, sparse=True, name="never_paid_twice")
+    claims.create_index(NEWEST_FIRST, name="newest_first")
+    for field in QUEUE_FILTERS:
+        claims.create_index([(field, ASCENDING), *NEWEST_FIRST], name=f"by_{field}")
+    db[HISTORY].create_index([("claim_id", ASCENDING), ("occurred_at", DESCENDING), ("_id", DESCENDING)],
+                             name="by_claim")
+    db[DOCUMENTS].create_index([("owner", ASCENDING), ("doc_type", ASCENDING)], name="by_owner")
+    AuditTrail(db).ensure_indexes()
+
+
+class ClaimRepository:
+    def __init__(self, db: Database, session=None):
+        self.collection = db[CLAIMS]
+        self.session = session
+
+    def add(self, claim: dict) -> None:
+        try:
+            self.collection.insert_one(claim, session=self.session)
+        except DuplicateKeyError as exc:
+            key = (exc.details or {}).get("keyValue") or {}
+            raise DuplicateClaim(None if "_id" in key else claim.get("unique_key")) from None
+
+    def get(self, claim_id: str) -> dict | None:
+        return self.collection.find_one({"_id": claim_id}, session=self.session)
+
+    def holding(self, key: str) -> dict | None:
+        return self.collection.find_one({"unique_key": key}, {"_id": 1, "status": 1}, session=self.session)
+
+    def replace(self, claim: dict, expected_version: int) -> None:
+        """Write the new state only if nobody changed the claim since it was read."""
+        result = self.collection.replace_one({"_id": claim["_id"], "version": expected_version}, claim,
+                                             session=self.session)
+        if result.matched_count == 0:
+            raise PreconditionFailed("The claim changed since you read it; fetch it again and reapply your change.")
+
+    def open_of(self, migrant_reference: str) -> list[dict]:
+        return list(self.collection.find({"migrant_reference": migrant_reference,
+                                          "status": {"$in": list(domain.OPEN)}}, session=self.session))
+
+    def open_for(self, migrant_reference: str, doc_type: str) -> list[dict]:
+        return list(self.collection.find({"migrant_reference": migrant_reference, "status": {"$in": list(domain.OPEN)},
+                                          "checklist.doc_types": doc_type}, session=self.session))
+
+    def search(self, filters: dict, limit: int, after: list | None) -> list[dict]:
+        found: list[dict] = []
+        for query in self.page_queries(filters, after):
+            if len(found) >= limit:
+                break
+            found += self.collection.find(query, session=self.session).sort(NEWEST_FIRST).limit(limit - len(found))
+        return found
+
+    def explain_search(self, filters: dict, after: list | None) -> list[dict]:
+        """The winning plans of one page's queries (tests check that no filter scans the collection)."""
+        return [self.collection.find(query).sort(NEWEST_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
+                for query in self.page_queries(filters, after)]
+
+    @staticmethod
+    def page_queries(filters: dict, after: list | None) -> list[dict]:
+        """Newest first, as registration pages: the rest of the cursor's instant, then older."""
+        if not after:
+            return [dict(filters)]
+        created_at, claim_id = after
+        return [{**filters, "created_at": created_at, "_id": {"$lt": claim_id}},
+                {**filters, "created_at": {"$lt": created_at}}]
+
+
+class HistoryRepository:
+    def __init__(self, db: Database, session=None):
+        self.collection = db[HISTORY]
+        self.session = session
+
+    def add(self, entry: dict) -> None:
+        self.collection.insert_one(entry, session=self.session)
+
+    def for_claim(self, claim_id: str, limit: int, after: list | None) -> list[dict]:
+        query: dict = {"claim_id": claim_id}
+        if after:
+            occurred_at, event_id = after
+            query["$or"] = [{"occurred_at": {"$lt": occurred_at}},
+                            {"occurred_at": occurred_at, "_id": {"$lt": event_id}}]
+        return list(self.collection.find(query, session=self.session)
+                    .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+
+
+class PaymentReferences:
+    """One row per disbursement reference: the unique index makes a second use a duplicate."""
+
+    def __init__(self, db: Database, session=None):
+        self.collection = db[PAYMENT_REFERENCES]
+        self.session = session
+
+    def add(self, reference: str, claim_id: str) -> None:
+        try:
+            self.collection.insert_one({"_id": reference, "claim_id": claim_id}, session=self.session)
+        except DuplicateKeyError:
+            raise DuplicatePaymentReference(reference) from None
+
+    def get(self, reference: str) -> dict | None:
+        return self.collection.find_one({"_id": reference}, session=self.session)
+
+
+class MigrantProjection:
+    """What registration published of each migrant: contact, membership, steps."""
+
+    def __init__(self, db: Database, session=None):
+        self.collection = db[MIGRANTS]
+        self.session = session
+
+    def get(self, reference: str) -> dict | None:
+        return self.collection.find_one({"_id": reference}, session=self.session)
+
+    def update(self, reference: str, changes: dict) -> None:
+        self.collection.update_one({"_id": reference}, {"$set": changes}, upsert=True, session=self.session)
+
+
+class DocumentProjection:
+    """What the vault published of each document: its owner, type and review state."""
+
+    def __init__(self, db: Database, session=None):
+        self.collection = db[DOCUMENTS]
+        self.session = session
+
+    def save(self, document: dict) -> None:
+        self.collection.replace_one({"_id": document["_id"]}, document, upsert=True, session=self.session)
+
+    def get(self, document_id: str) -> dict | None:
+        return self.collection.find_one({"_id": document_id}, session=self.session)
+
+    def remove(self, document_id: str) -> None:
+        self.collection.delete_one({"_id": document_id}, session=self.session)
+
+    def of_owner(self, owner: str) -> list[dict]:
+        return list(self.collection.find({"owner": owner}, session=self.session))
+
+
+class ClaimsTx(Tx):
+    """A transaction with the claims repositories bound to its session."""
+
+    @property
+    def claims(self) -> ClaimRepository:
+        return ClaimRepository(self.db, self.session)
+
+    @property
+    def history(self) -> HistoryRepository:
+        return HistoryRepository(self.db, self.session)
+
+    @property
+    def payment_references(self) -> PaymentReferences:
+        return PaymentReferences(self.db, self.session)
+
+    @property
+    def migrants(self) -> MigrantProjection:
+        return MigrantProjection(self.db, self.session)
+
+    @property
+    def documents(self) -> DocumentProjection:
+        return DocumentProjection(self.db, self.session)
+
+    @property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.db, self.session)
+
+
+class Reads:
+    """The same repositories outside any transaction, for queries."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.claims = ClaimRepository(db)
+        self.history = HistoryRepository(db)
+        self.migrants = MigrantProjection(db)
+        self.documents = DocumentProjection(db)
+        self.payment_references = PaymentReferences(db)

@@ -1,0 +1,225 @@
+"""The claims service layer: one method per use case, over small ports.
+
+Ports: `uow.run(fn)` runs `fn(tx)` in one transaction where `tx.claims`, `tx.history`,
+`tx.payment_references`, `tx.migrants`, `tx.documents`, `tx.audit` and `tx.emit` are bound
+to it; `reads` answers queries outside any transaction; `audit.record` keeps who read what.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from shared.access import acting_for, check_owner
+from shared.auth import Principal
+from shared.events import to_json_safe
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from shared.fields import today_in_bangladesh
+from shared.pagination import keyset_page, position_after
+
+from . import changes, domain
+from .catalogue import Catalogue
+from .config import ClaimsConfig
+from .repository import DuplicateClaim, DuplicatePaymentReference
+
+_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_claim_id(now: datetime | None = None) -> str:
+    year = (now or _utcnow()).year
+    return f"CLM-{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+def etag(claim: dict) -> str:
+    return f'"{claim["version"]}"'
+
+
+_TOP_LEVEL_TIMES = ("created_at", "updated_at", "stage_since")
+
+
+def view(claim: dict) -> dict:
+    """The claim as the API shows it: nested records' dates and times in ISO form."""
+    return {k: (v if k in _TOP_LEVEL_TIMES else to_json_safe(v)) for k, v in claim.items()
+            if k not in ("_id", "unique_key")}
+
+
+class ClaimsService:
+    def __init__(self, uow, reads, audit, catalogue: Catalogue, config: ClaimsConfig = ClaimsConfig(), *,
+                 clock: Callable[[], datetime] = _utcnow, today: Callable[[], date] = today_in_bangladesh,
+                 make_id: Callable[[], str] = new_claim_id):
+        self.uow, self.reads, self.audit = uow, reads, audit
+        self.catalogue, self.config = catalogue, config
+        self.clock, self.today, self.make_id = clock, today, make_id
+
+    # -- filing ------------------------------------------------------------------------
+    def file(self, principal: Principal, filing: dict) -> dict:
+        filing = dict(filing)
+        claim_type = self.catalogue.get(filing["type"])
+        if claim_type is None:
+            raise Invalid({"type": [f"Not a claim type; one of {', '.join(self.catalogue.codes)}."]})
+        reference = filing["migrant_reference"]
+        if principal.role == "migrant":
+            check_owner(principal, reference, "A migrant files claims only for themselves.")
+            if not claim_type.self_service:
+                raise Forbidden(f"A {claim_type.name_en.lower()} claim is filed by staff; a migrant files "
+                                "only their own medical aid.")
+        actor = acting_for(principal, filing.pop("udc_centre", None), "filing this claim")
+
+        for _ in range(5):  # a clash of random ids is rare; draw again
+            now = self.clock()
+
+            def file_in(tx):
+                migrant = tx.migrants.get(reference)
+                if not migrant or not migrant.get("registered"):
+                    raise NotFound("No registered migrant with that reference is known to the claims service.",
+                                   migrant_reference=reference)
+                claim = domain.new_claim(claim_type, self.catalogue.version, filing, claim_id=self.make_id(),
+                                         migrant=migrant, documents=tx.documents.of_owner(reference), actor=actor,
+                                         now=now, today=self.today())
+                # Document events write this row too (projections.document_changed): see there.
+                tx.migrants.update(reference, {"last_claim_filed_at": now})
+                changes.save(tx, claim, None, domain.SUBMITTED_EVENT)
+                return claim
+            try:
+                return view(self.uow.run(file_in))
+            except DuplicateClaim as dup:
+                existing = self.reads.claims.holding(dup.key) if dup.key else None
+                if existing is None:
+                    continue  # the drawn id clashed, not the claim
+                raise Conflict(f"This {claim_type.name_en.lower()} is already claimed in {existing['_id']}; "
+                               "continue with that claim.", existing_claim=existing["_id"]) from None
+        raise Conflict("Could not allocate a claim number; try again.")
+
+    # -- steps (each needs If-Match) ----------------------------------------------------
+    def _step(self, principal: Principal, claim_id: str, if_match: str | None, change, event_type: str,
+              event_for: Callable[[dict], str] | None = None, reserve: Callable | None = None) -> dict:
+        expected = expected_version(if_match)
+
+        def step_in(tx):
+            current = self._load(tx.claims, claim_id)
+            if current["version"] != expected:
+                raise PreconditionFailed("The claim changed since you read it; fetch it again and reapply your "
+                                         "change.", current_version=current["version"])
+            updated = change(current, principal.as_actor(), self.clock())
+            if reserve:
+                reserve(tx, updated)
+            changes.save(tx, updated, expected, event_for(updated) if event_for else event_type)
+            return updated
+        return view(self.uow.run(step_in))
+
+    def request_information(self, principal, claim_id, body, if_match):
+        return self._step(principal, claim_id, if_match, lambda c, a, now: domain.request_information(
+            c, source=body["source"], note=body["note"], actor=a, now=now), domain.INFO_REQUESTED)
+
+    def information_received(self, principal, claim_id, body, if_match):
+        return self._step(principal, claim_id, if_match, lambda c, a, now: domain.information_received(
+            c, note=body.get("note"), actor=a, now=now), domain.INFO_RECEIVED)
+
+    def approve(self, principal, claim_id, body, if_match):
+        def change(claim, actor, now):
+            return domain.approve(claim, amount=body.get("amount"), reason=body.get("reason"),
+                                  eligibility_override=body.get("eligibility_override"), actor=actor, now=now,
+                                  second_approval_above=self.config.second_approval_above)
+        return self._step(principal, claim_id, if_match, change, domain.APPROVED_EVENT,
+                          event_for=lambda c: domain.RECOMMENDED_EVENT if c["status"] == domain.RECOMMENDED
+                          else domain.APPROVED_EVENT)
+
+    def reject(self, principal, claim_id, body, if_match):
+        return self._step(principal, claim_id, if_match, lambda c, a, now: domain.reject(
+            c, code=body["reason_code"], text_en=body["reason_en"], text_bn=body["reason_bn"], actor=a, now=now),
+            domain.REJECTED_EVENT)
+
+    def request_review(self, principal, claim_id, body, if_match):
+        return self._step(principal, claim_id, if_match, lambda c, a, now: domain.request_review(
+            c, note=body["note"], actor=a, now=now), domain.REVIEW_REQUESTED_EVENT)
+
+    def order_payment(self, principal, claim_id, if_match):
+        return self._step(principal, claim_id, if_match, lambda c, a, now: domain.order_payment(
+            c, actor=a, now=now), domain.PAYMENT_ORDERED_EVENT)
+
+    def record_payment(self, principal, claim_id, body, if_match):
+        def reserve(tx, claim):
+            tx.payment_references.add(body["reference"], claim["_id"])
+        try:
+            return self._step(principal, claim_id, if_match, lambda c, a, now: domain.record_payment(
+                c, dict(body), actor=a, now=now), domain.PAYMENT_RECORDED,
+                event_for=lambda c: domain.PAID_EVENT if c["status"] == domain.PAID else domain.PAYMENT_RECORDED,
+                reserve=reserve)
+        except DuplicatePaymentReference:
+            used = self.reads.payment_references.get(body["reference"]) or {}
+            raise Conflict(f"Payment reference {body['reference']} is already recorded"
+                           + (f" (claim {used['claim_id']})." if used.get("claim_id") else "."),
+                           existing_claim=used.get("claim_id")) from None
+
+    def close(self, principal, claim_id, body, if_match):
+        return self._step(principal, claim_id, if_match, lambda c, a, now: domain.close(
+            c, note=body.get("note"), actor=a, now=now), domain.CLOSED_EVENT)
+
+    def withdraw(self, principal, claim_id, body, if_match):
+        return self._step(principal, claim_id, if_match, lambda c, a, now: domain.withdraw(
+            c, reason=body["reason"], actor=a, now=now), domain.WITHDRAWN_EVENT)
+
+    def assign(self, principal, claim_id, body, if_match):
+        return self._step(principal, claim_id, if_match, lambda c, a, now: domain.assign(
+            c, officer=body["officer"], actor=a, now=now), domain.ASSIGNED)
+
+    # -- queries ------------------------------------------------------------------------
+    def get(self, principal: Principal, claim_id: str) -> dict:
+        claim = self._load(self.reads.claims, claim_id)
+        self._check_reader(principal, claim)
+        if principal.is_staff:
+            self.audit.record(principal, "read", domain.SUBJECT, claim_id)
+        return view(claim)
+
+    def search(self, principal: Principal, filters: dict, limit: int, cursor: str | None) -> dict:
+        filters = {k: v for k, v in filters.items() if v is not None}
+        if principal.role == "migrant":
+            if filters.get("migrant_reference", principal.migrant_ref) != principal.migrant_ref:
+                raise Forbidden("A migrant sees only their own claims.")
+            filters["migrant_reference"] = principal.migrant_ref
+        page, next_cursor = keyset_page(self.reads.claims.search(filters, limit + 1, position_after(cursor)),
+                                        limit, "created_at")
+        if principal.is_staff:
+            self.audit.record(principal, "search", domain.SUBJECT, None, query=filters,
+                              found=[claim["_id"] for claim in page])
+            for claim in page:
+                self.audit.record(principal, "read", domain.SUBJECT, claim["_id"], via="search")
+        return {"items": [view(c) for c in page], "next_cursor": next_cursor}
+
+    def history(self, principal: Principal, claim_id: str, limit: int, cursor: str | None) -> dict:
+        claim = self._load(self.reads.claims, claim_id)
+        self._check_reader(principal, claim)
+        if principal.is_staff:
+            self.audit.record(principal, "read_history", domain.SUBJECT, claim_id)
+        page, next_cursor = keyset_page(self.reads.history.for_claim(claim_id, limit + 1, position_after(cursor)),
+                                        limit, "occurred_at")
+        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
+
+    # -- helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _check_reader(principal: Principal, claim: dict) -> None:
+        if principal.role == "migrant" and principal.migrant_ref != claim["migrant_reference"]:
+            raise NotFound("No claim with that number.")  # not even whether it exists
+
+    @staticmethod
+    def _load(repository, claim_id: str) -> dict:
+        claim = repository.get(claim_id)
+        if claim is None:
+            raise NotFound("No claim with that number.")
+        return claim
+
+
+def expected_version(if_match: str | None) -> int:
+    if not if_match:
+        raise PreconditionRequired("Send If-Match with the ETag of the claim you read, so no change is lost.")
+    tag = if_match.strip()
+    if tag.startswith("W/"):
+        raise PreconditionFailed("If-Match needs the claim's strong ETag (as sent, without W/).")
+    try:
+        return int(tag.removeprefix('"').removesuffix('"'))
+    except ValueError:
+        raise PreconditionFailed("If-Match does not name a version of this claim.") from None

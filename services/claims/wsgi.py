@@ -1,0 +1,4 @@
+"""gunicorn services.claims.wsgi:app"""
+from .api import create
+
+app = create()

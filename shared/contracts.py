@@ -180,6 +180,7 @@ class StepDone(Contract):
 class Membership(Contract):
     number = _text(required=True)
     valid_until = fields.Date(required=True)
+    activated_on = fields.Date()  # when it began (live subscribers take the event's date)
 
 
 class MigrantSnapshot(Contract):

@@ -6,18 +6,34 @@
   of their open claims (projections.py).
 
 Its own events are not among them: a claim's history is written by the transaction that
-changes the claim (changes.py).
+changes the claim (changes.py). What existed before its queue did, it learns from
+registration's and documents' replays (replay.py, shared/replay/).
 """
+from shared.config import Settings
 from shared.consumer import EventConsumer
+from shared.replay import Replays
 
-from . import bootstrap, projections
+from . import bootstrap, projections, replay
 
 consumer = EventConsumer(bootstrap.SERVICE)
 consumer.handles("registration.migrant.registered")(projections.migrant_registered)
 consumer.handles("registration.migrant.updated")(projections.migrant_updated)
 consumer.handles("registration.migrant.membership_activated")(projections.membership_activated)
 consumer.handles("registration.migrant.step_recorded")(projections.step_recorded)
-consumer.handles("documents.document.*")(projections.document_changed)
+# Each live type by name: "documents.document.*" would also take the replay's snapshots.
+for event_type in projections.DOCUMENT_EVENTS:
+    consumer.handles(event_type)(projections.document_changed)
+replays = Replays(consumer)
+replays.learn(replay.MIGRANT_SNAPSHOT, replay.learn_migrant)
+replays.learn(replay.DOCUMENT_SNAPSHOT, replay.learn_document)
+
+
+def start(settings: Settings):
+    """The unit of work, and the answers to the end markers of the replays it asks for."""
+    uow = bootstrap.unit_of_work(settings)
+    replays.start(settings, uow.db)
+    return uow
+
 
 if __name__ == "__main__":
-    consumer.main(bootstrap.unit_of_work)
+    consumer.main(start)

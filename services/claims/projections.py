@@ -72,6 +72,7 @@ def reassess_claims(tx, reference: str, now: datetime) -> None:
 
 STATE_AFTER = {"documents.document.uploaded": domain.UPLOADED, "documents.document.version_added": domain.UPLOADED,
                "documents.document.verified": domain.VERIFIED, "documents.document.rejected": domain.DOC_REJECTED}
+DOCUMENT_EVENTS = (*STATE_AFTER, "documents.document.deleted")
 
 
 def document_changed(event, tx) -> None:

@@ -22,7 +22,8 @@ def snapshot_data(migrant: dict) -> dict:
     return {**domain.event_data(migrant),
             "registered_at": migrant["registered_by"].get("at") or migrant["created_at"],
             "steps": [{"step": step, "date": steps[step]["date"]} for step in sorted(steps)],
-            "membership": ({"number": membership["number"], "valid_until": membership["valid_until"]}
+            "membership": ({"number": membership["number"], "valid_until": membership["valid_until"],
+                            "activated_on": membership["activated_at"].date().isoformat()}
                            if membership else None)}
 
 

@@ -135,7 +135,8 @@ def test_a_migrant_snapshot_is_the_current_state_without_identifiers():
     assert event.aggregate_version == 4 and event.subject.id == "PB-2345-6789"
     assert event.data["steps"] == [{"step": "bmet_clearance", "date": "2026-02-01"},
                                    {"step": "medical", "date": "2026-01-10"}]
-    assert event.data["membership"] == {"number": "WEWB-1", "valid_until": "2028-02-01"}
+    assert event.data["membership"] == {"number": "WEWB-1", "valid_until": "2028-02-01",
+                                        "activated_on": NOW.date().isoformat()}
     assert event.data["registered_at"] == "2026-11-28T09:00:00Z"
     assert not contracts.personal_identifiers_in(event.data)
     assert "SMART-9" not in json.dumps(event.data)

@@ -47,7 +47,9 @@ def apply(claim: dict, now: datetime) -> None:
     claim["due_order"] = clock["due_at"] or NOTHING_DUE
     running = running_clock(claim)
     unmarked = running is not None and running not in (claim.get("overdue_stages") or [])
-    claim["alarm_at"] = clock["due_at"] if clock["due_at"] and unmarked else None
+    claim.pop("alarm_at", None)  # absent, not null: the timer's sparse index holds only claims with an alarm
+    if clock["due_at"] and unmarked:
+        claim["alarm_at"] = clock["due_at"]
     claim.setdefault("overdue", None)
     claim.setdefault("overdue_stages", [])
 

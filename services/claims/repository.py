@@ -118,9 +118,8 @@ def ensure_clock_indexes(db: Database) -> None:
     claims.create_index(DUE_FIRST, name="due_first")
     for field in DUE_QUEUE_FILTERS:
         claims.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
-    # Only claims whose running clock is not yet marked overdue carry an alarm.
-    claims.create_index([("alarm_at", ASCENDING), ("_id", ASCENDING)], name="alarms",
-                        partialFilterExpression={"alarm_at": {"$type": "date"}})
+    # Sparse: only claims whose running clock is not yet marked overdue carry an alarm.
+    claims.create_index([("alarm_at", ASCENDING), ("_id", ASCENDING)], name="alarms", sparse=True)
 
 
 class DueQueue:

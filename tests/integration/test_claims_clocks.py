@@ -5,12 +5,14 @@ Time is set, never slept: the service and the timer take the same settable clock
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from services.claims import bootstrap as claims_bootstrap
+from services.claims import clocks
 from services.claims.api import make_api
 from services.claims.bootstrap import unit_of_work
 from services.claims.config import ClaimsConfig
@@ -23,7 +25,9 @@ from shared.http.app import create_app
 from shared.outbox import OutboxStore
 from shared.relay import Relay
 
+from tests import processes
 from tests.integration.test_claims_api import OTHER, REF, death_grant, registration_event
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -140,6 +144,21 @@ def test_the_timer_marks_each_claim_overdue_once_run_twice_and_by_two_timers_at_
     assert {json.loads(body)["data"]["stage"] for _, _, body in published} == {"documents_pending"}
 
 
+def test_a_timer_that_read_the_claim_before_another_marked_it_writes_nothing(office):
+    """The database decides: a mark made from a stale read matches no claim, so its event
+    is never raised (Timer.mark raises the event only when the write matched)."""
+    claim_id = office.legal_aid()
+    stale = office.db.claims.find_one({"_id": claim_id})
+    office.clock.now = T0 + 15 * DAY
+    assert office.timer().mark(claim_id, office.clock.now) is True
+    late = clocks.mark_overdue(stale, office.clock.now)
+    assert late is not None  # by what it read, the claim was still unmarked
+    assert office.uow.run(lambda tx: tx.due_queue.mark(late, stale["version"], "documents_pending")) is False
+    again = {**late, "version": stale["version"] + 1}  # even one that guessed the version
+    assert office.uow.run(lambda tx: tx.due_queue.mark(again, stale["version"] + 1, "documents_pending")) is False
+    assert len(office.overdue_events()) == 1
+
+
 def test_a_clock_paused_for_the_family_does_not_go_overdue_and_runs_on_when_they_answer(office):
     claim_id = office.legal_aid()
     office.clock.now = T0 + 10 * DAY
@@ -215,3 +234,26 @@ def test_a_note_is_kept_on_the_claim_audited_and_published(office):
     assert empty.status_code == 422 and office.db.claims.find_one({"_id": claim_id})["version"] == 2
     missing = office.http.post("/api/v1/claims/CLM-2026-NOPE0000/notes", json={"text": "x"}, headers=office.headers())
     assert missing.status_code == 404
+
+
+def test_two_timer_processes_publish_one_overdue_event_through_the_relay(infra, office, tmp_path, monkeypatch):
+    """The processes as make run and docker-compose start them, on the real clock: a claim
+    filed 40 days ago (a legal aid's documents are due in 14) is marked once, and its event
+    reaches RabbitMQ once, though two timers tick every 0.2 s."""
+    office.clock.now = datetime.now(timezone.utc) - 40 * DAY
+    claim_id = office.legal_aid()
+    monkeypatch.setenv("CLAIMS_TIMER_INTERVAL", "0.2")
+    tap = infra.tap("claims.claim.overdue")
+    started = [processes.timer("claims", office.settings, tmp_path, "timer-1").start(),
+               processes.timer("claims", office.settings, tmp_path, "timer-2").start(),
+               processes.relay("claims", office.settings, tmp_path).start()]
+    try:
+        wait_for(lambda: all("timer started" in p.log() for p in started[:2]), 15, "the timers did not start")
+        published = tap.drain(expect=1, timeout=30)
+        assert [json.loads(body)["data"]["case_id"] for _, _, body in published] == [claim_id]
+        assert tap.drain(expect=0, timeout=3) == []  # both timers ticked on meanwhile
+    finally:
+        codes = [p.stop(signal.SIGTERM) for p in started]
+    assert codes == [0, 0, 0], [p.log()[-2000:] for p in started]
+    assert len(office.overdue_events()) == 1
+    assert sum("marked overdue" in p.log() for p in started[:2]) == 1

@@ -122,6 +122,28 @@ def ensure_clock_indexes(db: Database) -> None:
     claims.create_index([("alarm_at", ASCENDING), ("_id", ASCENDING)], name="alarms", sparse=True)
 
 
+CLOCK_FIELDS = ("clock", "due_order", "overdue", "overdue_stages")
+
+
+def backfill_clocks(db: Database, batch_size: int = 500) -> int:
+    """Claims written before the stage clocks get theirs, from when their status began (the
+    timer runs this at start). Derived fields only, so the version (ETag) stays; a claim
+    changed meanwhile got its clock from that change and is left alone."""
+    from . import clocks
+    claims, done, after = db[CLAIMS], 0, ""
+    while True:
+        rows = list(claims.find({"due_order": {"$exists": False}, "_id": {"$gt": after}})
+                    .sort("_id", ASCENDING).limit(batch_size))
+        for claim in rows:
+            clocks.apply(claim, claim["stage_since"])
+            fields = {name: claim[name] for name in (*CLOCK_FIELDS, "alarm_at") if name in claim}
+            done += claims.update_one({"_id": claim["_id"], "version": claim["version"],
+                                       "due_order": {"$exists": False}}, {"$set": fields}).modified_count
+        if len(rows) < batch_size:
+            return done
+        after = rows[-1]["_id"]
+
+
 class DueQueue:
     """Claims by due date (then id), filtered, paged by (due_order, _id) keysets."""
 

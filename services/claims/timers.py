@@ -110,11 +110,12 @@ def main() -> None:
     from shared.config import Settings
 
     from . import bootstrap
-    from .repository import Reads
+    from .repository import Reads, backfill_clocks
 
     settings = Settings.from_env(bootstrap.SERVICE)
     logs.configure(f"{bootstrap.SERVICE}-timer", settings.log_level)
     uow = bootstrap.unit_of_work(settings)
+    log.info("stage clocks given to %s claims filed before them", backfill_clocks(uow.db))
     timer = Timer(uow, Reads(uow.db), TimerConfig.from_env())
     signal.signal(signal.SIGTERM, lambda *_: timer.stop())
     signal.signal(signal.SIGINT, lambda *_: timer.stop())

@@ -17,7 +17,7 @@ from services.claims.api import make_api
 from services.claims.bootstrap import unit_of_work
 from services.claims.config import ClaimsConfig
 from services.claims.consumer import consumer as claims_consumer
-from services.claims.repository import DueQueue, Reads
+from services.claims.repository import DueQueue, Reads, backfill_clocks
 from services.claims.timers import Timer, TimerConfig
 from shared import mongo
 from shared.auth import issue_token
@@ -257,3 +257,16 @@ def test_two_timer_processes_publish_one_overdue_event_through_the_relay(infra, 
     assert codes == [0, 0, 0], [p.log()[-2000:] for p in started]
     assert len(office.overdue_events()) == 1
     assert sum("marked overdue" in p.log() for p in started[:2]) == 1
+
+
+def test_claims_filed_before_the_clocks_get_theirs_and_take_their_place_in_the_queue(office):
+    older = office.legal_aid()
+    office.clock.now = T0 + DAY
+    newer = office.legal_aid(OTHER)
+    office.db.claims.update_one({"_id": older}, {"$unset": {name: "" for name in
+                                                            ("clock", "due_order", "alarm_at", "overdue",
+                                                             "overdue_stages")}})
+    assert backfill_clocks(office.db) == 1 and backfill_clocks(office.db) == 0
+    claim = office.db.claims.find_one({"_id": older})
+    assert claim["version"] == 1 and claim["clock"]["due_at"] == claim["alarm_at"] == T0 + 14 * DAY
+    assert office.queue() == [older, newer]

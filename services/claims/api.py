@@ -48,8 +48,8 @@ def make_api(service: ClaimsService) -> Api:
         return with_etag(claim, 201, Location=f"{api.url_prefix}/claims/{claim['claim_id']}")
 
     @api.route("/claims", "GET", roles=EVERYONE, query=QueueQuerySchema, response=ClaimPageSchema,
-               summary="Officers' queue: filter by status, type, district, assignee or migrant; newest first "
-                       "(a migrant sees their own)")
+               summary="Claims, newest first: filter by status, type, district, assignee or migrant (a migrant "
+                       "sees their own; the officers' queue by due date is GET /queue)")
     def queue(principal, query):
         filters = {k: query.get(k) for k in ("status", "type", "district", "assignee", "migrant_reference")}
         return service.search(principal, filters, query["limit"], query["cursor"])

@@ -28,6 +28,9 @@ SERVICES = [
     ("claims", 8003),
 ]
 
+# Services with a timer process (python -m services.<name>.timers): claims' overdue marks.
+TIMERS = ["claims"]
+
 MONGO_PORT = 27027
 # `make run`'s own signing key (services have no default): made once, reused by restarts and `make token`.
 DEV_JWT_SECRET_FILE = ROOT / ".data" / "dev-jwt-secret"
@@ -196,6 +199,8 @@ class Supervisor:
                                       f"services.{svc}.wsgi:app"], env)
             self.spawn(f"{svc}-relay", [str(VENV_BIN / "python"), "-m", f"services.{svc}.relay"], env)
             self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
+        for svc in TIMERS:
+            self.spawn(f"{svc}-timer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.timers"], env)
 
         self.wait_ready([f"http://127.0.0.1:{port}/health/ready" for _, port in SERVICES])
         print_banner()

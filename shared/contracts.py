@@ -170,6 +170,17 @@ CONTRACTS: dict[tuple[str, int], type[Contract]] = {
 }
 
 
+# -- claims: stage clocks and notes (services/claims/clocks.py, timers.py) ------------
+
+class ClaimOverdue(ClaimChanged):
+    """A claim's running clock passed its due date: published once per claim and stage."""
+    stage = fields.String(required=True, validate=OneOf(("documents_pending", "under_review", "payment_ordered",
+                                                         "awaiting_mission")))
+    due_at = fields.DateTime(required=True)
+
+
+CONTRACTS.update({("claims.claim.overdue", 1): ClaimOverdue, ("claims.claim.note_added", 1): ClaimChanged})
+
 # -- replays (shared/replay/): current state, sent only to the service that asked ------
 
 class StepDone(Contract):

@@ -81,6 +81,11 @@ def consumer(service: str, settings: Settings, log_dir: Path) -> ServiceProcess:
                           settings, log_dir)
 
 
+def timer(service: str, settings: Settings, log_dir: Path, name: str = "timer") -> ServiceProcess:
+    """A service's timer process (claims: python -m services.claims.timers)."""
+    return ServiceProcess(f"{service}-{name}", [sys.executable, "-m", f"services.{service}.timers"], settings, log_dir)
+
+
 def wait_ready(base_url: str, process: ServiceProcess, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

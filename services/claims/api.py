@@ -15,6 +15,7 @@ from .config import ClaimsConfig
 from .schemas import (ETAG, ApprovalSchema, AssignmentSchema, CatalogueSchema, ClaimPageSchema, ClaimSchema,
                       HistoryPageSchema, InfoRequestSchema, NoteSchema, PaymentSchema, QueueQuerySchema,
                       RejectionSchema, RequiredNoteSchema, WithdrawalSchema, filing_schema)
+from .schemas import DueQueueQuerySchema, NewNoteSchema
 from .service import ClaimsService, etag
 
 FILERS = frozenset({"migrant", "udc_operator", "welfare_officer", "admin"})
@@ -47,8 +48,8 @@ def make_api(service: ClaimsService) -> Api:
         return with_etag(claim, 201, Location=f"{api.url_prefix}/claims/{claim['claim_id']}")
 
     @api.route("/claims", "GET", roles=EVERYONE, query=QueueQuerySchema, response=ClaimPageSchema,
-               summary="Officers' queue: filter by status, type, district, assignee or migrant; newest first "
-                       "(a migrant sees their own)")
+               summary="Claims, newest first: filter by status, type, district, assignee or migrant (a migrant "
+                       "sees their own; the officers' queue by due date is GET /queue)")
     def queue(principal, query):
         filters = {k: query.get(k) for k in ("status", "type", "district", "assignee", "migrant_reference")}
         return service.search(principal, filters, query["limit"], query["cursor"])
@@ -118,6 +119,19 @@ def make_api(service: ClaimsService) -> Api:
     @step("assignment", "assign", "Assign the claim to an officer", AssignmentSchema)
     def _assign(principal, claim_id, if_match, body):
         return service.assign(principal, claim_id, body, if_match)
+
+    # -- stage clocks and notes (clocks.py) ---------------------------------------------
+    @api.route("/queue", "GET", roles=STAFF, query=DueQueueQuerySchema, response=ClaimPageSchema,
+               summary="Officers' queue by due date (then claim number; nothing due last): filter by status, "
+                       "type, district, assignee, overdue")
+    def due_queue(principal, query):
+        filters = {k: query.get(k) for k in ("status", "type", "district", "assignee")}
+        return service.due_queue(principal, filters, query.get("overdue"), query["limit"], query["cursor"])
+
+    @api.route("/claims/<claim_id>/notes", "POST", roles=OFFICERS, body=NewNoteSchema, response=ClaimSchema,
+               status=201, response_headers=ETAG, summary="Add a note to the claim (no If-Match: notes only add)")
+    def add_note(principal, claim_id, body):
+        return with_etag(service.add_note(principal, claim_id, body), 201)
 
     return api
 

@@ -23,7 +23,7 @@ CONDITIONS = ("membership_active_on_event_date", "membership_active_on_filing", 
 EVENT_FIELDS = ("date", "country", "requested_amount", "recovered_amount", "exam_level", "exam_year", "gpa",
                 "body_arrival_record")
 UNIQUE_PARTS = ("migrant", "child", "exam_level", "exam_year")
-STAGES = ("documents_pending", "under_review", "payment_ordered")
+STAGES = ("documents_pending", "under_review", "payment_ordered", "awaiting_mission")  # clocks.py
 # Document-type codes are the documents service's (snake_case, as services/documents/doctypes.py checks).
 _DOC_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _TYPE_CODE = _DOC_CODE

@@ -3,10 +3,11 @@ by tx.emit) and its history line, all in the caller's transaction, so the histor
 as soon as the change is."""
 from __future__ import annotations
 
-from . import domain
+from . import clocks, domain
 
 
 def save(tx, claim: dict, expected_version: int | None, event_type: str, **extra) -> None:
+    clocks.apply(claim, claim["updated_at"])  # every write keeps the stage clock in step with the status
     if expected_version is None:
         tx.claims.add(claim)
     else:

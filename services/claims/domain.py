@@ -494,3 +494,18 @@ def history_entry(event) -> dict:
     return {"_id": event.id, "claim_id": event.subject.id, "type": event.type, "status": event.data.get("status"),
             "occurred_at": datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")),
             "summary": english, "summary_bn": bangla}
+
+
+# -- stage clocks and notes (services/claims/clocks.py, timers.py) -------------------------
+OVERDUE_EVENT = "claims.claim.overdue"
+NOTE_ADDED = "claims.claim.note_added"
+EVENT_TYPES += (OVERDUE_EVENT, NOTE_ADDED)
+SUMMARIES.update({OVERDUE_EVENT: ("Overdue in its stage", "নির্ধারিত সময় পেরিয়ে গেছে"),
+                  NOTE_ADDED: ("Note added", "নোট যোগ করা হয়েছে")})
+
+
+def add_note(claim: dict, *, text: str, actor: dict, now: datetime) -> dict:
+    """Notes are kept on the claim in the order written; any status takes one."""
+    note = {"note_id": len(claim.get("notes") or []) + 1, "text": text, "by": actor["user"], "role": actor["role"],
+            "at": now}
+    return touched(claim, now, notes=[*(claim.get("notes") or []), note])

@@ -47,6 +47,7 @@ def ensure_indexes(db: Database) -> None:
                              name="by_claim")
     db[DOCUMENTS].create_index([("owner", ASCENDING), ("doc_type", ASCENDING)], name="by_owner")
     AuditTrail(db).ensure_indexes()
+    ensure_clock_indexes(db)
 
 
 class ClaimRepository:
@@ -103,6 +104,108 @@ class ClaimRepository:
         created_at, claim_id = after
         return [{**filters, "created_at": created_at, "_id": {"$lt": claim_id}},
                 {**filters, "created_at": {"$lt": created_at}}]
+
+
+# -- stage clocks: the officers' queue by due date and the overdue timer (clocks.py) ---------
+DUE_FIRST = [("due_order", ASCENDING), ("_id", ASCENDING)]
+# The queue's filters by due date, each with its own index ending in that order; `overdue`
+# is a range on due_order itself, so it rides on any of them.
+DUE_QUEUE_FILTERS = ("status", "type", "district", "assignee")
+
+
+def ensure_clock_indexes(db: Database) -> None:
+    claims = db[CLAIMS]
+    claims.create_index(DUE_FIRST, name="due_first")
+    for field in DUE_QUEUE_FILTERS:
+        claims.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
+    # Sparse: only claims whose running clock is not yet marked overdue carry an alarm.
+    claims.create_index([("alarm_at", ASCENDING), ("_id", ASCENDING)], name="alarms", sparse=True)
+
+
+CLOCK_FIELDS = ("clock", "due_order", "overdue", "overdue_stages")
+
+
+def backfill_clocks(db: Database, batch_size: int = 500) -> int:
+    """Claims written before the stage clocks get theirs, from when their status began (the
+    timer runs this at start). Derived fields only, so the version (ETag) stays; a claim
+    changed meanwhile got its clock from that change and is left alone."""
+    from . import clocks
+    claims, done, after = db[CLAIMS], 0, ""
+    while True:
+        rows = list(claims.find({"due_order": {"$exists": False}, "_id": {"$gt": after}})
+                    .sort("_id", ASCENDING).limit(batch_size))
+        for claim in rows:
+            clocks.apply(claim, claim["stage_since"])
+            fields = {name: claim[name] for name in (*CLOCK_FIELDS, "alarm_at") if name in claim}
+            done += claims.update_one({"_id": claim["_id"], "version": claim["version"],
+                                       "due_order": {"$exists": False}}, {"$set": fields}).modified_count
+        if len(rows) < batch_size:
+            return done
+        after = rows[-1]["_id"]
+
+
+class DueQueue:
+    """Claims by due date (then id), filtered, paged by (due_order, _id) keysets."""
+
+    def __init__(self, db: Database, session=None):
+        self.collection = db[CLAIMS]
+        self.session = session
+
+    def page(self, filters: dict, overdue_at, limit: int, after: list | None) -> list[dict]:
+        found: list[dict] = []
+        for query in self.page_queries(filters, overdue_at, after):
+            if len(found) >= limit:
+                break
+            found += self.collection.find(query, session=self.session).sort(DUE_FIRST).limit(limit - len(found))
+        return found
+
+    def explain(self, filters: dict, overdue_at, after: list | None) -> list[dict]:
+        """The winning plans of one page's queries (tests check that no filter scans the collection)."""
+        return [self.collection.find(query).sort(DUE_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
+                for query in self.page_queries(filters, overdue_at, after)]
+
+    @staticmethod
+    def page_queries(filters: dict, overdue_at, after: list | None) -> list[dict]:
+        """`overdue_at`: (True, now) keeps the claims due by `now`, (False, now) the others,
+        None all. A later page is the rest of the cursor's due date, then everything due
+        later: two plain index ranges (an $or would scan)."""
+        low, high = None, None  # due_order > low, due_order <= high
+        if overdue_at is not None:
+            overdue, now = overdue_at
+            low, high = (None, now) if overdue else (now, None)
+        first: list[dict] = []
+        if after:
+            due_order, claim_id = after
+            if (low is None or due_order > low) and (high is None or due_order <= high):
+                first = [{**filters, "due_order": due_order, "_id": {"$gt": claim_id}}]
+            low = due_order if low is None else max(low, due_order)
+        due = {**({"$gt": low} if low is not None else {}), **({"$lte": high} if high is not None else {})}
+        return first + [{**filters, **({"due_order": due} if due else {})}]
+
+    def alarms(self, now, limit: int, after: list | None) -> list[dict]:
+        """Claims whose running clock fell due by `now` and is not marked yet, by due date:
+        the timer's page (index `alarms`)."""
+        query: dict = {"alarm_at": {"$lte": now}}
+        if after:
+            alarm_at, claim_id = after
+            queries = [{"alarm_at": alarm_at, "_id": {"$gt": claim_id}},
+                       {"alarm_at": {"$gt": alarm_at, "$lte": now}}]
+        else:
+            queries = [query]
+        found: list[dict] = []
+        for q in queries:
+            if len(found) >= limit:
+                break
+            found += self.collection.find(q, {"_id": 1, "alarm_at": 1}, session=self.session) \
+                .sort([("alarm_at", ASCENDING), ("_id", ASCENDING)]).limit(limit - len(found))
+        return found
+
+    def mark(self, claim: dict, expected_version: int, stage: str) -> bool:
+        """Write the claim marked overdue only if nobody changed it and that stage was not
+        marked: the database decides, so two timers cannot both publish."""
+        result = self.collection.replace_one({"_id": claim["_id"], "version": expected_version,
+                                              "overdue_stages": {"$ne": stage}}, claim, session=self.session)
+        return result.matched_count == 1
 
 
 class HistoryRepository:
@@ -201,6 +304,10 @@ class ClaimsTx(Tx):
     def audit(self) -> AuditTrail:
         return AuditTrail(self.db, self.session)
 
+    @property
+    def due_queue(self) -> DueQueue:
+        return DueQueue(self.db, self.session)
+
 
 class Reads:
     """The same repositories outside any transaction, for queries."""
@@ -212,3 +319,4 @@ class Reads:
         self.migrants = MigrantProjection(db)
         self.documents = DocumentProjection(db)
         self.payment_references = PaymentReferences(db)
+        self.due_queue = DueQueue(db)

@@ -228,6 +228,54 @@ class ChecklistItemSchema(_Out):
     reason = fields.String(required=True, allow_none=True, metadata={"description": "why it was rejected"})
 
 
+class MissionClockSchema(_Out):
+    since = fields.String(required=True, allow_none=True, metadata={"format": "date-time",
+                                                                   "description": "when the current wait began"})
+    counted_seconds = fields.Float(required=True, metadata={"description": "waited on missions before `since`"})
+    waits = fields.Integer(required=True)
+
+
+class ClockSchema(_Out):
+    """The stage clock (services/claims/clocks.py)."""
+    stage = fields.String(required=True, allow_none=True, metadata={"description": "null: no stage clock runs"})
+    started_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    running_since = fields.String(required=True, allow_none=True,
+                                  metadata={"format": "date-time", "description": "null while it stands still"})
+    counted_seconds = fields.Float(required=True, metadata={"description": "counted before running_since"})
+    paused_for = fields.String(required=True, allow_none=True, validate=OneOf(["family", "mission"]))
+    mission = fields.Nested(MissionClockSchema, required=True)
+    due_at = fields.String(required=True, allow_none=True,
+                           metadata={"format": "date-time", "description": "null: nothing is due (no target, or "
+                                                                            "waiting on the family)"})
+
+
+class OverdueMarkSchema(_Out):
+    stage = fields.String(required=True)
+    due_at = fields.String(required=True, metadata={"format": "date-time"})
+    marked_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class NoteEntrySchema(_Out):
+    note_id = fields.Integer(required=True)
+    text = fields.String(required=True)
+    by = fields.String(required=True)
+    role = fields.String(required=True)
+    at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class NewNoteSchema(StrictSchema):
+    text = Text(required=True, min_length=1, max_length=2000, multiline=True)
+
+
+class DueQueueQuerySchema(PageQuerySchema):
+    status = fields.String(validate=OneOf(domain.STATUSES))
+    type = fields.String(validate=CODE, metadata={"pattern": CODE.regex.pattern})
+    district = fields.String(validate=Length(min=1, max=40))
+    assignee = fields.String(validate=Length(min=1, max=80))
+    overdue = fields.Boolean(metadata={"description": "true: past their running clock's due date now; "
+                                                      "false: the others"})
+
+
 class ClaimSchema(_Out):
     """A claim as stored; nested records (heirs, decision, payments ...) as they were recorded."""
     claim_id = fields.String(required=True, metadata={"example": "CLM-2026-7KQ3M9XC"})
@@ -269,6 +317,12 @@ class ClaimSchema(_Out):
     version = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
+    # stage clocks and notes (clocks.py); claims filed before the clocks have none until their next change
+    clock = fields.Nested(ClockSchema)
+    overdue = fields.Nested(OverdueMarkSchema, allow_none=True,
+                            metadata={"description": "when the timer marked the running clock overdue"})
+    overdue_stages = fields.List(fields.String(), metadata={"description": "stages marked overdue (once each)"})
+    notes = fields.List(fields.Nested(NoteEntrySchema))
 
 
 class HistoryEntrySchema(_Out):

@@ -199,6 +199,31 @@ class ClaimsService:
                                         limit, "occurred_at")
         return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 
+    # -- stage clocks and notes (clocks.py) ----------------------------------------------
+    def due_queue(self, principal: Principal, filters: dict, overdue: bool | None, limit: int,
+                  cursor: str | None) -> dict:
+        """The officers' queue: by due date, then claim number; nothing due comes last.
+        `overdue` keeps the claims whose running clock is past its due date now (or not)."""
+        filters = {k: v for k, v in filters.items() if v is not None}
+        overdue_at = None if overdue is None else (overdue, self.clock())
+        found = self.reads.due_queue.page(filters, overdue_at, limit + 1, position_after(cursor))
+        page, next_cursor = keyset_page(found, limit, "due_order")
+        self.audit.record(principal, "search", domain.SUBJECT, None, query={**filters, "overdue": overdue},
+                          found=[claim["_id"] for claim in page])
+        for claim in page:
+            self.audit.record(principal, "read", domain.SUBJECT, claim["_id"], via="queue")
+        return {"items": [view(c) for c in page], "next_cursor": next_cursor}
+
+    def add_note(self, principal: Principal, claim_id: str, body: dict) -> dict:
+        """A note on the claim: no If-Match (notes only add), one event and history line each."""
+        def note_in(tx):
+            current = self._load(tx.claims, claim_id)
+            updated = domain.add_note(current, text=body["text"], actor=principal.as_actor(), now=self.clock())
+            tx.audit.record(principal, "add_note", domain.SUBJECT, claim_id)
+            changes.save(tx, updated, current["version"], domain.NOTE_ADDED)
+            return updated
+        return view(self.uow.run(note_in))
+
     # -- helpers ------------------------------------------------------------------------
     @staticmethod
     def _check_reader(principal: Principal, claim: dict) -> None:

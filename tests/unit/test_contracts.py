@@ -51,11 +51,13 @@ def test_every_event_type_a_consumer_handles_has_a_contract(service):
 
 
 CLAIM_FIELDS = {"claim_type": "death_grant", "migrant_reference": "PB-2345-6789", "claimant_phone": None}
+# What a claims event carries beyond the case shape (the overdue mark says which clock, due when).
+CLAIM_EXTRA = {"claims.claim.overdue": {"stage": "under_review", "due_at": "2026-12-01T00:00:00+00:00"}}
 
 
 def test_the_case_events_documents_consumes_have_their_expected_shape():
     for event_type in contracts.types_matching("claims.claim.*") + contracts.types_matching("complaints.complaint.*"):
-        more = CLAIM_FIELDS if event_type.startswith("claims.") else {}
+        more = {**CLAIM_FIELDS, **CLAIM_EXTRA.get(event_type, {})} if event_type.startswith("claims.") else {}
         emit(event_type, {"case_id": "CL-1", "status": "open", "document_ids": ["DOC-1"], **more})
         emit(event_type, {"case_id": "CL-1", "status": "closed", "document_ids": [], **more})
         with pytest.raises(ContractViolation):

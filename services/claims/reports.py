@@ -37,7 +37,8 @@ FIGURES = ("claims", "approved", "rejected", "paid", "withdrawn", "amount_approv
            "median_days_to_decision", "median_days_to_payment")
 INDEXES = {"report_by_filing": [("filed_on", ASCENDING)],
            "report_by_type": [("type", ASCENDING), ("filed_on", ASCENDING)],
-           "report_by_district": [("district", ASCENDING), ("filed_on", ASCENDING)]}
+           "report_by_district": [("district", ASCENDING), ("filed_on", ASCENDING)],
+           "report_by_type_and_district": [("type", ASCENDING), ("district", ASCENDING), ("filed_on", ASCENDING)]}
 
 
 def ensure_indexes(db: Database) -> None:

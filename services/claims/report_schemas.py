@@ -28,7 +28,8 @@ class ReportQuerySchema(Schema):
         "description": f"the first filing date (Asia/Dhaka), YYYY-MM-DD; default: {DEFAULT_SPAN_DAYS - 1} days "
                        "before `to`"})
     until = CalendarDate(data_key="to", earliest=EARLIEST, latest=TO_LATEST, metadata={
-        "description": f"the last filing date, inclusive; default: today. At most {MAX_SPAN_DAYS} days after "
+        "description": f"the last filing date, inclusive; default: today (or, when that is too far after `from`, "
+                       f"{MAX_SPAN_DAYS} days after it). At most {MAX_SPAN_DAYS} days after "
                        "`from`, and not before it", "x-not-before": "from", "x-max-days-after": MAX_SPAN_DAYS})
     type = fields.String(validate=CODE, metadata={"pattern": CODE.regex.pattern, "description": "one claim type"})
     district = fields.String(validate=Length(min=1, max=40), metadata={"description": "one district, as filed"})

@@ -48,8 +48,10 @@ def ensure_indexes(db: Database) -> None:
 
 
 def date_range(since: date | None, until: date | None, today: date) -> tuple[date, date]:
-    """The report's filing dates, inclusive: by default the year up to today."""
-    until = until or today
+    """The report's filing dates, inclusive: by default the year up to today; from `since`
+    alone, up to today or as far as one report reaches."""
+    if until is None:
+        until = min(today, since + timedelta(days=MAX_SPAN_DAYS)) if since else today
     return since or until - timedelta(days=DEFAULT_SPAN_DAYS - 1), until
 
 

@@ -108,6 +108,11 @@ def test_the_default_range_is_the_year_up_to_today_or_up_to_to():
     assert date_range(date(2026, 1, 1), None, today) == (date(2026, 1, 1), today)
 
 
+def test_from_alone_reaches_no_further_than_one_report_may():
+    since = date(2020, 1, 1)
+    assert date_range(since, None, date(2026, 11, 28)) == (since, since + timedelta(days=MAX_SPAN_DAYS))
+
+
 def test_group_by_keeps_the_order_asked_and_each_key_once():
     assert group_by("month,type,month") == ["month", "type"]
 

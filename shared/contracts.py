@@ -60,12 +60,16 @@ class MigrantRegistered(Contract):
     name_bn = _text(required=True)
     phone = _text(required=True)
     registered_by = fields.Nested(Actor, required=True)
+    # Where they go to work (ISO 3166-1 alpha-2): claims reports by it. Absent from events
+    # raised before it was published.
+    destination_country = fields.String(validate=Length(equal=2))
 
 
 class ContactValues(Contract):
     name_en = _text()
     name_bn = _text()
     phone = _text()
+    destination_country = fields.String(validate=Length(equal=2))
 
 
 class MigrantUpdated(Contract):
@@ -203,6 +207,7 @@ class MigrantSnapshot(Contract):
     phone = _text(required=True)
     registered_by = fields.Nested(Actor, required=True)
     registered_at = fields.DateTime(required=True)
+    destination_country = fields.String(validate=Length(equal=2))
     steps = fields.List(fields.Nested(StepDone), required=True)
     membership = fields.Nested(Membership, required=True, allow_none=True)
 

@@ -1,7 +1,7 @@
 """HTTP entry point of the claims service: thin, everything else is the service layer."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 
 from shared import mongo
 from shared.auth import STAFF
@@ -10,7 +10,7 @@ from shared.http.api import Api, Reply
 from shared.http.app import broker_check, create_app
 from shared.pagination import PageQuerySchema
 
-from . import bootstrap
+from . import bootstrap, report_schemas, reports
 from .config import ClaimsConfig
 from .schemas import (ETAG, ApprovalSchema, AssignmentSchema, CatalogueSchema, ClaimPageSchema, ClaimSchema,
                       HistoryPageSchema, InfoRequestSchema, NoteSchema, PaymentSchema, QueueQuerySchema,
@@ -132,6 +132,22 @@ def make_api(service: ClaimsService) -> Api:
                status=201, response_headers=ETAG, summary="Add a note to the claim (no If-Match: notes only add)")
     def add_note(principal, claim_id, body):
         return with_etag(service.add_note(principal, claim_id, body), 201)
+
+    @api.route("/claim-reports", "GET", roles=OFFICERS, query=report_schemas.ReportQuerySchema,
+               response=report_schemas.ReportSchema, response_doc=report_schemas.REPORT_DOC,
+               response_headers={"Vary": "Accept: the format follows it when `format` is not given"},
+               summary="Claims filed, decided and paid, amounts approved and paid, median days to decision and to "
+                       "payment, by type, district, destination country and month (every report is audited)")
+    def claim_report(principal, query):
+        form = query.get("format") or ("csv" if request.accept_mimetypes.best_match(
+            ["application/json", "text/csv"], "application/json") == "text/csv" else "json")
+        group_by = report_schemas.group_by(query["group_by"])
+        report = reports.ClaimReports.of(service).report(principal, query, group_by, form)
+        if form == "json":
+            return Reply(report, 200, {"Vary": "Accept"})
+        name = f"claims-report-{report['since']}-{report['until']}.csv"
+        return Reply(Response(reports.to_csv(report, group_by), mimetype="text/csv"), 200,
+                     {"Vary": "Accept", "Content-Disposition": f'attachment; filename="{name}"'})
 
     return api
 

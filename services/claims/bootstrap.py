@@ -7,7 +7,7 @@ from shared.audit import AuditTrail
 from shared.config import Settings
 from shared.uow import MongoUnitOfWork
 
-from . import catalogue
+from . import catalogue, reports
 from .config import ClaimsConfig
 from .repository import ClaimsTx, Reads, ensure_indexes
 from .service import ClaimsService
@@ -22,7 +22,7 @@ def unit_of_work(settings: Settings) -> MongoUnitOfWork:
 
 
 def prepare_database(db) -> None:
-    mongo.prepare(db, [ensure_indexes])
+    mongo.prepare(db, [ensure_indexes, reports.ensure_indexes])
 
 
 def build(settings: Settings, config: ClaimsConfig | None = None) -> ClaimsService:

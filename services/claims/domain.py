@@ -125,6 +125,9 @@ def new_claim(claim_type, catalogue_version: str, filing: dict, *, claim_id: str
         "_id": claim_id, "claim_id": claim_id, "type": claim_type.code, "catalogue_version": catalogue_version,
         "name_en": claim_type.name_en, "name_bn": claim_type.name_bn,
         "migrant_reference": migrant["_id"], "district": filing["district"], "event": event,
+        # For reports by destination: where the event happened abroad, else where registration
+        # says they went (None: not known).
+        "destination_country": event.get("country") or migrant.get("destination_country"),
         "heirs": [_heir(h, n) for n, h in enumerate(heirs or [], start=1)] or None,
         "child": dict(child) if child else None,
         "claimant_phone": _claimant_phone(claim_type, heirs, child, migrant),

@@ -16,6 +16,10 @@ from shared.errors import PermanentError
 from . import changes, domain
 
 
+# What claims keeps of registration's migrant.updated values.
+PUBLISHED = ("name_en", "name_bn", "phone", "destination_country")
+
+
 def _occurred(event) -> datetime:
     return datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00"))
 
@@ -33,11 +37,12 @@ def migrant_registered(event, tx) -> None:
     by = event.data.get("registered_by") or {}
     tx.migrants.update(_reference(event), {
         "registered": True, "name_en": event.data.get("name_en"), "name_bn": event.data.get("name_bn"),
-        "phone": event.data.get("phone"), "registered_at_centre": by.get("udc_centre")})
+        "phone": event.data.get("phone"), "registered_at_centre": by.get("udc_centre"),
+        "destination_country": event.data.get("destination_country")})
 
 
 def migrant_updated(event, tx) -> None:
-    values = {k: v for k, v in (event.data.get("values") or {}).items() if k in ("name_en", "name_bn", "phone")}
+    values = {k: v for k, v in (event.data.get("values") or {}).items() if k in PUBLISHED}
     if values:
         tx.migrants.update(_reference(event), values)
 

@@ -21,7 +21,8 @@ def learn_migrant(event, tx) -> None:
     data, reference = event.data, projections._reference(event)
     by = data.get("registered_by") or {}
     state = {"registered": True, "name_en": data.get("name_en"), "name_bn": data.get("name_bn"),
-             "phone": data.get("phone"), "registered_at_centre": by.get("udc_centre")}
+             "phone": data.get("phone"), "registered_at_centre": by.get("udc_centre"),
+             "destination_country": data.get("destination_country")}
     membership = data.get("membership")
     if membership:
         state["membership"] = {"number": membership["number"], "valid_until": membership["valid_until"],

@@ -285,6 +285,8 @@ class ClaimSchema(_Out):
     catalogue_version = fields.String(required=True)
     migrant_reference = fields.String(required=True)
     district = fields.String(required=True)
+    destination_country = fields.String(allow_none=True, metadata={
+        "description": "where the event happened abroad, else the destination registration published; for reports"})
     status = fields.String(required=True, validate=OneOf(domain.STATUSES))
     stage_since = fields.DateTime(required=True, metadata={"description": "when the claim entered its status"})
     event = fields.Dict(required=True)

@@ -71,19 +71,23 @@ def activate_membership(migrant: dict, *, number: str, valid_until: date, actor:
 # What subscribers keep of a migrant: sign-in and notifications reach and greet them.
 # NID, passport, birth registration and birth date never leave this service (shared/contracts.py).
 CONTACT_FIELDS = ("name_en", "name_bn", "phone")
+# And where they went to work: claims reports by destination country. Not an identifier.
+PUBLISHED_FIELDS = (*CONTACT_FIELDS, "destination_country")
 
 
 def event_data(migrant: dict) -> dict:
-    """registration.migrant.registered: the reference, a name to greet, a phone, and who registered them where."""
+    """registration.migrant.registered: the reference, a name to greet, a phone, the destination
+    country, and who registered them where."""
     by = migrant["registered_by"]
     return {"reference": migrant["reference"], **{k: migrant[k] for k in CONTACT_FIELDS},
+            **({"destination_country": migrant["destination_country"]} if migrant.get("destination_country") else {}),
             "registered_by": {k: by[k] for k in ("user", "role", "udc_centre") if by.get(k)}}
 
 
 def update_event_data(migrant: dict, changed: list[str], actor: dict) -> dict:
-    """registration.migrant.updated: which fields changed; new values only of the contact fields."""
+    """registration.migrant.updated: which fields changed; new values only of the published fields."""
     return {"reference": migrant["reference"], "changed": changed, "by": actor,
-            "values": {k: migrant.get(k) for k in changed if k in CONTACT_FIELDS}}
+            "values": {k: migrant.get(k) for k in changed if k in PUBLISHED_FIELDS}}
 
 
 def step_event_data(migrant: dict, step: str, actor: dict) -> dict:

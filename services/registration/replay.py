@@ -11,7 +11,7 @@ from .repository import MIGRANTS
 SNAPSHOT = "registration.migrant.snapshot"
 # Only what a snapshot says: identifiers and the date of birth are never even read here.
 STORED_FIELDS = {"reference": 1, "version": 1, "created_at": 1, "registered_by": 1, "pre_departure_steps": 1,
-                 "wewb_membership": 1, **{name: 1 for name in domain.CONTACT_FIELDS}}
+                 "wewb_membership": 1, **{name: 1 for name in domain.PUBLISHED_FIELDS}}
 
 
 def snapshot_data(migrant: dict) -> dict:

@@ -31,7 +31,7 @@ def test_registered_carries_a_name_and_phone_and_no_identity_numbers(service, uo
     ref = service.register(OPERATOR, details(**IDENTITY))["reference"]
     assert uow.outbox[0].data == {
         "reference": ref, "name_en": "Rahim Uddin", "name_bn": "রহিম উদ্দিন", "phone": "+8801712345678",
-        "registered_by": {"user": "op-1", "role": "udc_operator", "udc_centre": "UDC Daudkandi"}}
+        "destination_country": "SA", "registered_by": {"user": "op-1", "role": "udc_operator", "udc_centre": "UDC Daudkandi"}}
 
 
 def test_updated_names_what_changed_and_sends_only_contact_values(service, uow):

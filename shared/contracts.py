@@ -224,6 +224,21 @@ CONTRACTS.update({
 })
 
 
+# -- claims' catalogue (services/claims/catalogue_store.py) ---------------------------
+
+class CataloguePublished(Contract):
+    """A version of the claim-type catalogue was published (or seeded from the shipped file:
+    `published_by` null). It is in force from `effective_from` (GET /claim-types)."""
+    number = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    version = _text(required=True)
+    effective_from = fields.Date(required=True)
+    codes = fields.List(_text(), required=True)
+    published_by = fields.Nested(Actor, required=True, allow_none=True)
+
+
+CONTRACTS[("claims.catalogue.published", 1)] = CataloguePublished
+
+
 def event_types() -> list[str]:
     return sorted({event_type for event_type, _ in CONTRACTS})
 

@@ -13,6 +13,7 @@ from shared.errors import PreconditionFailed
 from shared.uow import Tx
 
 from . import domain
+from .catalogue_store import VersionRepository
 
 CLAIMS = "claims"
 HISTORY = "history"
@@ -200,6 +201,10 @@ class ClaimsTx(Tx):
     @property
     def audit(self) -> AuditTrail:
         return AuditTrail(self.db, self.session)
+
+    @property
+    def catalogue_versions(self) -> VersionRepository:
+        return VersionRepository(self.db, self.session)
 
 
 class Reads:

@@ -152,18 +152,13 @@ class CatalogueStore:
 
     def seed(self, raw: dict) -> None:
         """Version 1 from the shipped file when the database has none (two processes
-        starting at once: the second finds it taken, which is what it wanted)."""
+        starting at once: the second finds it taken, which is what it wanted). Installing
+        is nobody's act: no event, no audit line; `published_by` is null."""
         if self.versions.latest() is not None:
             return
         parsed = catalogue_module.parse(raw)  # the file was checked already; a bad one never gets here
-
-        def seed_in(tx):
-            row = version_row(1, raw, parsed, by=None, now=self.clock())
-            tx.catalogue_versions.add(row)
-            tx.emit(PUBLISHED_EVENT, subject_type=SUBJECT, subject_id=AGGREGATE_ID, aggregate_version=1,
-                    data=event_data(row))
         try:
-            self.uow.run(seed_in)
+            self.versions.add(version_row(1, raw, parsed, by=None, now=self.clock()))
         except DuplicateVersion:
             pass
 

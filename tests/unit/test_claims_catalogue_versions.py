@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
 from services.claims import catalogue
 from services.claims.catalogue import CatalogueError
-from services.claims.catalogue_store import (IN_FORCE, SCHEDULED, SUPERSEDED, expected_number, in_force_number,
-                                             state_of)
+from services.claims.catalogue_store import (IN_FORCE, PUBLISHED_EVENT, SCHEDULED, SUPERSEDED, event_data,
+                                             expected_number, in_force_number, state_of, version_row)
+from shared.contracts import ContractViolation
 from shared.errors import PreconditionFailed, PreconditionRequired
+from shared.uow import Tx
 
 RAW = json.loads(catalogue.DEFAULT_PATH.read_text(encoding="utf-8"))
 
@@ -73,3 +75,16 @@ def test_the_effective_date_is_exactly_yyyy_mm_dd_as_the_error_says():
         raw["effective_from"] = spelling
         with pytest.raises(CatalogueError, match="effective_from"):
             catalogue.parse(raw)
+
+
+def test_a_published_version_is_announced_within_its_contract_and_names_who_published_it():
+    parsed = catalogue.parse(RAW)
+    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    row = version_row(2, RAW, parsed, by={"user": "admin-1", "role": "admin"}, now=now)
+    tx = Tx(db=None, session=None, source="claims")
+    event = tx.emit(PUBLISHED_EVENT, subject_type="catalogue", subject_id="claims", aggregate_version=2,
+                    data=event_data(row))
+    assert event.data["codes"] == list(parsed.codes) and event.data["effective_from"] == RAW["effective_from"]
+    with pytest.raises(ContractViolation):
+        tx.emit(PUBLISHED_EVENT, subject_type="catalogue", subject_id="claims", aggregate_version=1,
+                data=event_data({**row, "published_by": None}))

@@ -211,3 +211,15 @@ def test_two_admins_publishing_at_the_same_moment_on_the_same_version_make_one_v
     assert sorted(answers) == [201, 412]
     assert board.db.catalogue_versions.count_documents({}) == 2
     assert board.db.outbox.count_documents({"type": "claims.catalogue.published"}) == 1
+
+
+@pytest.mark.parametrize("extra", [{"$where": "1"}, {"a.b": 1}, {"": 1}, {"notes": {"$gt": 1}}])
+def test_keys_a_catalogue_may_carry_beside_its_own_are_stored_as_sent_or_refused_never_a_500(board, extra):
+    def add(raw):
+        raw.update(extra)
+        raw["types"][0].update(extra)
+    answer = board.publish(next_catalogue(change=add))
+    assert answer.status_code in (201, 422), answer.json
+    if answer.status_code == 201:
+        stored = board.db.catalogue_versions.find_one({"_id": 2})["document"]
+        assert {k: stored[k] for k in extra} == extra

@@ -223,7 +223,8 @@ def checklist(env: BenchEnv, rate: float, seconds: float, runs: int) -> list[Row
         for pct in raw_p:
             raw_p[pct].append(percentile(raw_ms, pct))
             project_p[pct].append(percentile(project_ms, pct))
-        progress(f"checklist run {n}/{runs}: p50 raw {raw_p[50][-1]:.1f} ms, project {project_p[50][-1]:.1f} ms")
+        progress(f"checklist run {n}/{runs}: p50 raw {raw_p[50][-1]:.1f} ms, project {project_p[50][-1]:.1f} ms; "
+                 f"p99 raw {raw_p[99][-1]:.1f} ms, project {project_p[99][-1]:.1f} ms")
     note = (f"{rate:.0f} verifications/s for {seconds:.0f} s; documents' 200 -> the claim's checklist_updated "
             "history line (documents relay -> RabbitMQ -> claims consumer); baseline: latency.raw's hop")
     return [Row(f"6. document verified -> checklist p{pct}", "ms", median(raw_p[pct]), median(project_p[pct]),
@@ -249,9 +250,9 @@ def load_claims(db, size: int) -> None:
         batch = []
         for n in range(first, min(size, first + LOAD_BATCH)):
             now = start + timedelta(minutes=n)
-            claim = domain.new_claim(legal_aid, "bench", {"type": "legal_aid", "district": DISTRICTS[n % len(DISTRICTS)],
-                                                          "migrant_reference": migrant_row["_id"],
-                                                          "event": {"country": "SA"}},
+            filing = {"type": "legal_aid", "district": DISTRICTS[n % len(DISTRICTS)],
+                      "migrant_reference": migrant_row["_id"], "event": {"country": "SA"}}
+            claim = domain.new_claim(legal_aid, "bench", filing,
                                      claim_id=f"CLM-B-{n:08d}", migrant=migrant_row, documents=[], actor=OFFICER,
                                      now=now, today=today_in_bangladesh())
             claim["status"] = statuses[n % len(statuses)]
@@ -284,7 +285,7 @@ def queue_measure(env: BenchEnv, size: int) -> tuple[dict[str, float], dict[str,
     repository = ClaimRepository(db)
     scans = {name: [scan for plan in repository.explain_search(filters, None) for scan in collection_scans(plan)]
              for name, filters in QUEUE_VIEWS.items()}
-    db.client.drop_database(db.name)  # the large load must not slow what comes after
+    progress(f"queue at {size:,}: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in timings.items()))
     return timings, scans
 
 

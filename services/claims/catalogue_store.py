@@ -46,7 +46,8 @@ def in_force_number(versions: Iterable[dict], today: date) -> int | None:
     """The number of the version in force on `today`: among those whose effective date has
     come, the latest effective date, and on one date the later published (higher number).
     None when no version is effective yet."""
-    effective = [(str(v["effective_from"]), v["_id"]) for v in versions if str(v["effective_from"]) <= today.isoformat()]
+    day = today.isoformat()  # stored as YYYY-MM-DD, so text order is date order
+    effective = [(str(v["effective_from"]), v["_id"]) for v in versions if str(v["effective_from"]) <= day]
     return max(effective)[1] if effective else None
 
 
@@ -249,7 +250,8 @@ class CatalogueStore:
 
     def _described(self, row: dict, in_force: int | None) -> dict:
         return {"number": row["_id"], "version": row["version"],
-                "effective_from": date.fromisoformat(row["effective_from"]), "state": state_of(row, in_force, self.today()), "codes": row["codes"],
+                "effective_from": date.fromisoformat(row["effective_from"]),
+                "state": state_of(row, in_force, self.today()), "codes": row["codes"],
                 "published_by": row["published_by"], "published_at": row["published_at"]}
 
     def _types(self, number: int) -> list[dict]:

@@ -69,7 +69,8 @@ class ClaimsService:
         catalogue = in_force.catalogue if in_force else self.catalogue
         claim_type = catalogue.get(filing["type"])
         if claim_type is None:
-            raise Invalid({"type": [f"Not a claim type of the catalogue in force; one of {', '.join(catalogue.codes)}."]})
+            raise Invalid({"type": [f"Not a claim type of the catalogue in force; one of "
+                                    f"{', '.join(catalogue.codes)}."]})
         reference = filing["migrant_reference"]
         if principal.role == "migrant":
             check_owner(principal, reference, "A migrant files claims only for themselves.")

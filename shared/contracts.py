@@ -240,6 +240,21 @@ CONTRACTS.update({
 })
 
 
+# -- claims' catalogue (services/claims/catalogue_store.py) ---------------------------
+
+class CataloguePublished(Contract):
+    """An admin published a version of the claim-type catalogue; it is in force from
+    `effective_from` (GET /claim-types). Version 1, seeded from the shipped file, has no event."""
+    number = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    version = _text(required=True)
+    effective_from = fields.Date(required=True)
+    codes = fields.List(_text(), required=True)
+    published_by = fields.Nested(Actor, required=True)
+
+
+CONTRACTS[("claims.catalogue.published", 1)] = CataloguePublished
+
+
 def event_types() -> list[str]:
     return sorted({event_type for event_type, _ in CONTRACTS})
 

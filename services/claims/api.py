@@ -10,9 +10,9 @@ from shared.http.api import Api, Reply
 from shared.http.app import broker_check, create_app
 from shared.pagination import PageQuerySchema
 
-from . import bootstrap, report_schemas, reports
+from . import bootstrap, catalogue_api, report_schemas, reports
 from .config import ClaimsConfig
-from .schemas import (ETAG, ApprovalSchema, AssignmentSchema, CatalogueSchema, ClaimPageSchema, ClaimSchema,
+from .schemas import (ETAG, ApprovalSchema, AssignmentSchema, ClaimPageSchema, ClaimSchema,
                       HistoryPageSchema, InfoRequestSchema, NoteSchema, PaymentSchema, QueueQuerySchema,
                       RejectionSchema, RequiredNoteSchema, WithdrawalSchema, filing_schema)
 from .schemas import DueQueueQuerySchema, NewNoteSchema
@@ -32,14 +32,14 @@ def make_api(service: ClaimsService) -> Api:
     def with_etag(claim: dict, status: int = 200, **headers) -> Reply:
         return Reply(claim, status, {"ETag": etag(claim), **headers})
 
-    @api.route("/claim-types", "GET", roles=EVERYONE, response=CatalogueSchema,
-               summary="The claim-type catalogue claims are filed under: amounts, documents, who may claim")
-    def claim_types(principal):
-        catalogue = service.catalogue
-        return {"version": catalogue.version, "effective_from": catalogue.effective_from,
-                "types": [t.as_dict() for t in catalogue.types.values()]}
+    # The catalogue's versions (catalogue_api); the document states the catalogue in force at start.
+    stored = getattr(service, "catalogues", None) is not None
+    if stored:
+        catalogue_api.add_routes(api, service.catalogues)
+    filing = filing_schema(service.catalogue_in_force() if stored else service.catalogue,
+                           service.catalogue_in_force if stored else None)
 
-    @api.route("/claims", "POST", roles=FILERS, body=filing_schema(service.catalogue), response=ClaimSchema,
+    @api.route("/claims", "POST", roles=FILERS, body=filing, response=ClaimSchema,
                status=201, response_headers={**ETAG, "Location": "the new claim's URL"},
                summary="File a claim (staff; a UDC operator on someone's behalf; a migrant their own medical aid)",
                problems={409: "This claim's type allows one per worker (child, exam ...): names the existing claim"})

@@ -27,6 +27,7 @@ STAGES = ("documents_pending", "under_review", "payment_ordered", "awaiting_miss
 # Document-type codes are the documents service's (snake_case, as services/documents/doctypes.py checks).
 _DOC_CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _TYPE_CODE = _DOC_CODE
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class CatalogueError(ValueError):
@@ -70,12 +71,16 @@ class Catalogue:
 
 
 def load(path: Path | str | None = None) -> Catalogue:
+    return parse(load_raw(path))
+
+
+def load_raw(path: Path | str | None = None) -> dict:
+    """The catalogue file as written (unchecked): what seeds the stored version 1."""
     path = Path(path or DEFAULT_PATH)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CatalogueError(f"claims catalogue {path}: cannot be read as JSON ({exc})") from None
-    return parse(raw)
 
 
 def parse(raw: dict) -> Catalogue:
@@ -84,8 +89,11 @@ def parse(raw: dict) -> Catalogue:
     version = raw.get("version")
     if not isinstance(version, str) or not version.strip():
         raise CatalogueError("claims catalogue: `version` must be a non-empty string")
-    try:
-        effective = date.fromisoformat(str(raw.get("effective_from")))
+    try:  # exactly YYYY-MM-DD: fromisoformat alone would also take 20261101 or 2026-W48-1
+        text = raw.get("effective_from")
+        if not isinstance(text, str) or not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
+        effective = date.fromisoformat(text)
     except ValueError:
         raise CatalogueError("claims catalogue: `effective_from` must be a date (YYYY-MM-DD)") from None
     types = raw.get("types")

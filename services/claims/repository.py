@@ -13,6 +13,7 @@ from shared.errors import PreconditionFailed
 from shared.uow import Tx
 
 from . import domain
+from .catalogue_store import VersionRepository
 
 CLAIMS = "claims"
 HISTORY = "history"
@@ -307,6 +308,10 @@ class ClaimsTx(Tx):
     @property
     def due_queue(self) -> DueQueue:
         return DueQueue(self.db, self.session)
+
+    @property
+    def catalogue_versions(self) -> VersionRepository:
+        return VersionRepository(self.db, self.session)
 
 
 class Reads:

@@ -111,8 +111,11 @@ class _FilingFields(StrictSchema):
                 raise ValidationError(f"The heirs' shares add up to {total}, not the whole (1).", field_name="heirs")
 
 
-def filing_schema(catalogue) -> type[StrictSchema]:
-    """The filing body for this catalogue: one anyOf branch per type states what it needs."""
+def filing_schema(catalogue, in_force=None) -> type[StrictSchema]:
+    """The filing body for this catalogue: one anyOf branch per type states what it needs.
+    `in_force` (a callable) gives the catalogue a filing is checked against when an admin
+    may publish another while the process runs; the OpenAPI document states `catalogue`."""
+    current = in_force or (lambda: catalogue)
     branches = []
     for claim_type in catalogue.types.values():
         branch: dict = {"properties": {"type": {"enum": [claim_type.code]},
@@ -126,13 +129,18 @@ def filing_schema(catalogue) -> type[StrictSchema]:
         branches.append(branch)
 
     class ClaimFilingSchema(_FilingFields):
-        type = fields.String(required=True, validate=OneOf(list(catalogue.codes)),
-                             metadata={"description": "a claim type of the catalogue (GET /claim-types)"})
+        type = fields.String(required=True,
+                             metadata={"enum": list(catalogue.codes),
+                                       "description": "a claim type of the catalogue in force (GET /claim-types)"})
         OPENAPI_EXTRA = {"anyOf": branches}
 
         @validates_schema
         def _what_the_type_needs(self, data, **_):
-            claim_type = catalogue.get(data.get("type"))
+            in_force_now = current()
+            if data.get("type") not in in_force_now.codes:
+                raise ValidationError(f"Not a claim type of the catalogue in force; one of "
+                                      f"{', '.join(in_force_now.codes)}.", field_name="type")
+            claim_type = in_force_now.get(data.get("type"))
             if claim_type is None:
                 return
             missing = [name for name in claim_type.event_fields if name not in (data.get("event") or {})]
@@ -283,6 +291,8 @@ class ClaimSchema(_Out):
     name_en = fields.String(required=True)
     name_bn = fields.String(required=True)
     catalogue_version = fields.String(required=True)
+    catalogue_number = fields.Integer(metadata={"description": "the catalogue version it was filed under "
+                                                               "(GET /claim-types/versions/{number})"})
     migrant_reference = fields.String(required=True)
     district = fields.String(required=True)
     destination_country = fields.String(allow_none=True, metadata={

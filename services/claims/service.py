@@ -55,12 +55,22 @@ class ClaimsService:
         self.catalogue, self.config = catalogue, config
         self.clock, self.today, self.make_id = clock, today, make_id
 
+    # The catalogue's versions in the database (catalogue_store.CatalogueStore, set by
+    # bootstrap); without it (unit tests) the catalogue given is the one in force.
+    catalogues = None
+
+    def catalogue_in_force(self) -> Catalogue:
+        return self.catalogues.in_force().catalogue if self.catalogues else self.catalogue
+
     # -- filing ------------------------------------------------------------------------
     def file(self, principal: Principal, filing: dict) -> dict:
         filing = dict(filing)
-        claim_type = self.catalogue.get(filing["type"])
+        in_force = self.catalogues.in_force() if self.catalogues else None
+        catalogue = in_force.catalogue if in_force else self.catalogue
+        claim_type = catalogue.get(filing["type"])
         if claim_type is None:
-            raise Invalid({"type": [f"Not a claim type; one of {', '.join(self.catalogue.codes)}."]})
+            raise Invalid({"type": [f"Not a claim type of the catalogue in force; one of "
+                                    f"{', '.join(catalogue.codes)}."]})
         reference = filing["migrant_reference"]
         if principal.role == "migrant":
             check_owner(principal, reference, "A migrant files claims only for themselves.")
@@ -77,9 +87,11 @@ class ClaimsService:
                 if not migrant or not migrant.get("registered"):
                     raise NotFound("No registered migrant with that reference is known to the claims service.",
                                    migrant_reference=reference)
-                claim = domain.new_claim(claim_type, self.catalogue.version, filing, claim_id=self.make_id(),
+                claim = domain.new_claim(claim_type, catalogue.version, filing, claim_id=self.make_id(),
                                          migrant=migrant, documents=tx.documents.of_owner(reference), actor=actor,
                                          now=now, today=self.today())
+                if in_force:  # which stored version: GET /claim-types/versions/{catalogue_number}
+                    claim["catalogue_number"] = in_force.number
                 # Document events write this row too (projections.document_changed): see there.
                 tx.migrants.update(reference, {"last_claim_filed_at": now})
                 changes.save(tx, claim, None, domain.SUBMITTED_EVENT)

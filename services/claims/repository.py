@@ -10,13 +10,14 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.audit import AuditTrail
 from shared.errors import PreconditionFailed
+from shared.history import HISTORY, Timeline
 from shared.uow import Tx
 
 from . import domain
 from .catalogue_store import VersionRepository
 
 CLAIMS = "claims"
-HISTORY = "history"
+
 PAYMENT_REFERENCES = "payment_references"
 MIGRANTS = "migrants"
 DOCUMENTS = "documents"
@@ -209,22 +210,9 @@ class DueQueue:
         return result.matched_count == 1
 
 
-class HistoryRepository:
-    def __init__(self, db: Database, session=None):
-        self.collection = db[HISTORY]
-        self.session = session
-
-    def add(self, entry: dict) -> None:
-        self.collection.insert_one(entry, session=self.session)
-
-    def for_claim(self, claim_id: str, limit: int, after: list | None) -> list[dict]:
-        query: dict = {"claim_id": claim_id}
-        if after:
-            occurred_at, event_id = after
-            query["$or"] = [{"occurred_at": {"$lt": occurred_at}},
-                            {"occurred_at": occurred_at, "_id": {"$lt": event_id}}]
-        return list(self.collection.find(query, session=self.session)
-                    .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+class HistoryRepository(Timeline):
+    """Each claim's history."""
+    subject_field = "claim_id"
 
 
 class PaymentReferences:

@@ -207,7 +207,7 @@ class ClaimsService:
         self._check_reader(principal, claim)
         if principal.is_staff:
             self.audit.record(principal, "read_history", domain.SUBJECT, claim_id)
-        page, next_cursor = keyset_page(self.reads.history.for_claim(claim_id, limit + 1, position_after(cursor)),
+        page, next_cursor = keyset_page(self.reads.history.page(claim_id, limit + 1, position_after(cursor)),
                                         limit, "occurred_at")
         return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 

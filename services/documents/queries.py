@@ -43,7 +43,7 @@ def history(ports: Ports, principal: Principal, document_id: str, limit: int, cu
     domain.visible(principal, ports.reads.documents.get(document_id), allow_deleted=True)
     if principal.is_staff:
         ports.audit.record(principal, "read_history", SUBJECT, document_id)
-    page, next_cursor = keyset_page(ports.reads.history.for_document(document_id, limit + 1, position_after(cursor)),
+    page, next_cursor = keyset_page(ports.reads.history.page(document_id, limit + 1, position_after(cursor)),
                                     limit, "occurred_at")
     return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 

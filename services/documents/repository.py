@@ -10,6 +10,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from shared.history import HISTORY, Timeline
 from shared.uow import Tx
 
 from .storage import FILES
@@ -19,7 +20,7 @@ RECORDS = "records"
 CHAIN_HEADS = "chain_heads"
 OWNERS = "owners"
 CASES = "cases"
-HISTORY = "history"
+
 VERIFY_RUNS = "verify_runs"
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
@@ -179,16 +180,9 @@ class CaseRepository(_Repository):
         self.collection.replace_one({"_id": case["_id"]}, case, upsert=True, session=self.session)
 
 
-class HistoryRepository(_Repository):
-    collection_name = HISTORY
-
-    def add(self, entry: dict) -> None:
-        self.collection.insert_one(entry, session=self.session)
-
-    def for_document(self, document_id: str, limit: int, after: list | None) -> list[dict]:
-        query = _keyset({"document_id": document_id}, after, "occurred_at")
-        return list(self.collection.find(query, session=self.session)
-                    .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+class HistoryRepository(Timeline):
+    """Each document's history."""
+    subject_field = "document_id"
 
 
 class VerifyRunRepository(_Repository):

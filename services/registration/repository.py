@@ -9,10 +9,11 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.audit import AuditTrail
 from shared.errors import PreconditionFailed
+from shared.history import HISTORY, Timeline
 from shared.uow import Tx
 
 MIGRANTS = "migrants"
-HISTORY = "history"
+
 # Searchable fields and their indexes; the listing sorts newest first.
 SEARCH_FIELDS = ("passport_number", "nid", "birth_registration_number", "phone", "reference")
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
@@ -86,22 +87,9 @@ class MigrantRepository:
         return [same_instant, {**filters, "created_at": {"$lt": created_at}}]
 
 
-class HistoryRepository:
-    def __init__(self, db: Database, session=None):
-        self.collection = db[HISTORY]
-        self.session = session
-
-    def add(self, entry: dict) -> None:
-        self.collection.insert_one(entry, session=self.session)
-
-    def for_migrant(self, reference: str, limit: int, after: list | None) -> list[dict]:
-        query: dict = {"reference": reference}
-        if after:
-            occurred_at, event_id = after
-            query["$or"] = [{"occurred_at": {"$lt": occurred_at}},
-                            {"occurred_at": occurred_at, "_id": {"$lt": event_id}}]
-        return list(self.collection.find(query, session=self.session)
-                    .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+class HistoryRepository(Timeline):
+    """Each migrant's registration history."""
+    subject_field = "reference"
 
 
 class RegistrationTx(Tx):

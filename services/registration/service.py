@@ -11,7 +11,7 @@ from typing import Callable
 
 from shared.access import acting_for, acting_on, check_owner
 from shared.auth import Principal
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
 from shared.pagination import keyset_page, position_after
 
 from . import domain
@@ -155,7 +155,7 @@ class RegistrationService:
         self._load(self.reads, reference)
         if principal.is_staff:
             self.audit.record(principal, "read_history", domain.SUBJECT, reference)
-        page, next_cursor = keyset_page(self.history_reads.for_migrant(reference, limit + 1, position_after(cursor)),
+        page, next_cursor = keyset_page(self.history_reads.page(reference, limit + 1, position_after(cursor)),
                                         limit, "occurred_at")
         return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 

@@ -139,7 +139,7 @@ class FakeHistory:
             raise AssertionError("history written twice for one event")
         self.store[entry["_id"]] = dict(entry)
 
-    def for_document(self, document_id, limit, after):
+    def page(self, document_id, limit, after):
         rows = [e for e in self.store.values() if e["document_id"] == document_id]
         return _newest_first(rows, "occurred_at", after)[:limit]
 

@@ -61,7 +61,7 @@ class FakeHistory:
             raise AssertionError("history written twice for one event")
         self.store[entry["_id"]] = dict(entry)
 
-    def for_migrant(self, reference, limit, after):
+    def page(self, reference, limit, after):
         rows = sorted((e for e in self.store.values() if e["reference"] == reference),
                       key=lambda e: (e["occurred_at"], e["_id"]), reverse=True)
         if after:

@@ -1,0 +1,30 @@
+"""A record's own timeline (a migrant's registration, a document, a claim): each entry is
+written by the transaction that makes the change, and read newest first in keyset pages
+(shared/pagination.py). A service names the field that says whose entry it is."""
+from __future__ import annotations
+
+from pymongo import DESCENDING
+from pymongo.database import Database
+
+HISTORY = "history"
+
+
+class Timeline:
+    subject_field: str  # e.g. "reference", "document_id", "claim_id"
+
+    def __init__(self, db: Database, session=None):
+        self.collection = db[HISTORY]
+        self.session = session
+
+    def add(self, entry: dict) -> None:
+        self.collection.insert_one(entry, session=self.session)
+
+    def page(self, subject_id: str, limit: int, after: list | None) -> list[dict]:
+        """Up to `limit` entries older than the (occurred_at, _id) position `after`."""
+        query: dict = {self.subject_field: subject_id}
+        if after:
+            occurred_at, event_id = after
+            query["$or"] = [{"occurred_at": {"$lt": occurred_at}},
+                            {"occurred_at": occurred_at, "_id": {"$lt": event_id}}]
+        return list(self.collection.find(query, session=self.session)
+                    .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))

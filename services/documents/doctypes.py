@@ -51,6 +51,12 @@ DEFAULT_DOCUMENT_TYPES: tuple[DocumentType, ...] = (
     ),
     DocumentType("power_of_attorney", "Power of attorney", "আমমোক্তারনামা (পাওয়ার অব অ্যাটর্নি)"),
     DocumentType("medical_report", "Medical report or bill", "চিকিৎসা প্রতিবেদন বা বিল"),
+    # What WEWB's claims ask for besides (shared/reference: published requirements).
+    DocumentType("nid_copy", "NID copy", "জাতীয় পরিচয়পত্রের কপি"),
+    DocumentType("authorisation_letter", "Authorisation letter", "ক্ষমতা অর্পণপত্র"),
+    DocumentType("birth_certificate", "Birth registration certificate", "জন্ম নিবন্ধন সনদ"),
+    DocumentType("exam_result", "Exam result sheet", "পরীক্ষার ফলাফলপত্র"),
+    DocumentType("disability_certificate", "Disability certificate", "প্রতিবন্ধিতা সনদ"),
     DocumentType("other", "Other", "অন্যান্য"),
 )
 

@@ -96,7 +96,7 @@ def a_handful_of_claims(desk) -> dict:
     ok(desk.step(a["claim_id"], "closure", {}), "closed")
 
     clock.at(1)
-    verify(desk, OTHER, "death_certificate", "heirship_certificate")
+    verify(desk, OTHER, "death_certificate", "heirship_certificate", "nid_copy", "authorisation_letter")
     b = ok(desk.file({"type": "burial_transport", "migrant_reference": OTHER, "district": "Sylhet",
                       "event": {"date": "2026-10-01", "country": "AE"}, "heirs": [heir(1, 1, 2), heir(2, 1, 2)]}))
     clock.at(7)

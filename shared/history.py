@@ -3,6 +3,7 @@ written by the transaction that makes the change, and read newest first in keyse
 (shared/pagination.py). A service names the field that says whose entry it is."""
 from __future__ import annotations
 
+from marshmallow import Schema, fields
 from pymongo import DESCENDING
 from pymongo.database import Database
 
@@ -28,3 +29,12 @@ class Timeline:
                             {"occurred_at": occurred_at, "_id": {"$lt": event_id}}]
         return list(self.collection.find(query, session=self.session)
                     .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+
+
+class TimelineEntrySchema(Schema):
+    """One entry as every service's history endpoint shows it."""
+    event_id = fields.String(required=True)
+    type = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    summary = fields.String(required=True)
+    summary_bn = fields.String(required=True, metadata={"description": "the same in Bangla"})

@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf, Range
 
 from shared.fields import CalendarDate, FullMatch, StrictSchema, Text
+from shared.history import TimelineEntrySchema
 from shared.pagination import PageQuerySchema, page_schema
 
 from . import domain
@@ -337,13 +338,9 @@ class ClaimSchema(_Out):
     notes = fields.List(fields.Nested(NoteEntrySchema))
 
 
-class HistoryEntrySchema(_Out):
-    event_id = fields.String(required=True)
-    type = fields.String(required=True)
+class HistoryEntrySchema(TimelineEntrySchema):
+    """A line of a claim's history, with the status the claim reached."""
     status = fields.String(required=True, allow_none=True)
-    occurred_at = fields.DateTime(required=True)
-    summary = fields.String(required=True)
-    summary_bn = fields.String(required=True, metadata={"description": "the same in Bangla"})
 
 
 class ClaimTypeSchema(_Out):

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validates, validates_sc
 from marshmallow.validate import Length, OneOf, Range
 
 from shared.fields import CalendarDate, FullMatch, StrictSchema, Text, text_pattern, today_in_bangladesh
+from shared.history import TimelineEntrySchema
 from shared.http.api import Upload
 from shared.pagination import PageQuerySchema
 
@@ -179,12 +180,8 @@ class DocumentDetailSchema(DocumentSchema):
     versions = fields.List(fields.Nested(VersionSchema), required=True, metadata={"description": "oldest first"})
 
 
-class HistoryEntrySchema(Schema):
-    event_id = fields.String(required=True)
-    type = fields.String(required=True)
-    occurred_at = fields.DateTime(required=True)
-    summary = fields.String(required=True)
-    summary_bn = fields.String(required=True, metadata={"description": "the same in Bangla"})
+class HistoryEntrySchema(TimelineEntrySchema):
+    """A line of a document's history."""
 
 
 class ChainProblemSchema(Schema):

@@ -14,6 +14,7 @@ from marshmallow import ValidationError, fields, validates, validates_schema
 from marshmallow.validate import Length, OneOf, Regexp
 
 from shared.fields import TEXT_WHITESPACE, CalendarDate, StrictBoolean, StrictSchema, Text, today_in_bangladesh
+from shared.history import TimelineEntrySchema
 from shared.pagination import page_schema
 
 from . import spellings
@@ -279,12 +280,8 @@ class MigrantSchema(StrictSchema):
     updated_at = fields.DateTime(required=True)
 
 
-class HistoryEntrySchema(StrictSchema):
-    event_id = fields.String(required=True)
-    type = fields.String(required=True)
-    occurred_at = fields.DateTime(required=True)
-    summary = fields.String(required=True)
-    summary_bn = fields.String(required=True, metadata={"description": "the same in Bangla"})
+class HistoryEntrySchema(TimelineEntrySchema):
+    """A line of a migrant's registration history."""
 
 
 MigrantPageSchema = page_schema(MigrantSchema)

@@ -63,7 +63,8 @@ def start_monitoring(complaint: dict, *, actor: dict, now: datetime) -> dict:
 
 def record_payment(complaint: dict, *, amount: int, paid_on: date, reference: str | None, actor: dict,
                    now: datetime) -> dict:
-    """A payment against the award; the total never above it. Paid in full while monitored: complied."""
+    """A payment against the award; the total never above it. Paid in full before enforcement:
+    complied; in enforcement (e.g. from the security deposit) it stays there until closed."""
     if complaint["status"] not in PAYABLE:
         raise domain.IllegalStep(f"Payments are recorded once compliance is monitored; the complaint is "
                                  f"{complaint['status'].replace('_', ' ')}.", complaint_status=complaint["status"],
@@ -81,7 +82,7 @@ def record_payment(complaint: dict, *, amount: int, paid_on: date, reference: st
              "reference": reference, "recorded_by": actor["user"], "recorded_at": now}
     total = complaint["paid_total"] + amount
     changes = {"payments": [*complaint["payments"], entry], "paid_total": total}
-    if total == decided and complaint["status"] == domain.COMPLIANCE_MONITORING:
+    if total == decided and complaint["status"] in (domain.COMPLIANCE_MONITORING, domain.NOT_COMPLIED):
         return domain.moved(complaint, domain.COMPLIED, now, **changes)
     return domain.touched(complaint, now, **changes)
 

@@ -49,7 +49,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     DISMISSED: frozenset({CLOSED}),
     REFERRED: frozenset({HEARING, CLOSED, WITHDRAWN}),
     COMPLIANCE_MONITORING: frozenset({COMPLIED, NOT_COMPLIED}),
-    NOT_COMPLIED: frozenset({ENFORCEMENT}),
+    NOT_COMPLIED: frozenset({ENFORCEMENT, COMPLIED}),  # paid in full late, before enforcement
     ENFORCEMENT: frozenset({CLOSED}),
     COMPLIED: frozenset({CLOSED}),
     CLOSED: frozenset({REOPENED}),

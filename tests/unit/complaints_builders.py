@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from services.complaints import awards, categories, domain, hearings
+from services.complaints import awards, categories, domain, hearings, intake as intake_rules
 
 LISTS = categories.load()
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
@@ -24,7 +24,7 @@ def intake(**overrides):
 
 
 def received(actor=STAFF, **overrides):
-    return domain.new_complaint(intake(**overrides), complaint_id="CMP-1", receipt_number="CP-2345-678X",
+    return intake_rules.new_complaint(intake(**overrides), complaint_id="CMP-1", receipt_number="CP-2345-678X",
                                 lists=LISTS, actor=actor, now=NOW)
 
 

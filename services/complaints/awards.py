@@ -62,16 +62,17 @@ def start_monitoring(complaint: dict, *, actor: dict, now: datetime) -> dict:
 
 
 def record_payment(complaint: dict, *, amount: int, paid_on: date, reference: str | None, actor: dict,
-                   now: datetime) -> dict:
+                   now: datetime, today: date) -> dict:
     """A payment against the award; the total never above it. Paid in full before enforcement:
-    complied; in enforcement (e.g. from the security deposit) it stays there until closed."""
+    complied; in enforcement (e.g. from the security deposit) it stays there until closed.
+    `today` is Dhaka's date: a payment made today there is not in the future."""
     if complaint["status"] not in PAYABLE:
         raise domain.IllegalStep(f"Payments are recorded once compliance is monitored; the complaint is "
                                  f"{complaint['status'].replace('_', ' ')}.", complaint_status=complaint["status"],
                                  allowed=sorted(domain.ALLOWED[complaint["status"]]))
     if not _whole_taka(amount):
         raise Invalid({"amount": ["Must be a positive whole number of taka."]})
-    if not isinstance(paid_on, date) or isinstance(paid_on, datetime) or paid_on > now.date():
+    if not isinstance(paid_on, date) or isinstance(paid_on, datetime) or paid_on > today:
         raise Invalid({"paid_on": ["The day it was paid, not a later one."]})
     decided = complaint["outcome"]["amount"]
     remaining = decided - complaint["paid_total"]

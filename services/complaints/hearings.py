@@ -20,9 +20,10 @@ def _open(complaint: dict) -> dict | None:
     return next((h for h in complaint["hearings"] if h["state"] == SCHEDULED), None)
 
 
-def _check_new(complaint: dict, on: date, venue, parties, over_cap_reason, cap: int, now: datetime) -> dict:
+def _check_new(complaint: dict, on: date, venue, parties, over_cap_reason, cap: int, now: datetime,
+               today: date) -> dict:
     errors: dict[str, list[str]] = {}
-    if not isinstance(on, date) or isinstance(on, datetime) or on <= now.date():
+    if not isinstance(on, date) or isinstance(on, datetime) or on <= today:
         errors["date"] = ["A hearing is scheduled for a later day."]
     if not isinstance(venue, str) or not venue.strip():
         errors["venue"] = ["Say where the hearing is held."]
@@ -40,9 +41,10 @@ def _check_new(complaint: dict, on: date, venue, parties, over_cap_reason, cap: 
             "next_date": None}
 
 
-def schedule(complaint: dict, *, on: date, venue: str, parties: list[str], actor: dict, now: datetime,
+def schedule(complaint: dict, *, on: date, venue: str, parties: list[str], actor: dict, now: datetime, today: date,
              cap: int = CHARTER_CAP, over_cap_reason: str | None = None) -> dict:
-    """A hearing and a notice to each party. The first moves the complaint to `hearing`."""
+    """A hearing and a notice to each party. The first moves the complaint to `hearing`.
+    `today` is Dhaka's date: a hearing is for a later day there, whatever the UTC date."""
     if complaint["status"] != domain.HEARING:
         domain.check_step(complaint, domain.HEARING)
     if complaint["status"] == domain.REFERRED and referrals.active(complaint):
@@ -51,7 +53,8 @@ def schedule(complaint: dict, *, on: date, venue: str, parties: list[str], actor
     if _open(complaint):
         raise Conflict("A hearing is already scheduled; hold or adjourn it first.",
                        complaint_status=complaint["status"], allowed=[HELD, ADJOURNED])
-    hearing = {**_check_new(complaint, on, venue, parties, over_cap_reason, cap, now), "scheduled_by": actor["user"]}
+    hearing = {**_check_new(complaint, on, venue, parties, over_cap_reason, cap, now, today),
+               "scheduled_by": actor["user"]}
     hearings = [*complaint["hearings"], hearing]
     if complaint["status"] == domain.HEARING:
         return domain.touched(complaint, now, hearings=hearings)
@@ -74,13 +77,14 @@ def hold(complaint: dict, *, attendance: dict, minutes: str, actor: dict, now: d
     return domain.touched(complaint, now, hearings=_replace(complaint, done))
 
 
-def adjourn(complaint: dict, *, next_date: date, reason: str, actor: dict, now: datetime,
+def adjourn(complaint: dict, *, next_date: date, reason: str, actor: dict, now: datetime, today: date,
             cap: int = CHARTER_CAP, over_cap_reason: str | None = None) -> dict:
     """Adjourned to `next_date`, which is the next hearing (counted against the cap)."""
     hearing = _current(complaint)
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": ["Say why the hearing is adjourned."]})
-    following = _check_new(complaint, next_date, hearing["venue"], hearing["parties"], over_cap_reason, cap, now)
+    following = _check_new(complaint, next_date, hearing["venue"], hearing["parties"], over_cap_reason, cap, now,
+                           today)
     adjourned = {**hearing, "state": ADJOURNED, "next_date": following["date"], "adjourned_by": actor["user"],
                  "adjourned_at": now, "adjournment_reason": reason.strip()}
     return domain.touched(complaint, now, hearings=[*_replace(complaint, adjourned),

@@ -39,7 +39,8 @@ def day(n: int) -> date:
 
 
 def heard():
-    c = hearings.schedule(at_notice(), on=day(7), venue="BMET Dhaka", parties=PARTIES, actor=STAFF, now=NOW)
+    c = hearings.schedule(at_notice(), on=day(7), venue="BMET Dhaka", parties=PARTIES, actor=STAFF, now=NOW,
+                          today=TODAY)
     return hearings.hold(c, attendance={"complainant": True, "recruiting_agency": True}, minutes="Both heard.",
                          actor=STAFF, now=NOW + timedelta(days=7))
 

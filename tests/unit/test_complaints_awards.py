@@ -14,7 +14,7 @@ from .complaints_builders import NOW, STAFF, TODAY, awarded, day, heard, monitor
 
 def pay(c, amount, on=None, days=20):
     return awards.record_payment(c, amount=amount, paid_on=on or day(days), reference="bKash-1", actor=STAFF,
-                                 now=NOW + timedelta(days=days))
+                                 now=NOW + timedelta(days=days), today=day(days))
 
 
 def test_an_award_in_two_instalments_paid_in_full_is_complied_then_closed():
@@ -100,3 +100,11 @@ def test_an_award_paid_in_full_after_the_deadline_but_before_enforcement_is_comp
     c = awards.mark_not_complied(monitored(deadline=60), actor=STAFF, now=NOW + timedelta(days=61), today=day(61))
     c = pay(c, 100000, days=65)
     assert (c["status"], c["paid_total"]) == (domain.COMPLIED, 100000)
+
+
+def test_a_payment_made_today_in_dhaka_is_accepted_while_utc_is_still_on_yesterday():
+    late_evening_utc = NOW.replace(hour=23) + timedelta(days=20)  # 05:00 the next day in Dhaka (UTC+6)
+    dhaka_today = late_evening_utc.date() + timedelta(days=1)
+    c = awards.record_payment(monitored(), amount=1000, paid_on=dhaka_today, reference=None, actor=STAFF,
+                              now=late_evening_utc, today=dhaka_today)
+    assert c["payments"][0]["paid_on"] == dhaka_today.isoformat()

@@ -9,7 +9,7 @@ import pytest
 from services.complaints import domain, hearings, referrals
 from shared.errors import Conflict, Invalid
 
-from .complaints_builders import LISTS, NOW, PARTIES, STAFF, at_notice, day, heard
+from .complaints_builders import LISTS, NOW, PARTIES, STAFF, TODAY, at_notice, day, heard
 
 
 def referred(c=None, body="mission_labour_wing", **kwargs):
@@ -78,8 +78,8 @@ def test_a_referred_complaint_closes_or_is_heard_again_only_once_no_body_holds_i
     with pytest.raises(Conflict, match="closes once each referral"):
         domain.close(c, note=None, actor=STAFF, now=NOW)
     with pytest.raises(Conflict, match="heard again once"):
-        hearings.schedule(c, on=day(40), venue="BMET", parties=PARTIES, actor=STAFF, now=NOW)
+        hearings.schedule(c, on=day(40), venue="BMET", parties=PARTIES, actor=STAFF, now=NOW, today=TODAY)
     declined = step(c, referrals.DECLINED, note="Outside our jurisdiction")
-    again = hearings.schedule(declined, on=day(40), venue="BMET", parties=PARTIES, actor=STAFF, now=NOW)
+    again = hearings.schedule(declined, on=day(40), venue="BMET", parties=PARTIES, actor=STAFF, now=NOW, today=TODAY)
     assert again["status"] == domain.HEARING and len(again["hearings"]) == 2
     assert domain.close(declined, note=None, actor=STAFF, now=NOW)["status"] == domain.CLOSED

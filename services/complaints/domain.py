@@ -89,6 +89,14 @@ EVENT_TYPES = (RECEIVED_EVENT, SCRUTINY_EVENT, ACKNOWLEDGED_EVENT, NOTICE_SENT_E
                REFERRED_EVENT, REFERRAL_UPDATED_EVENT, SETTLED_EVENT, AWARD_ISSUED_EVENT, DISMISSED_EVENT,
                MONITORING_EVENT, PAYMENT_RECEIVED_EVENT, COMPLIED_EVENT, NOT_COMPLIED_EVENT, ENFORCEMENT_EVENT,
                CLOSED_EVENT, REOPENED_EVENT, WITHDRAWN_EVENT, OVERDUE_EVENT)
+# The event a move into each status raises; the other events (assigned, evidence_attached,
+# hearing_held, hearing_adjourned, referral_updated, payment_received, overdue) change no status.
+STATUS_EVENTS = {SCRUTINY: SCRUTINY_EVENT, ACKNOWLEDGED: ACKNOWLEDGED_EVENT, NOTICE_TO_RESPONDENT: NOTICE_SENT_EVENT,
+                 HEARING: HEARING_SCHEDULED_EVENT, SETTLED: SETTLED_EVENT, AWARD_ISSUED: AWARD_ISSUED_EVENT,
+                 DISMISSED: DISMISSED_EVENT, REFERRED: REFERRED_EVENT, COMPLIANCE_MONITORING: MONITORING_EVENT,
+                 COMPLIED: COMPLIED_EVENT, NOT_COMPLIED: NOT_COMPLIED_EVENT, ENFORCEMENT: ENFORCEMENT_EVENT,
+                 CLOSED: CLOSED_EVENT, WITHDRAWN: WITHDRAWN_EVENT, REOPENED: REOPENED_EVENT}
+
 
 class IllegalStep(Conflict):
     """A step the complaint's status does not allow: 409 naming the steps it does."""
@@ -203,6 +211,16 @@ def reopen(complaint: dict, *, reason: str, window_days: int, actor: dict, now: 
                        f"{closed_at.date().isoformat()}.", complaint_status=CLOSED, allowed=[])
     entry = _by(actor, now, reason=reason, closed_at=closed_at)
     return moved(complaint, REOPENED, now, reopenings=[*complaint["reopenings"], entry], closure=None)
+
+
+def visible_to(complaint: dict, actor: dict) -> bool:
+    """A migrant sees their own complaints; staff see all but restricted (confidential) ones,
+    which only the assigned staff member and admins see."""
+    if actor["role"] == "migrant":
+        return actor.get("migrant_ref") == complaint["complainant"]["migrant_reference"]
+    if complaint["restricted"]:
+        return actor["role"] == "admin" or actor["user"] == complaint["assignee"]
+    return True
 
 
 # -- events ------------------------------------------------------------------------------

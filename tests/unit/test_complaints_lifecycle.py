@@ -126,3 +126,21 @@ def test_event_names_are_the_complaints_namespace_and_unique():
                  "referral_updated", "settled", "award_issued", "payment_received", "closed", "reopened",
                  "withdrawn", "overdue"):
         assert f"complaints.complaint.{name}" in domain.EVENT_TYPES
+
+
+def test_every_status_but_the_first_is_entered_with_an_event_of_its_own():
+    assert set(domain.STATUS_EVENTS) == set(domain.STATUSES) - {domain.RECEIVED}
+    assert set(domain.STATUS_EVENTS.values()) <= set(domain.EVENT_TYPES)
+    assert domain.STATUS_EVENTS[domain.HEARING] == domain.HEARING_SCHEDULED_EVENT
+
+
+def test_a_restricted_complaint_is_visible_only_to_its_assignee_admins_and_the_complainant():
+    c = domain.assign(received(restricted=True), staff="legal-2", actor=STAFF, now=NOW)
+    assert domain.visible_to(c, {"user": "legal-2", "role": "legal_aid"})
+    assert domain.visible_to(c, {"user": "root", "role": "admin"})
+    assert domain.visible_to(c, MIGRANT)
+    assert not domain.visible_to(c, STAFF)  # legal aid, but not assigned
+    assert not domain.visible_to(c, {"user": "w", "role": "welfare_officer"})
+    assert not domain.visible_to(c, {**MIGRANT, "migrant_ref": "PB-9999-9999"})
+    open_one = received()
+    assert domain.visible_to(open_one, STAFF) and not domain.visible_to(open_one, {**MIGRANT, "migrant_ref": "X"})

@@ -66,3 +66,12 @@ def test_every_single_mistyped_character_of_a_receipt_number_is_caught():
 def test_what_is_not_a_receipt_number_is_refused(text):
     with pytest.raises(ValueError, match="CP-XXXX-XXXX|Must be text"):
         receipts.normalise_receipt_number(text)
+
+
+def test_the_check_character_is_registrations_so_staff_read_both_numbers_the_same_way():
+    from services.registration import validation
+    rng = random.Random(3)
+    assert receipts.ALPHABET == validation.REFERENCE_ALPHABET
+    for _ in range(200):
+        payload = "".join(rng.choice(receipts.ALPHABET) for _ in range(7))
+        assert receipts.check_character(payload) == validation._check_character(payload)

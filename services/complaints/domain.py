@@ -167,9 +167,9 @@ def attach_evidence(complaint: dict, document: dict | None, *, actor: dict, now:
 
 
 def dismiss(complaint: dict, *, reason: str, actor: dict, now: datetime) -> dict:
+    require_held_hearing(complaint, DISMISSED)
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": ["Say why the complaint is dismissed."]})
-    require_held_hearing(complaint, DISMISSED)
     return moved(complaint, DISMISSED, now, outcome={"kind": DISMISSED, **_by(actor, now, reason=reason)})
 
 
@@ -186,6 +186,7 @@ def withdraw(complaint: dict, *, reason: str, actor: dict, now: datetime) -> dic
     """By the complainant (or staff on their word): the migrant themself, or staff for them."""
     if actor["role"] == "migrant" and actor.get("migrant_ref") != complaint["complainant"]["migrant_reference"]:
         raise Forbidden("Only the complainant withdraws a complaint.")
+    check_step(complaint, WITHDRAWN)
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": ["Say why the complaint is withdrawn."]})
     return moved(complaint, WITHDRAWN, now, withdrawal=_by(actor, now, reason=reason))
@@ -196,7 +197,7 @@ def close(complaint: dict, *, note: str | None, actor: dict, now: datetime) -> d
     if complaint["status"] == REFERRED and any(r["state"] in ("pending", "accepted")  # referrals.active
                                                for r in complaint["referrals"]):
         raise Conflict("A referred complaint closes once each referral is completed or declined.",
-                       complaint_status=REFERRED, allowed=[HEARING])
+                       complaint_status=REFERRED, allowed=[])
     return moved(complaint, CLOSED, now, closure=_by(actor, now, note=note))
 
 

@@ -144,3 +144,11 @@ def test_a_restricted_complaint_is_visible_only_to_its_assignee_admins_and_the_c
     assert not domain.visible_to(c, {**MIGRANT, "migrant_ref": "PB-9999-9999"})
     open_one = received()
     assert domain.visible_to(open_one, STAFF) and not domain.visible_to(open_one, {**MIGRANT, "migrant_ref": "X"})
+
+
+def test_a_step_the_status_does_not_allow_is_refused_as_such_even_with_a_missing_reason():
+    with pytest.raises(domain.IllegalStep):
+        domain.dismiss(received(), reason="", actor=STAFF, now=NOW)
+    withdrawn = domain.withdraw(received(), reason="r", actor=STAFF, now=NOW)
+    with pytest.raises(domain.IllegalStep):
+        domain.withdraw(withdrawn, reason="", actor=STAFF, now=NOW)

@@ -18,6 +18,8 @@ ALLOWED = {PENDING: frozenset({ACCEPTED, DECLINED}), ACCEPTED: frozenset({COMPLE
 
 def refer(complaint: dict, *, body: str, note: str, target_days: int, lists, actor: dict, now: datetime) -> dict:
     """Referred after a hearing; later referrals (from `referred`) are added alongside."""
+    if complaint["status"] != domain.REFERRED:
+        domain.require_held_hearing(complaint, domain.REFERRED)
     if body not in lists.referral_bodies:
         raise Invalid({"body": [f"Must be one of {', '.join(lists.referral_bodies)}."]})
     if not isinstance(note, str) or not note.strip():
@@ -31,7 +33,6 @@ def refer(complaint: dict, *, body: str, note: str, target_days: int, lists, act
     referrals = [*complaint["referrals"], referral]
     if complaint["status"] == domain.REFERRED:
         return domain.touched(complaint, now, referrals=referrals)
-    domain.require_held_hearing(complaint, domain.REFERRED)
     return domain.moved(complaint, domain.REFERRED, now, referrals=referrals)
 
 

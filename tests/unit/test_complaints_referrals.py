@@ -83,3 +83,8 @@ def test_a_referred_complaint_closes_or_is_heard_again_only_once_no_body_holds_i
     again = hearings.schedule(declined, on=day(40), venue="BMET", parties=PARTIES, actor=STAFF, now=NOW, today=TODAY)
     assert again["status"] == domain.HEARING and len(again["hearings"]) == 2
     assert domain.close(declined, note=None, actor=STAFF, now=NOW)["status"] == domain.CLOSED
+
+
+def test_referring_a_complaint_not_yet_heard_is_an_illegal_step_even_with_a_bad_body():
+    with pytest.raises(domain.IllegalStep):
+        referred(at_notice(), body="un")

@@ -92,9 +92,13 @@ def verify_token(settings: Settings, token: str) -> Principal:
 
 
 def every_service() -> list[str]:
-    """The service packages under services/: what a development token is for by default."""
+    """The services with an API (a `wsgi` module) under services/: what a development token
+    is for by default. A package that is only a domain so far takes no tokens."""
+    import importlib.util
+
     import services
-    return sorted(module.name for module in pkgutil.iter_modules(services.__path__) if module.ispkg)
+    return sorted(module.name for module in pkgutil.iter_modules(services.__path__)
+                  if module.ispkg and importlib.util.find_spec(f"services.{module.name}.wsgi") is not None)
 
 
 def main(argv: list[str] | None = None) -> None:

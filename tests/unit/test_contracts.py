@@ -31,12 +31,16 @@ def emit(event_type: str, data: dict):
                        data=data)
 
 
-# Services whose domain names events before their contracts land (strict: passing means remove it).
-CONTRACTS_PENDING = {"complaints": "domain only; its contracts land with the service (next session)"}
+# A service publishes once it has a relay (its outbox's way out); a package that is only a
+# domain so far names event types it will publish when its service lands.
+PUBLISHERS = [s for s in SERVICE_NAMES if (SERVICES / s / "relay.py").exists()]
 
 
-@pytest.mark.parametrize("service", [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=CONTRACTS_PENDING[s]))
-                                     if s in CONTRACTS_PENDING else s for s in SERVICE_NAMES])
+def test_the_services_that_publish_are_found():
+    assert {"registration", "documents", "claims"} <= set(PUBLISHERS)
+
+
+@pytest.mark.parametrize("service", PUBLISHERS)
 def test_every_event_type_a_service_publishes_has_a_contract(service):
     types = published_types(service)
     missing = sorted(t for t in types if (t, 1) not in contracts.CONTRACTS)

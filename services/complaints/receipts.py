@@ -1,28 +1,17 @@
 """Complaint receipt numbers, "CP-XXXX-XXXX": issued at intake, read aloud over the phone.
 
-The alphabet and check character follow registration's references (services/registration/
-validation.py), copied rather than imported so the services stay independent: no 0/O, 1/I/L
-or U, and a Luhn mod N check character that catches any one mistyped character.
+The alphabet and check character are registration's references' (shared/check_characters.py):
+no 0/O, 1/I/L or U, and a Luhn mod N check character that catches any one mistyped character.
 """
 from __future__ import annotations
 
 import secrets
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+from shared.check_characters import ALPHABET, check_character
+
 PREFIX = "CP"
 _BODY_LENGTH = 8  # 7 random characters, then their check character
 _BENGALI_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
-
-
-def check_character(payload: str) -> str:
-    size = len(ALPHABET)
-    total = 0
-    for position, ch in enumerate(reversed(payload)):
-        value = ALPHABET.index(ch)
-        if position % 2 == 0:  # doubled from the rightmost, as in Luhn
-            value = sum(divmod(2 * value, size))
-        total += value
-    return ALPHABET[-total % size]
 
 
 def _format(body: str) -> str:

@@ -10,6 +10,8 @@ import secrets
 import unicodedata
 from datetime import date
 
+from shared.check_characters import ALPHABET, check_character
+
 from .reference_data import COUNTRIES, COUNTRY_ALIASES, find_district
 
 # Bangla keyboards type Bengali digits; every pattern below is written in ASCII ones.
@@ -147,23 +149,8 @@ def check_future(value: date, today: date) -> date:
     return value
 
 
-# Digits 2-9 and letters without I, L, O, U: nothing to mistake for 0/1 when read aloud
-# or keyed on a basic phone, and (as in Crockford's base32) no U to spell words with.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_ALPHABET = ALPHABET  # shared/check_characters.py says why these characters
 _REFERENCE_BODY_LENGTH = 8  # 7 random characters, then their check character
-
-
-def _check_character(payload: str) -> str:
-    """Luhn mod N over REFERENCE_ALPHABET: catches every single-character substitution
-    and most swaps of neighbouring characters."""
-    size = len(REFERENCE_ALPHABET)
-    total = 0
-    for position, ch in enumerate(reversed(payload)):
-        value = REFERENCE_ALPHABET.index(ch)
-        if position % 2 == 0:  # doubled from the rightmost, as in Luhn
-            value = sum(divmod(2 * value, size))
-        total += value
-    return REFERENCE_ALPHABET[-total % size]
 
 
 def _format_reference(body: str) -> str:
@@ -177,7 +164,7 @@ def new_reference(rng=secrets) -> str:
     values make a clash unlikely, but the store must still insist on uniqueness.
     """
     payload = "".join(rng.choice(REFERENCE_ALPHABET) for _ in range(_REFERENCE_BODY_LENGTH - 1))
-    return _format_reference(payload + _check_character(payload))
+    return _format_reference(payload + check_character(payload))
 
 
 def normalise_reference(text: str) -> str:
@@ -187,7 +174,7 @@ def normalise_reference(text: str) -> str:
     if (not compact.startswith("PB") or len(body) != _REFERENCE_BODY_LENGTH
             or any(ch not in REFERENCE_ALPHABET for ch in body)):
         raise ValueError("Reference must look like PB-XXXX-XXXX.")
-    if _check_character(body[:-1]) != body[-1]:
+    if check_character(body[:-1]) != body[-1]:
         raise ValueError("Reference has a typo: please check each character.")
     return _format_reference(body)
 

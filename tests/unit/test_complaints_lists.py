@@ -74,4 +74,4 @@ def test_the_check_character_is_registrations_so_staff_read_both_numbers_the_sam
     assert receipts.ALPHABET == validation.REFERENCE_ALPHABET
     for _ in range(200):
         payload = "".join(rng.choice(receipts.ALPHABET) for _ in range(7))
-        assert receipts.check_character(payload) == validation._check_character(payload)
+        assert receipts.check_character(payload) == validation.check_character(payload)

@@ -18,8 +18,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pika
-
 from services.claims import bootstrap as claims_bootstrap
 from services.claims import catalogue, domain
 from services.claims import api as claims_api
@@ -28,17 +26,17 @@ from services.documents import api as documents_api
 from services.documents import bootstrap as documents_bootstrap
 from services.documents.consumer import consumer as documents_consumer
 from services.registration.validation import new_reference
-from shared import mongo, topology
+from shared import mongo
 from shared.auth import Principal, issue_token
 from shared.events import Envelope
 from shared.fields import today_in_bangladesh
 from tests import processes
 
 from . import latency
-from .env import BenchEnv, BrokerChannel, progress
+from .env import BenchEnv, progress
 from .report import Row, median, percentile
 from .scaling import collection_scans
-from .services import migrant, operator_token, post, running
+from .services import consumer_bound, migrant, operator_token, post, running
 from .writes import hammer
 
 OFFICER = {"user": "bench-officer", "role": "welfare_officer"}
@@ -131,23 +129,6 @@ class claims_api_running:
 
 # -- document verified -> checklist updated ---------------------------------------------------
 
-def _consumer_bound(service: str, settings, log_dir: Path) -> processes.ServiceProcess:
-    """A service's consumer, started and waited for until its queue exists."""
-    consumer = processes.consumer(service, settings, log_dir).start()
-    queue = topology.Names(settings.amqp_prefix, service).queue
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with BrokerChannel() as channel:
-            try:
-                channel.queue_declare(queue, passive=True)
-                return consumer
-            except pika.exceptions.ChannelClosedByBroker:
-                pass
-        time.sleep(0.2)
-    consumer.stop()
-    raise RuntimeError(f"the {service} consumer never declared its queue")
-
-
 def _wait(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -185,7 +166,7 @@ def checklist_project(env: BenchEnv, n: int, rate: float, seconds: float) -> lis
         documents.append(uploaded.json["document_id"])
     by_document = dict(zip(documents, claims))
 
-    started = [_consumer_bound("claims", claims_settings, log_dir),
+    started = [consumer_bound("claims", claims_settings, log_dir),
                processes.relay("documents", vault_settings, log_dir).start()]
     api, base_url = processes.api("documents", vault_settings, log_dir)
     started.append(api.start())

@@ -16,12 +16,12 @@ import pika
 
 from services.documents import bootstrap as documents_bootstrap
 from services.registration import bootstrap
-from shared import mongo, topology
+from shared import mongo
 from tests import processes
 
 from .env import AMQP_URL, BenchEnv, BrokerChannel, progress
 from .report import Row, median, percentile
-from .services import migrant, operator_token, post, running
+from .services import consumer_bound, migrant, operator_token, post, running
 
 
 class Visibility:
@@ -82,19 +82,7 @@ def latencies_ms(done: dict[str, float], seen: dict[str, float]) -> list[float]:
 
 def documents_consumer(settings, log_dir: Path) -> processes.ServiceProcess:
     """The documents consumer, started and waited for until its queue is bound."""
-    consumer = processes.consumer("documents", settings, log_dir).start()
-    queue = topology.Names(settings.amqp_prefix, "documents").queue
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with BrokerChannel() as channel:
-            try:
-                channel.queue_declare(queue, passive=True)
-                return consumer
-            except pika.exceptions.ChannelClosedByBroker:
-                pass
-        time.sleep(0.2)
-    consumer.stop()
-    raise RuntimeError("the documents consumer never declared its queue")
+    return consumer_bound("documents", settings, log_dir)
 
 
 def project(env: BenchEnv, n: int, rate: float, seconds: float) -> list[float]:

@@ -4,13 +4,19 @@ from __future__ import annotations
 import http.client
 import json
 import signal
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pika
+
+from shared import topology
 from shared.auth import issue_token
 from shared.config import Settings
 from tests import processes
+
+from .env import BrokerChannel
 
 
 def migrant(n: int) -> dict:
@@ -54,3 +60,21 @@ def running(settings: Settings, log_dir: Path, *, relay: bool = False, consumer:
     finally:
         for process in started:
             process.stop(signal.SIGTERM)
+
+
+def consumer_bound(service: str, settings: Settings, log_dir: Path) -> processes.ServiceProcess:
+    """A service's consumer, started and waited for until its queue exists (events published
+    before that would be unrouted)."""
+    consumer = processes.consumer(service, settings, log_dir).start()
+    queue = topology.Names(settings.amqp_prefix, service).queue
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with BrokerChannel() as channel:
+            try:
+                channel.queue_declare(queue, passive=True)
+                return consumer
+            except pika.exceptions.ChannelClosedByBroker:
+                pass
+        time.sleep(0.2)
+    consumer.stop()
+    raise RuntimeError(f"the {service} consumer never declared its queue")

@@ -48,7 +48,6 @@ def ensure_indexes(db: Database) -> None:
     db[HISTORY].create_index([("claim_id", ASCENDING), ("occurred_at", DESCENDING), ("_id", DESCENDING)],
                              name="by_claim")
     db[DOCUMENTS].create_index([("owner", ASCENDING), ("doc_type", ASCENDING)], name="by_owner")
-    AuditTrail(db).ensure_indexes()
     ensure_clock_indexes(db)
 
 

@@ -385,3 +385,37 @@ def test_a_lists_file_that_does_not_hold_together_stops_start_up(tmp_path):
     settings = Settings(service="complaints", mongo_uri="mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=10")
     with pytest.raises(categories.CategoriesError):  # before any connection is tried
         bootstrap.build(settings, ComplaintsConfig(categories_path=str(broken)))
+
+
+# -- the OpenAPI document ----------------------------------------------------------------------------
+
+def openapi_document():
+    from types import SimpleNamespace
+
+    from services.complaints.api import make_api
+    from shared.http.app import create_app
+    api = make_api(SimpleNamespace(lists=categories.load()))  # routes need only the lists
+    app = create_app(Settings(service="complaints", jwt_secret="s" * 32), api, title="Probashi complaints",
+                     description="d", readiness={}, configure_logging=False)
+    return app.test_client().get("/openapi.json").json
+
+
+def test_every_step_requires_if_match_and_documents_428_412_and_409():
+    document = openapi_document()
+    steps = [(path, op["post"]) for path, op in document["paths"].items()
+             if path.startswith("/api/v1/complaints/{complaint_id}/") and "post" in op]
+    assert len(steps) == 20
+    for path, op in steps:
+        assert [p["name"] for p in op["parameters"] if p["in"] == "header"] == ["If-Match"], path
+        assert {"409", "412", "428"} <= set(op["responses"]), path
+        assert "ETag" in op["responses"]["200"]["headers"], path
+
+
+def test_the_intake_body_names_the_lists_and_what_identifies_each_kind_of_respondent():
+    document = openapi_document()
+    body = document["components"]["schemas"][document["paths"]["/api/v1/complaints"]["post"]["requestBody"]
+                                             ["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert body["properties"]["category"]["enum"] == list(categories.load().categories)
+    rules = body["allOf"][0]["properties"]["respondents"]["items"]["anyOf"]
+    assert {r["properties"]["kind"]["enum"][0]: r["required"] for r in rules} == {
+        "recruiting_agency": ["licence"], "sub_agent": ["phone"], "employer_abroad": ["country"]}

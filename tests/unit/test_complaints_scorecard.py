@@ -270,3 +270,37 @@ def test_the_unpaid_deadline_is_a_dhaka_date_while_money_is_owed():
                                           data_of=awards.event_data))
     assert date.fromisoformat(row["unpaid_deadline"]) > TODAY
     assert row["opened_at"] == NOW.replace(tzinfo=timezone.utc)
+
+
+# -- the routes' OpenAPI document --------------------------------------------------------------
+
+def test_the_scorecard_routes_declare_their_query_and_answers_for_openapi():
+    from shared.config import Settings
+    from shared.http.api import Api
+    from shared.http.app import create_app
+    from services.complaints.scorecard_api import add_routes
+
+    api = Api("complaints")
+    add_routes(api, scorecard.ScorecardReads(None), audit=None)
+    app = create_app(Settings(service="complaints", jwt_secret="s" * 32), api, title="complaints", description="d",
+                     readiness={}, configure_logging=False)
+    document = app.test_client().get("/openapi.json").json
+    ranked = document["paths"]["/api/v1/agencies/scorecard"]["get"]
+    one = document["paths"]["/api/v1/agencies/{licence}/scorecard"]["get"]
+    assert set(ranked["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert {"401", "403", "422"} <= set(ranked["responses"]) and "404" in one["responses"]
+    assert ranked["security"] and one["security"]
+    query = str(ranked["parameters"])
+    assert "rank_by" in query and "cursor" in query
+
+
+@pytest.mark.parametrize("position", [[10**30, "RL-1"], [True, "RL-1"], [float("nan"), "RL-1"], [1, 2], [1],
+                                      "RL-1"])
+def test_a_cursor_that_no_ranking_made_is_refused(position):
+    from services.complaints.scorecard_api import _position
+    from shared.errors import Invalid
+    from shared.pagination import encode_cursor
+    cursor = encode_cursor(position) if isinstance(position, list) else "bm9wZQ"
+    with pytest.raises(Invalid):
+        _position(cursor, "complaints")
+    assert _position(encode_cursor([2.5, "RL-1"]), "complaints") == [2.5, "RL-1"]

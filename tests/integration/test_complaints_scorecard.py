@@ -1,0 +1,278 @@
+"""The recruiting-agency scorecard against the real broker and database: migrants registered
+with an agency's licence (registration's own event data), complaints filed, decided, paid in
+part and closed (the complaints domain's own event data), every event published to RabbitMQ
+and folded by a complaints consumer running the scorecard's handlers; then the figures read
+over HTTP, as JSON and CSV, checked exactly against what was filed and registered.
+
+Until core's consumer and API exist on this branch, the consumer here registers the
+scorecard's handlers itself and the app carries only the scorecard's routes (the lead wires
+both into services/complaints at merge)."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from services.complaints import awards, categories, domain, hearings, intake, scorecard
+from services.complaints.scorecard_api import add_routes
+from services.registration import domain as registration
+from shared import contracts, mongo
+from shared.audit import AuditTrail
+from shared.auth import issue_token
+from shared.consumer import EventConsumer, Worker
+from shared.events import Envelope
+from shared.http.api import Api
+from shared.http.app import create_app
+from shared.uow import MongoUnitOfWork
+
+from tests.consumer_probe import publish
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+AGENCY, OTHER = "RL-1234", "RL-77"
+FILED = datetime(2026, 9, 1, 4, 0, tzinfo=timezone.utc)
+LISTS = categories.load()
+STAFF = {"user": "legal-1", "role": "legal_aid"}
+OPERATOR = {"user": "op-1", "role": "udc_operator", "udc_centre": "UDC Daudkandi"}
+
+
+def scorecard_consumer() -> EventConsumer:
+    consumer = EventConsumer("complaints")
+    for event_type in scorecard.COMPLAINT_EVENTS:
+        consumer.handles(event_type)(scorecard.complaint_changed)
+    for event_type, handler in scorecard.REGISTRATION_HANDLERS.items():
+        consumer.handles(event_type, routed=event_type != "registration.migrant.snapshot")(handler)
+    return consumer
+
+
+class Office:
+    """Publishes events as their services would; the consumer folds them; the API reads."""
+
+    def __init__(self, infra, today: date):
+        self.settings = infra.settings("complaints")
+        self.db = mongo.database(self.settings)
+        mongo.prepare(self.db, [scorecard.ensure_indexes])
+        self.uow = MongoUnitOfWork(self.db, "complaints")
+        self.consumer = scorecard_consumer()
+        self.worker = Worker(self.consumer, self.uow, self.settings)
+        infra.background(self.worker, self.worker.run)
+        assert self.worker.ready.wait(15)
+        self.today = today
+        api = Api("complaints")
+        add_routes(api, scorecard.ScorecardReads(self.db), AuditTrail(self.db), today=lambda: self.today)
+        app = create_app(self.settings, api, title="complaints", description="d", readiness={},
+                         configure_logging=False)
+        self.http = app.test_client()
+        self.published: list[Envelope] = []
+
+    def publish(self, event: Envelope) -> None:
+        if event.type.startswith("registration."):  # complaints' own contracts are core's to write
+            contracts.check(event)
+        publish(self.settings, event)
+        self.published.append(event)
+
+    def settled(self) -> None:
+        """Every published event applied (the consumer's inbox holds each)."""
+        ids = {f"complaints:{e.id}" for e in self.published}
+        wait_for(lambda: self.db.inbox.count_documents({"_id": {"$in": list(ids)}}) == len(ids), 20,
+                 lambda: f"{len(ids) - self.db.inbox.count_documents({'_id': {'$in': list(ids)}})} events not applied")
+
+    def get(self, path: str, role="welfare_officer", **headers):
+        token = issue_token(self.settings, subject=f"{role}-1", role=role,
+                            migrant_ref="PB-2345-6789" if role == "migrant" else None, audience="complaints")
+        return self.http.get(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}", **headers})
+
+
+# -- what registration and complaints publish ---------------------------------------------
+
+def migrant_registered(n: int, licence: str | None) -> Envelope:
+    reference = f"PB-0000-{n:04d}"
+    details = {"name_en": "Rahim Uddin", "name_bn": "রহিম উদ্দিন", "phone": f"+88017123{n:05d}", "nid": "1234567890",
+               "destination_country": "SA", **({"recruiting_agency_licence": licence} if licence else {})}
+    migrant = registration.new_migrant(details, reference=reference, actor=OPERATOR, now=FILED)
+    return Envelope.new(type=registration.REGISTERED, source="registration", subject_type=registration.SUBJECT,
+                        subject_id=reference, aggregate_version=1, data=registration.event_data(migrant))
+
+
+def migrant_moved(n: int, licence: str) -> Envelope:
+    reference = f"PB-0000-{n:04d}"
+    migrant = {"reference": reference, "recruiting_agency_licence": licence}
+    return Envelope.new(type=registration.UPDATED, source="registration", subject_type=registration.SUBJECT,
+                        subject_id=reference, aggregate_version=2,
+                        data=registration.update_event_data(migrant, ["recruiting_agency_licence"],
+                                                            {"user": "wo-1", "role": "welfare_officer"}))
+
+
+class Complaint:
+    """A complaint walked through the domain, each step's event as core raises it (with
+    amount_claimed, which core adds to every event)."""
+
+    def __init__(self, office: Office, number: int, category: str, licences: list[str], claimed: int):
+        respondents = [{"kind": "recruiting_agency", "name": f"Agency {licence}", "licence": licence}
+                       for licence in licences]
+        body = {"complainant": {"migrant_reference": f"PB-0000-{number:04d}", "name": "Rahim Uddin",
+                                "phone": "01712345678"},
+                "channel": "udc", "category": category, "respondents": respondents, "amount_claimed": claimed,
+                "narrative": "The agency took the fee and the job abroad never existed."}
+        self.office, self.now = office, FILED
+        self.state = intake.new_complaint(body, complaint_id=f"CMP-2026-{number:08d}", receipt_number="CP-1",
+                                          lists=LISTS, actor=STAFF, now=FILED)
+        self.raise_(domain.RECEIVED_EVENT)
+
+    def raise_(self, event_type: str, data_of=domain.event_data) -> Envelope:
+        data = data_of(self.state, amount_claimed=self.state["amount_claimed"])
+        event = Envelope.new(type=event_type, source="complaints", subject_type=domain.SUBJECT,
+                             subject_id=self.state["_id"], aggregate_version=self.state["version"], data=data)
+        event = dataclasses.replace(event, occurred_at=self.now.isoformat().replace("+00:00", "Z"))
+        self.office.publish(event)
+        return event
+
+    def step(self, fn, event_type: str, days: float = 0, data_of=domain.event_data, **kwargs) -> Envelope:
+        self.now = FILED + timedelta(days=days)
+        self.state = fn(self.state, actor=STAFF, now=self.now, **kwargs)
+        return self.raise_(event_type, data_of)
+
+    def heard(self) -> None:
+        self.step(domain.start_scrutiny, domain.SCRUTINY_EVENT, 1)
+        self.step(domain.acknowledge, domain.ACKNOWLEDGED_EVENT, 2, committee=["Deputy Director"])
+        self.step(domain.send_notice, domain.NOTICE_SENT_EVENT, 3)
+        self.step(hearings.schedule, domain.HEARING_SCHEDULED_EVENT, 4, on=FILED.date() + timedelta(days=7),
+                  venue="BMET Dhaka", parties=["complainant", "recruiting_agency"], today=FILED.date() + timedelta(4))
+        self.step(hearings.hold, domain.HEARING_HELD_EVENT, 7, attendance={"complainant": True,
+                                                                          "recruiting_agency": True},
+                  minutes="Both parties heard.")
+
+    def closed(self, days: int) -> Envelope:
+        self.heard()
+        self.step(domain.dismiss, domain.DISMISSED_EVENT, 8, reason="No proof of the fee.")
+        return self.step(domain.close, domain.CLOSED_EVENT, days, note=None)
+
+
+DEADLINE = FILED.date() + timedelta(days=60)
+
+
+def file_and_decide(office: Office) -> dict:
+    """RL-1234: four complaints; two closed after 10 and 30 days (median 20), one awarded
+    Tk 100,000 and paid Tk 40,000, one still received. RL-77: one complaint. Workers: five
+    sent by RL-1234, one of whom moves to RL-77, which sent two; one migrant has no agency."""
+    for n in range(1, 6):
+        office.publish(migrant_registered(n, AGENCY))
+    for n in (6, 7):
+        office.publish(migrant_registered(n, OTHER))
+    office.publish(migrant_registered(8, None))
+    office.publish(migrant_moved(5, OTHER))
+
+    awarded = Complaint(office, 1, "unpaid_wages", [AGENCY], 250000)
+    awarded.heard()
+    awarded.step(awards.decide, domain.AWARD_ISSUED_EVENT, 8, awards.event_data, kind=domain.AWARD_ISSUED,
+                 amount=100000, payment_deadline=DEADLINE, instalments=None, terms=None,
+                 today=FILED.date() + timedelta(days=8))
+    awarded.step(awards.start_monitoring, domain.MONITORING_EVENT, 8, awards.event_data)
+    paid = awarded.step(awards.record_payment, domain.PAYMENT_RECEIVED_EVENT, 20, awards.event_data, amount=40000,
+                        paid_on=FILED.date() + timedelta(days=20), reference="BANK-1",
+                        today=FILED.date() + timedelta(days=20))
+    Complaint(office, 2, "contract_breach", [AGENCY], 50000).closed(10)
+    closing = Complaint(office, 3, "unpaid_wages", [AGENCY], 70000).closed(30)
+    Complaint(office, 4, "recruitment_fraud", [AGENCY], 30000)
+    Complaint(office, 5, "passport_withheld", [OTHER], 0)
+    office.settled()
+    return {"paid": paid, "closing": closing}
+
+
+EXPECTED = {
+    AGENCY: {"licence": AGENCY, "complaints": 4, "open": 2, "resolved": 2, "withdrawn": 0,
+             "median_days_to_close": 20.0, "amount_claimed": 400000, "amount_awarded": 100000, "amount_paid": 40000,
+             "awards": 1, "awards_unpaid_past_deadline": 0, "workers_sent": 4, "complaints_per_1000_workers": 1000.0,
+             "by_category": {"unpaid_wages": 2, "contract_breach": 1, "recruitment_fraud": 1}},
+    OTHER: {"licence": OTHER, "complaints": 1, "open": 1, "resolved": 0, "withdrawn": 0,
+            "median_days_to_close": None, "amount_claimed": 0, "amount_awarded": 0, "amount_paid": 0,
+            "awards": 0, "awards_unpaid_past_deadline": 0, "workers_sent": 3, "complaints_per_1000_workers": 333.33,
+            "by_category": {"passport_withheld": 1}},
+}
+
+
+@pytest.fixture
+def office(infra):
+    return Office(infra, today=DEADLINE)
+
+
+def test_the_scorecard_matches_what_was_filed_and_registered(office):
+    file_and_decide(office)
+    for licence, expected in EXPECTED.items():
+        answer = office.get(f"/agencies/{licence}/scorecard")
+        assert answer.status_code == 200, answer.json
+        assert answer.json == {**expected, "as_of": DEADLINE.isoformat()}
+    ranked = office.get("/agencies/scorecard?rank_by=complaints").json
+    assert ranked["items"] == [EXPECTED[AGENCY], EXPECTED[OTHER]] and ranked["next_cursor"] is None
+    by_workers = office.get("/agencies/scorecard?rank_by=workers_sent&order=asc").json["items"]
+    assert [(a["licence"], a["workers_sent"]) for a in by_workers] == [(OTHER, 3), (AGENCY, 4)]
+
+
+def test_an_award_unpaid_after_its_deadline_counts_from_the_next_day(office):
+    file_and_decide(office)
+    assert office.get(f"/agencies/{AGENCY}/scorecard").json["awards_unpaid_past_deadline"] == 0
+    office.today = DEADLINE + timedelta(days=1)
+    assert office.get(f"/agencies/{AGENCY}/scorecard").json["awards_unpaid_past_deadline"] == 1
+    ranked = office.get("/agencies/scorecard?rank_by=awards_unpaid_past_deadline").json["items"]
+    assert [(a["licence"], a["awards_unpaid_past_deadline"]) for a in ranked] == [(AGENCY, 1), (OTHER, 0)]
+    ranked = office.get("/agencies/scorecard?rank_by=awards_unpaid_past_deadline&order=asc").json["items"]
+    assert [a["licence"] for a in ranked] == [OTHER, AGENCY]
+
+
+def test_events_delivered_again_change_nothing(office):
+    events = file_and_decide(office)
+    before = office.get(f"/agencies/{AGENCY}/scorecard").json
+    for event in (events["paid"], events["closing"], office.published[0]):
+        publish(office.settings, event)  # the broker delivers it again
+    office.settled()
+    wait_for(lambda: office.worker.processed >= len(office.published) + 3, 20, "the copies were not delivered")
+    for event in (events["paid"], events["closing"]):  # and past the inbox, the rows' versions hold
+        office.uow.run(lambda tx, e=event: scorecard.complaint_changed(e, tx))
+    assert office.get(f"/agencies/{AGENCY}/scorecard").json == before
+
+
+def test_the_csv_has_the_same_numbers(office):
+    file_and_decide(office)
+    answer = office.get("/agencies/scorecard?rank_by=complaints", Accept="text/csv")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    assert [row["licence"] for row in rows] == [AGENCY, OTHER]
+    for row in rows:
+        expected = EXPECTED[row["licence"]]
+        for name, value in row.items():
+            if name != "licence":
+                assert value == ("" if expected[name] is None else str(expected[name])), name
+    assert office.get("/agencies/scorecard?format=csv").data == answer.data
+
+
+def test_pages_follow_the_ranking_and_staff_reads_are_audited(office):
+    file_and_decide(office)
+    first = office.get("/agencies/scorecard?rank_by=median_days_to_close&limit=1").json
+    assert [a["licence"] for a in first["items"]] == [AGENCY] and first["next_cursor"]
+    second = office.get(f"/agencies/scorecard?rank_by=median_days_to_close&limit=1&cursor={first['next_cursor']}")
+    assert [a["licence"] for a in second.json["items"]] == [OTHER] and second.json["next_cursor"] is None
+    audited = list(office.db.audit.find({"subject_type": "agency_scorecard"}))
+    assert len(audited) == 2 and audited[0]["details"]["rank_by"] == "median_days_to_close"
+    assert office.get(f"/agencies/{AGENCY}/scorecard", role="migrant").status_code == 200
+    assert office.db.audit.count_documents({"subject_type": "agency_scorecard"}) == 2  # migrants: not audited
+
+
+def test_unknown_agencies_and_bad_queries_are_clear_problems(office):
+    assert office.get("/agencies/RL-999/scorecard").status_code == 404
+    bad = office.get("/agencies/not-a-licence/scorecard")
+    assert bad.status_code == 422 and "licence" in bad.json["errors"]
+    assert office.get("/agencies/scorecard?rank_by=name").json["errors"].keys() == {"rank_by"}
+    assert office.get("/agencies/scorecard?cursor=bm9wZQ").status_code == 422
+    assert office.get("/agencies/scorecard").status_code == 200
+    assert office.http.get("/api/v1/agencies/scorecard").status_code == 401
+
+
+def test_a_ranked_first_page_reads_an_index(office):
+    reads = scorecard.ScorecardReads(office.db)
+    for metric in scorecard.METRICS:
+        if metric != scorecard.UNPAID:
+            assert "IXSCAN" in str(reads.explain(metric)), metric

@@ -61,8 +61,7 @@ def ensure_indexes(db: Database) -> None:
         if metric != UNPAID:
             db[AGENCIES].create_index([(metric, ASCENDING), ("_id", ASCENDING)], name=f"rank_{metric}")
     db[COMPLAINTS].create_index([("licences", ASCENDING), ("days_to_close", ASCENDING)], name="closed_by_licence")
-    db[COMPLAINTS].create_index([("unpaid_deadline", ASCENDING)], name="unpaid_by_deadline",
-                                partialFilterExpression={"unpaid_deadline": {"$type": "string"}})
+    db[COMPLAINTS].create_index([("unpaid_deadline", ASCENDING)], name="unpaid_by_deadline")
     db[COMPLAINTS].create_index([("licences", ASCENDING), ("unpaid_deadline", ASCENDING)],
                                 name="unpaid_by_licence")
 
@@ -284,14 +283,21 @@ class ScorecardReads:
         self.db = db
 
     def unpaid_counts(self, today: str, licences: list[str] | None = None) -> dict[str, int]:
-        """Per licence, its awards whose deadline is before `today` with money owed."""
-        match: dict = {"unpaid_deadline": {"$lt": today, "$type": "string"}}
-        if licences is not None:
-            match["licences"] = {"$in": licences}
-        pipeline = [{"$match": match}, {"$unwind": "$licences"},
-                    *([{"$match": {"licences": {"$in": licences}}}] if licences is not None else []),
-                    {"$group": {"_id": "$licences", "n": {"$sum": 1}}}]
-        return {row["_id"]: row["n"] for row in self.db[COMPLAINTS].aggregate(pipeline)}
+        """Per licence, its awards whose deadline is before `today` with money owed. Reads
+        rows, not an aggregation: a find on the index, bounded to strings on both sides ($gte
+        ""), is what reads only the unpaid rows (SecantusDB scans a $match, and an open bound
+        there also walks the nulls)."""
+        due = {"$gte": "", "$lt": today}
+        if licences is None:
+            counts: dict[str, int] = {}
+            for row in self.db[COMPLAINTS].find({"unpaid_deadline": due}, {"licences": 1, "_id": 0}):
+                for licence in row["licences"]:
+                    counts[licence] = counts.get(licence, 0) + 1
+            return counts
+        counts = {licence: len(list(self.db[COMPLAINTS].find({"licences": licence, "unpaid_deadline": due},
+                                                               {"_id": 1})))
+                  for licence in licences}
+        return {licence: n for licence, n in counts.items() if n}
 
     def agency(self, licence: str, today: str) -> dict | None:
         agency = self.db[AGENCIES].find_one({"_id": licence})

@@ -195,9 +195,13 @@ def complaint_changed(event, tx) -> None:
     store = store_of(tx)
     complaint_id = event.data.get("case_id") or event.subject.id
     old = store.complaint(complaint_id)
-    if old is not None and event.aggregate_version <= old["version"]:
+    if old is not None and (event.aggregate_version < old["version"] or event.id in old.get("event_ids", ())):
         return  # already folded (a repeat, or older than what the row holds)
     new = row_after(old, event)
+    # Like the inbox's mark: a second event at the same version (a producer may raise two
+    # in one change) still folds; the same event again does not.
+    same_version = old is not None and old["version"] == event.aggregate_version
+    new["event_ids"] = [*old.get("event_ids", []), event.id] if same_version else [event.id]
     store.save_complaint(new)
     updates = changes_by_licence(old, new)
     licences = set(updates)

@@ -115,6 +115,16 @@ def test_a_repeated_or_older_event_changes_nothing(tx):
     assert agency(tx)["complaints"] == 1
 
 
+def test_a_second_event_at_the_same_version_still_folds_once(tx):
+    complaint = filed()
+    fold(tx, event(domain.RECEIVED_EVENT, complaint))
+    withdrawn = {**domain.withdraw(complaint, reason="Moved on.", actor=STAFF, now=NOW), "version": 1}
+    again = event(domain.WITHDRAWN_EVENT, withdrawn)  # a producer that repeats a version
+    fold(tx, again, again)
+    card = agency(tx)
+    assert (card["complaints"], card["open"], card["withdrawn"]) == (1, 0, 1)
+
+
 def test_a_complaint_against_two_agencies_counts_in_full_for_each(tx):
     respondents = [{"kind": "recruiting_agency", "name": "A", "licence": "RL 1234"},
                    {"kind": "recruiting_agency", "name": "B", "licence": "rl-77"}]

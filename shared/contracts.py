@@ -207,6 +207,9 @@ class ComplaintChanged(CaseChanged):
     category = _text(required=True)
     agency_licences = fields.List(_text(), required=True)
     restricted = fields.Boolean(required=True)
+    # Taka the complainant claims (the scorecard sums it per agency); absent from events
+    # raised before it was published.
+    amount_claimed = fields.Integer(strict=True, validate=Range(min=0))
 
 
 class HearingChanged(ComplaintChanged):

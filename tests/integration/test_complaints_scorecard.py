@@ -108,8 +108,7 @@ def migrant_moved(n: int, licence: str) -> Envelope:
 
 
 class Complaint:
-    """A complaint walked through the domain, each step's event as core raises it (with
-    amount_claimed, which core adds to every event)."""
+    """A complaint walked through the domain, each step's event as core raises it."""
 
     def __init__(self, office: Office, number: int, category: str, licences: list[str], claimed: int):
         respondents = [{"kind": "recruiting_agency", "name": f"Agency {licence}", "licence": licence}
@@ -124,7 +123,7 @@ class Complaint:
         self.raise_(domain.RECEIVED_EVENT)
 
     def raise_(self, event_type: str, data_of=domain.event_data) -> Envelope:
-        data = data_of(self.state, amount_claimed=self.state["amount_claimed"])
+        data = data_of(self.state)
         event = Envelope.new(type=event_type, source="complaints", subject_type=domain.SUBJECT,
                              subject_id=self.state["_id"], aggregate_version=self.state["version"], data=data)
         event = dataclasses.replace(event, occurred_at=self.now.isoformat().replace("+00:00", "Z"))

@@ -63,8 +63,8 @@ def tx():
 
 
 def event(event_type: str, complaint: dict, at: datetime = NOW, data_of=domain.event_data, **extra) -> Envelope:
-    """The event core publishes for this complaint (amount_claimed added, as core does)."""
-    data = data_of(complaint, amount_claimed=complaint["amount_claimed"], **extra)
+    """The event core publishes for this complaint (changes.publish)."""
+    data = data_of(complaint, **extra)
     envelope = Envelope.new(type=event_type, source="complaints", subject_type=domain.SUBJECT,
                             subject_id=complaint["_id"], aggregate_version=complaint["version"], data=data)
     return dataclasses.replace(envelope, occurred_at=at.isoformat().replace("+00:00", "Z"))
@@ -96,6 +96,15 @@ def heard_from(complaint: dict) -> dict:
 
 
 # -- complaints ------------------------------------------------------------------------------
+
+def test_every_complaint_event_carries_the_amount_claimed_within_its_contract():
+    from shared.uow import Tx
+    complaint = filed()
+    data = domain.event_data(complaint)
+    assert data["amount_claimed"] == 250000
+    Tx(None, None, "complaints").emit(domain.RECEIVED_EVENT, subject_type=domain.SUBJECT, subject_id="CMP-1",
+                                      aggregate_version=1, data=data)
+
 
 def test_a_filed_complaint_counts_for_its_agency_by_category_open_and_claimed(tx):
     fold(tx, event(domain.RECEIVED_EVENT, filed()))

@@ -144,10 +144,10 @@ def add_routes(api: Api, scorecard_reads: ScorecardReads, audit, today: Callable
     @api.route("/agencies/<licence>/scorecard", "GET", roles=READERS, response=OneScorecardSchema,
                summary="One recruiting agency's scorecard, with its complaints by category (staff reads are audited)")
     def agency_scorecard(principal, licence):
-        try:
+        try:  # "RL 1234", "rl-1234" and "1234" name one agency; what is no licence names none (404)
             licence = normalise_licence(licence)
-        except ValueError as exc:
-            raise Invalid({"licence": [str(exc)]}) from None
+        except ValueError:
+            raise NotFound("No agency has that licence; a licence looks like RL-1234.") from None
         as_of = today()
         audited(principal, licence)
         card = scorecard_reads.agency(licence, as_of.isoformat())

@@ -22,9 +22,10 @@ The figures per licence:
   complaint against two agencies counts in full for each;
 - awards: complaints with money decided; awards unpaid past deadline: those whose payment
   deadline (a Dhaka date) is before today with money still owed. Time passing is no event,
-  so this one is computed when read, from each row's `unpaid_deadline` (the deadline while
-  money is owed, else null; indexed), not from not_complied/enforcement events, which wait
-  for a person or a timer to mark them;
+  so this one is computed when read, from the agency's own row: it keeps how many awards
+  with money owed fall due on each date (`unpaid_by_deadline`, kept like the other
+  figures), and a read adds up the dates before today - not from not_complied/enforcement
+  events, which wait for a person or a timer to mark them;
 - workers sent, and complaints per 1,000 workers sent (null while none is known).
 """
 from __future__ import annotations
@@ -52,18 +53,17 @@ UNPAID = "awards_unpaid_past_deadline"  # computed when read (see above)
 METRICS = ("complaints", "open", "resolved", "median_days_to_close", "amount_claimed", "amount_awarded",
            "amount_paid", UNPAID, "complaints_per_1000_workers", "workers_sent")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")  # a category code, safe as a field name
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # a payment deadline, safe as a field name
+MAPS = ("by_category", "unpaid_by_deadline")  # per-agency counts kept by key
 
 
 def ensure_indexes(db: Database) -> None:
-    """One index per stored rankable figure (ranked pages read it in order, either way),
-    the closed complaints of a licence (its median), the unpaid awards by deadline."""
+    """One index per stored rankable figure (ranked pages read it in order, either way), and
+    the closed complaints of a licence (its median)."""
     for metric in METRICS:
         if metric != UNPAID:
             db[AGENCIES].create_index([(metric, ASCENDING), ("_id", ASCENDING)], name=f"rank_{metric}")
     db[COMPLAINTS].create_index([("licences", ASCENDING), ("days_to_close", ASCENDING)], name="closed_by_licence")
-    db[COMPLAINTS].create_index([("unpaid_deadline", ASCENDING)], name="unpaid_by_deadline")
-    db[COMPLAINTS].create_index([("licences", ASCENDING), ("unpaid_deadline", ASCENDING)],
-                                name="unpaid_by_licence")
 
 
 class ScorecardStore:
@@ -82,7 +82,8 @@ class ScorecardStore:
     def add_to_agency(self, licence: str, increments: dict) -> dict:
         """The agency's row after adding `increments`; a new agency starts every figure at 0."""
         fresh = {name: 0 for name in COUNTED + ("workers_sent",) if name not in increments}
-        fresh.update({"median_days_to_close": None, "complaints_per_1000_workers": None, "by_category": {}})
+        fresh.update({"median_days_to_close": None, "complaints_per_1000_workers": None,
+                      **{name: {} for name in MAPS}})
         fresh = {k: v for k, v in fresh.items()
                  if not any(name.startswith(k + ".") for name in increments)}
         return self.db[AGENCIES].find_one_and_update(
@@ -135,6 +136,8 @@ def row_after(row: dict | None, event) -> dict:
     if isinstance(data.get("paid_total"), int):
         row["amount_paid"] = data["paid_total"]
     if data.get("payment_deadline"):
+        if not _DAY.fullmatch(str(data["payment_deadline"])):
+            raise PermanentError(f"{event.type} with a payment deadline that is not a date")
         row["payment_deadline"] = data["payment_deadline"]
     if row["status"] == domain.CLOSED:
         if not row.get("closed_at"):
@@ -158,7 +161,8 @@ def contribution(row: dict | None) -> dict:
     if row is None:
         return {}
     status = row["status"]
-    return {"complaints": 1, f"by_category.{row['category']}": 1,
+    unpaid = {f"unpaid_by_deadline.{row['unpaid_deadline']}": 1} if row.get("unpaid_deadline") else {}
+    return {"complaints": 1, f"by_category.{row['category']}": 1, **unpaid,
             "open": int(status not in domain.FINAL), "resolved": int(status == domain.CLOSED),
             "withdrawn": int(status == domain.WITHDRAWN), "awards": int(row["amount_awarded"] > 0),
             "amount_claimed": row["amount_claimed"], "amount_awarded": row["amount_awarded"],
@@ -275,9 +279,15 @@ FIGURES = ("complaints", "open", "resolved", "withdrawn", "median_days_to_close"
            "amount_awarded", "amount_paid", "awards", UNPAID, "workers_sent", "complaints_per_1000_workers")
 
 
-def as_scorecard(agency: dict, unpaid: int) -> dict:
+def unpaid_past_deadline(agency: dict, today: str) -> int:
+    """Awards with money owed whose deadline is before `today` (ISO dates compare as text)."""
+    return sum(n for day, n in (agency.get("unpaid_by_deadline") or {}).items() if day < today)
+
+
+def as_scorecard(agency: dict, today: str) -> dict:
     return {"licence": agency["_id"], **{name: agency.get(name, 0) for name in FIGURES if name != UNPAID},
-            UNPAID: unpaid, "by_category": {code: n for code, n in (agency.get("by_category") or {}).items() if n}}
+            UNPAID: unpaid_past_deadline(agency, today),
+            "by_category": {code: n for code, n in (agency.get("by_category") or {}).items() if n}}
 
 
 class ScorecardReads:
@@ -286,39 +296,19 @@ class ScorecardReads:
     def __init__(self, db: Database):
         self.db = db
 
-    def unpaid_counts(self, today: str, licences: list[str] | None = None) -> dict[str, int]:
-        """Per licence, its awards whose deadline is before `today` with money owed. Reads
-        rows, not an aggregation: a find on the index, bounded to strings on both sides ($gte
-        ""), is what reads only the unpaid rows (SecantusDB scans a $match, and an open bound
-        there also walks the nulls)."""
-        due = {"$gte": "", "$lt": today}
-        if licences is None:
-            counts: dict[str, int] = {}
-            for row in self.db[COMPLAINTS].find({"unpaid_deadline": due}, {"licences": 1, "_id": 0}):
-                for licence in row["licences"]:
-                    counts[licence] = counts.get(licence, 0) + 1
-            return counts
-        counts = {licence: len(list(self.db[COMPLAINTS].find({"licences": licence, "unpaid_deadline": due},
-                                                               {"_id": 1})))
-                  for licence in licences}
-        return {licence: n for licence, n in counts.items() if n}
-
     def agency(self, licence: str, today: str) -> dict | None:
         agency = self.db[AGENCIES].find_one({"_id": licence})
-        if agency is None:
-            return None
-        return as_scorecard(agency, self.unpaid_counts(today, [licence]).get(licence, 0))
+        return as_scorecard(agency, today) if agency is not None else None
 
     def ranked(self, rank_by: str, order: str, limit: int, after: list | None, today: str) -> tuple[list[dict], list | None]:
         """A page of agencies ranked by `rank_by` (ties by licence, the same way), and the
         position (value, licence) of its last one when more follow."""
         if rank_by == UNPAID:
-            agencies, counts = self._ranked_by_unpaid(order, limit + 1, after, today)
+            agencies = self._ranked_by_unpaid(order, limit + 1, after, today)
         else:
             agencies = list(self.db[AGENCIES].find(*self.ranked_query(rank_by, order, after))
                             .sort(self.ranked_sort(rank_by, order)).limit(limit + 1))
-            counts = self.unpaid_counts(today, [a["_id"] for a in agencies]) if agencies else {}
-        cards = [as_scorecard(a, counts.get(a["_id"], 0)) for a in agencies]
+        cards = [as_scorecard(a, today) for a in agencies]
         page = cards[:limit]
         position = [page[-1][rank_by], page[-1]["licence"]] if len(cards) > limit else None
         return page, position
@@ -331,7 +321,7 @@ class ScorecardReads:
     @staticmethod
     def ranked_query(rank_by: str, order: str, after: list | None) -> tuple[dict, dict]:
         """Keyset: after (value, licence). Nulls (no median, no workers) sort lowest."""
-        projection = {"_id": 1, "by_category": 1, **{name: 1 for name in STORED}}
+        projection = {"_id": 1, **{name: 1 for name in (*STORED, *MAPS)}}
         if after is None:
             return {}, projection
         value, licence = after
@@ -344,37 +334,21 @@ class ScorecardReads:
             return {"$or": [{rank_by: None, "_id": {"$gt": licence}}, {rank_by: {"$gte": 0}}]}, projection
         return {"$or": [{rank_by: {"$gt": value}}, {rank_by: value, "_id": {"$gt": licence}}]}, projection
 
-    def _ranked_by_unpaid(self, order: str, want: int, after: list | None, today: str):
-        """Ranked by a figure computed when read: the (few) agencies with unpaid awards past
-        their deadline from the deadline index, the others (0) in licence order from _id."""
-        counts = self.unpaid_counts(today)
+    def _ranked_by_unpaid(self, order: str, want: int, after: list | None, today: str) -> list[dict]:
+        """Ranked by a figure that depends on today, so no index holds its order: every
+        agency's dates (a small map each; some 1,500 licensed agencies) ranked here, then the
+        page's rows read by licence."""
         desc = order == DESCENDING_ORDER
-        counted = sorted(((n, licence) for licence, n in counts.items()), reverse=desc)
+        keys = sorted(((unpaid_past_deadline(a, today), a["_id"])
+                       for a in self.db[AGENCIES].find({}, {"unpaid_by_deadline": 1})), reverse=desc)
         if after is not None:
             position = (after[0], after[1])
-            counted = [c for c in counted if (c < position if desc else c > position)]
-        zeros_query: dict = {"_id": {"$nin": list(counts)}}
-        if after is not None and after[0] == 0:
-            zeros_query["_id"]["$lt" if desc else "$gt"] = after[1]
-        zeros_needed = not (after is not None and after[0] > 0 and not desc)
-
-        def zeros(n: int) -> list[dict]:
-            if n <= 0 or not zeros_needed:
-                return []
-            return list(self.db[AGENCIES].find(zeros_query).sort([("_id", DESCENDING if desc else ASCENDING)])
-                        .limit(n))
-
-        if desc:
-            licences = [licence for _, licence in counted[:want]]
-            tail = zeros(want - len(licences))
-        else:
-            tail = []
-            head = zeros(want)
-            licences = [licence for _, licence in counted[:want - len(head)]]
-            found = {a["_id"]: a for a in self.db[AGENCIES].find({"_id": {"$in": licences}})} if licences else {}
-            return head + [found[licence] for licence in licences if licence in found], counts
-        found = {a["_id"]: a for a in self.db[AGENCIES].find({"_id": {"$in": licences}})} if licences else {}
-        return [found[licence] for licence in licences if licence in found] + tail, counts
+            keys = [k for k in keys if (k < position if desc else k > position)]
+        licences = [licence for _, licence in keys[:want]]
+        found = {a["_id"]: a for licence in licences
+                 for a in [self.db[AGENCIES].find_one({"_id": licence}, self.ranked_query(UNPAID, order, None)[1])]
+                 if a is not None}
+        return [found[licence] for licence in licences if licence in found]
 
     def explain(self, rank_by: str, order: str = DESCENDING_ORDER) -> dict:
         """The winning plan of a ranked first page (the bench prints its stage)."""

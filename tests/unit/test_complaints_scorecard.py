@@ -34,11 +34,12 @@ class FakeScorecardStore:
     def add_to_agency(self, licence, increments):
         agency = self.agencies.setdefault(licence, {
             "_id": licence, **{name: 0 for name in (*scorecard.COUNTED, "workers_sent")},
-            "median_days_to_close": None, "complaints_per_1000_workers": None, "by_category": {}})
+            "median_days_to_close": None, "complaints_per_1000_workers": None, "by_category": {},
+            "unpaid_by_deadline": {}})
         for name, amount in increments.items():
-            if name.startswith("by_category."):
-                code = name.split(".", 1)[1]
-                agency["by_category"][code] = agency["by_category"].get(code, 0) + amount
+            if "." in name:  # a count kept by key: by_category.<code>, unpaid_by_deadline.<day>
+                field, key = name.split(".", 1)
+                agency[field][key] = agency[field].get(key, 0) + amount
             else:
                 agency[name] += amount
         return copy.deepcopy(agency)
@@ -158,8 +159,17 @@ def test_an_award_and_part_payment_count_as_awarded_paid_and_owed(tx):
     card = agency(tx)
     assert (card["awards"], card["amount_awarded"], card["amount_paid"]) == (1, 100000, 40000)
     assert card["complaints"] == 1 and card["open"] == 1
-    row = tx.scorecard.complaints["CMP-1"]
-    assert row["unpaid_deadline"] == paid["outcome"]["payment_deadline"]
+    deadline = paid["outcome"]["payment_deadline"]
+    assert tx.scorecard.complaints["CMP-1"]["unpaid_deadline"] == deadline
+    assert card["unpaid_by_deadline"] == {deadline: 1}
+
+
+def test_an_award_counts_as_unpaid_past_deadline_from_the_day_after_it(tx):
+    fold(tx, event(domain.AWARD_ISSUED_EVENT, monitored(amount=100000), data_of=awards.event_data))
+    [deadline] = agency(tx)["unpaid_by_deadline"]
+    before, after = deadline, (date.fromisoformat(deadline) + timedelta(days=1)).isoformat()
+    assert scorecard.as_scorecard(agency(tx), before)["awards_unpaid_past_deadline"] == 0
+    assert scorecard.as_scorecard(agency(tx), after)["awards_unpaid_past_deadline"] == 1
 
 
 def awards_version(complaint: dict, by: int) -> dict:
@@ -170,9 +180,11 @@ def test_an_award_paid_in_full_owes_nothing(tx):
     paying = monitored(amount=100000)
     paid = awards.record_payment(paying, amount=100000, paid_on=TODAY + timedelta(days=9), reference=None,
                                  actor=STAFF, now=NOW + timedelta(days=9), today=TODAY + timedelta(days=9))
+    fold(tx, event(domain.MONITORING_EVENT, paying, data_of=awards.event_data))
+    assert sum(agency(tx)["unpaid_by_deadline"].values()) == 1
     fold(tx, event(domain.COMPLIED_EVENT, paid, data_of=awards.event_data))
     assert tx.scorecard.complaints["CMP-1"]["unpaid_deadline"] is None
-    assert agency(tx)["amount_paid"] == 100000
+    assert agency(tx)["amount_paid"] == 100000 and not any(agency(tx)["unpaid_by_deadline"].values())
 
 
 def test_closing_resolves_and_the_median_is_exact_over_closed_complaints(tx):

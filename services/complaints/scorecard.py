@@ -6,8 +6,9 @@ What it learns, through the complaints consumer (consumer.py wires the handlers)
 - complaints' own events (`complaints.complaint.*`, data per domain.event_data, awards add
   amount, paid_total, payment_deadline): one row per complaint (`scorecard_complaints`),
   and what each row adds to every licence it names (`scorecard_agencies`). A row keeps the
-  version of the event it was folded from; an older or repeated event changes nothing, so a
-  second delivery leaves the same result even past the consumer's inbox.
+  version it was folded to and the ids of the events folded at it: an older or repeated
+  event changes nothing, so a second delivery leaves the same result even past the
+  consumer's inbox.
 - registration's migrant registered / updated / snapshot, which carry the migrant's
   `recruiting_agency_licence`: one row per migrant (`scorecard_workers`, the licence and the
   version it came from); a migrant whose licence changes moves from one agency's

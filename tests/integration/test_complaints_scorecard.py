@@ -223,6 +223,10 @@ def test_an_award_unpaid_after_its_deadline_counts_from_the_next_day(office):
     assert [(a["licence"], a["awards_unpaid_past_deadline"]) for a in ranked] == [(AGENCY, 1), (OTHER, 0)]
     ranked = office.get("/agencies/scorecard?rank_by=awards_unpaid_past_deadline&order=asc").json["items"]
     assert [a["licence"] for a in ranked] == [OTHER, AGENCY]
+    first = office.get("/agencies/scorecard?rank_by=awards_unpaid_past_deadline&limit=1").json
+    rest = office.get(f"/agencies/scorecard?rank_by=awards_unpaid_past_deadline&limit=1&cursor={first['next_cursor']}")
+    assert [a["licence"] for a in first["items"] + rest.json["items"]] == [AGENCY, OTHER]
+    assert rest.json["next_cursor"] is None
 
 
 def test_events_delivered_again_change_nothing(office):

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from marshmallow import RAISE, Schema, fields
-from marshmallow.validate import Length, OneOf, Range
+from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from shared.auth import ROLES
 from shared.events import Envelope, topic_matches
@@ -36,6 +36,10 @@ class Contract(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+# A recruiting agency's licence as BMET prints it, normalised (RL-1234).
+LICENCE = Regexp(r"^RL-[1-9][0-9]{0,4}$", error="A recruiting licence as RL-<number>.")
 
 
 def _text(**kwargs) -> fields.String:
@@ -63,6 +67,9 @@ class MigrantRegistered(Contract):
     # Where they go to work (ISO 3166-1 alpha-2): claims reports by it. Absent from events
     # raised before it was published.
     destination_country = fields.String(validate=Length(equal=2))
+    # The recruiting agency that sent them: the complaints scorecard counts workers per agency.
+    # Absent when they have none, and from events raised before it was published.
+    recruiting_agency_licence = fields.String(validate=LICENCE)
 
 
 class ContactValues(Contract):
@@ -70,6 +77,8 @@ class ContactValues(Contract):
     name_bn = _text()
     phone = _text()
     destination_country = fields.String(validate=Length(equal=2))
+    recruiting_agency_licence = fields.String(validate=LICENCE, allow_none=True,
+                                              metadata={"description": "null: the licence was cleared"})
 
 
 class MigrantUpdated(Contract):
@@ -198,6 +207,9 @@ class ComplaintChanged(CaseChanged):
     category = _text(required=True)
     agency_licences = fields.List(_text(), required=True)
     restricted = fields.Boolean(required=True)
+    # Taka the complainant claims (the scorecard sums it per agency); absent from events
+    # raised before it was published.
+    amount_claimed = fields.Integer(strict=True, validate=Range(min=0))
 
 
 class HearingChanged(ComplaintChanged):
@@ -270,6 +282,7 @@ class MigrantSnapshot(Contract):
     registered_by = fields.Nested(Actor, required=True)
     registered_at = fields.DateTime(required=True)
     destination_country = fields.String(validate=Length(equal=2))
+    recruiting_agency_licence = fields.String(validate=LICENCE)  # absent: none
     steps = fields.List(fields.Nested(StepDone), required=True)
     membership = fields.Nested(Membership, required=True, allow_none=True)
 

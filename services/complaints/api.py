@@ -10,7 +10,7 @@ from shared.http.api import Api, Reply
 from shared.http.app import broker_check, create_app
 from shared.pagination import PageQuerySchema
 
-from . import bootstrap, intake
+from . import bootstrap, intake, scorecard, scorecard_api
 from .config import ComplaintsConfig
 from .schemas import (ETAG, AcknowledgementSchema, AdjournmentSchema, AssignmentSchema, ComplaintPageSchema,
                       ComplaintSchema, DueQueueQuerySchema, EnforcementSchema, EvidenceSchema, HearingHeldSchema,
@@ -188,6 +188,12 @@ def make_api(service: ComplaintsService) -> Api:
     def _withdraw(principal, complaint_id, if_match, body):
         return service.withdraw(principal, complaint_id, body, if_match)
 
+    # The recruiting-agency scorecard (scorecard.py, its routes in scorecard_api.py); `today`
+    # is looked up per request, so a test that sets the service's clock moves it too. An API
+    # built on the lists alone (the OpenAPI document's tests) has no database to read.
+    reads = getattr(service, "reads", None)
+    scorecard_api.add_routes(api, scorecard.ScorecardReads(reads.db if reads else None),
+                             getattr(service, "audit", None), today=lambda: service.today())
     return api
 
 

@@ -7,7 +7,7 @@ from shared.audit import AuditTrail
 from shared.config import Settings
 from shared.uow import MongoUnitOfWork
 
-from . import categories, due_queue, repository
+from . import categories, due_queue, repository, scorecard
 from .config import ComplaintsConfig
 from .repository import ComplaintsTx, Reads
 from .service import ComplaintsService
@@ -22,8 +22,7 @@ def unit_of_work(settings: Settings) -> MongoUnitOfWork:
 
 
 def prepare_database(db) -> None:
-    # The scorecard package adds scorecard.ensure_indexes here.
-    mongo.prepare(db, [repository.ensure_indexes, due_queue.ensure_indexes])
+    mongo.prepare(db, [repository.ensure_indexes, due_queue.ensure_indexes, scorecard.ensure_indexes])
 
 
 def build(settings: Settings, config: ComplaintsConfig | None = None) -> ComplaintsService:

@@ -2,7 +2,9 @@
 
 - registration.migrant.registered / updated: which migrants exist (intake needs one);
 - documents.document.*: whose each document is (evidence is the complainant's own);
-- claims.claim.submitted: which claims exist and whose (linking a complaint to a claim).
+- claims.claim.submitted: which claims exist and whose (linking a complaint to a claim);
+- its own complaints.complaint.*, and registration's migrants with the licence of the agency
+  that sent them: the recruiting-agency scorecard (scorecard.py), a projection.
 
 What existed before its queue did, it learns from registration's and documents' replays
 (replay.py, shared/replay/).
@@ -11,17 +13,31 @@ from shared.config import Settings
 from shared.consumer import EventConsumer
 from shared.replay import Replays
 
-from . import bootstrap, projections, replay
+from . import bootstrap, projections, replay, scorecard
 
 consumer = EventConsumer(bootstrap.SERVICE)
-consumer.handles("registration.migrant.registered")(projections.migrant_registered)
-consumer.handles("registration.migrant.updated")(projections.migrant_updated)
+
+
+def both(*handlers):
+    """One handler per event type: the migrants projection, then the scorecard's workers."""
+    def apply(event, tx) -> None:
+        for handler in handlers:
+            handler(event, tx)
+    return apply
+
+
+consumer.handles("registration.migrant.registered")(both(projections.migrant_registered,
+                                                          scorecard.worker_registered))
+consumer.handles("registration.migrant.updated")(both(projections.migrant_updated, scorecard.worker_updated))
 # Each live type by name: "documents.document.*" would also take the replay's snapshots.
 for event_type in projections.DOCUMENT_EVENTS:
     consumer.handles(event_type)(projections.document_changed)
 consumer.handles("claims.claim.submitted")(projections.claim_submitted)
+# Its own events, each type by name, for the recruiting-agency scorecard (a projection).
+for event_type in scorecard.COMPLAINT_EVENTS:
+    consumer.handles(event_type)(scorecard.complaint_changed)
 replays = Replays(consumer)
-replays.learn(replay.MIGRANT_SNAPSHOT, replay.learn_migrant)
+replays.learn(replay.MIGRANT_SNAPSHOT, both(replay.learn_migrant, scorecard.worker_snapshot))
 replays.learn(replay.DOCUMENT_SNAPSHOT, replay.learn_document)
 
 

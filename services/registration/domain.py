@@ -72,20 +72,24 @@ def activate_membership(migrant: dict, *, number: str, valid_until: date, actor:
 # NID, passport, birth registration and birth date never leave this service (shared/contracts.py).
 CONTACT_FIELDS = ("name_en", "name_bn", "phone")
 # And where they went to work: claims reports by destination country. Not an identifier.
-PUBLISHED_FIELDS = (*CONTACT_FIELDS, "destination_country")
+# And the recruiting agency that sent them (its licence, RL-<n>): the complaints scorecard
+# counts the workers each agency sent. A business's licence, not the person's identifier.
+PUBLISHED_FIELDS = (*CONTACT_FIELDS, "destination_country", "recruiting_agency_licence")
+OPTIONAL_PUBLISHED = ("destination_country", "recruiting_agency_licence")
 
 
 def event_data(migrant: dict) -> dict:
     """registration.migrant.registered: the reference, a name to greet, a phone, the destination
-    country, and who registered them where."""
+    country, the recruiting agency's licence (when they have one), and who registered them where."""
     by = migrant["registered_by"]
     return {"reference": migrant["reference"], **{k: migrant[k] for k in CONTACT_FIELDS},
-            **({"destination_country": migrant["destination_country"]} if migrant.get("destination_country") else {}),
+            **{k: migrant[k] for k in OPTIONAL_PUBLISHED if migrant.get(k)},
             "registered_by": {k: by[k] for k in ("user", "role", "udc_centre") if by.get(k)}}
 
 
 def update_event_data(migrant: dict, changed: list[str], actor: dict) -> dict:
-    """registration.migrant.updated: which fields changed; new values only of the published fields."""
+    """registration.migrant.updated: which fields changed; new values only of the published fields
+    (null: an optional one cleared, e.g. the recruiting agency's licence)."""
     return {"reference": migrant["reference"], "changed": changed, "by": actor,
             "values": {k: migrant.get(k) for k in changed if k in PUBLISHED_FIELDS}}
 

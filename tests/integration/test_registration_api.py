@@ -80,7 +80,8 @@ def test_register_returns_201_and_publishes_exactly_one_event(infra, service):
     assert event["subject"] == {"type": "migrant", "id": migrant["reference"]}
     assert event["aggregate_version"] == 1 and event["schema_version"] == 1 and event["source"] == "registration"
     assert event["data"] == {"reference": migrant["reference"], "name_en": "Rahima Begum", "name_bn": "রহিমা বেগম",
-                             "phone": "+8801712345678", "destination_country": "SA", "registered_by": {
+                             "phone": "+8801712345678", "destination_country": "SA",
+                             "recruiting_agency_licence": "RL-1234", "registered_by": {
                                  "user": "udc_operator-1", "role": "udc_operator", "udc_centre": "UDC Daudkandi"}}
 
 

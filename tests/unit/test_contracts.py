@@ -144,6 +144,29 @@ def test_contracts_defined_for_a_test_are_gone_afterwards():
         emit("scratch.thing.created", {})
 
 
+@pytest.mark.parametrize("licence,valid", [("RL-1234", True), ("RL-1", True), ("RL-0123", False),
+                                           ("rl 1234", False), ("1234", False), ("RL-123456", False)])
+def test_a_migrant_event_carries_the_agency_licence_only_as_rl_number(licence, valid):
+    by = REGISTERED["registered_by"]
+    events = [("registration.migrant.registered", {**REGISTERED, "recruiting_agency_licence": licence}),
+              ("registration.migrant.updated", {"reference": "PB-2345-6789", "changed": ["recruiting_agency_licence"],
+                                                "values": {"recruiting_agency_licence": licence}, "by": by}),
+              ("registration.migrant.snapshot", {**REGISTERED, "registered_at": "2026-11-28T09:00:00Z", "steps": [],
+                                                 "membership": None, "recruiting_agency_licence": licence})]
+    for event_type, data in events:
+        if valid:
+            emit(event_type, data)
+        else:
+            with pytest.raises(ContractViolation, match="recruiting_agency_licence"):
+                emit(event_type, data)
+
+
+def test_a_cleared_licence_is_null_in_migrant_updated():
+    emit("registration.migrant.updated", {"reference": "PB-2345-6789", "changed": ["recruiting_agency_licence"],
+                                          "values": {"recruiting_agency_licence": None},
+                                          "by": REGISTERED["registered_by"]})
+
+
 def test_a_complaint_event_carries_the_complainants_phone_but_never_an_identity_number():
     data = {"case_id": "CMP-2026-AAAAAAAA", "status": "received", "document_ids": [], **COMPLAINT_FIELDS}
     assert emit("complaints.complaint.received", data)[1].data["complainant_phone"] == "+8801712345678"

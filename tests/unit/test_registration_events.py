@@ -78,3 +78,31 @@ def test_a_refused_change_writes_no_history(service, uow):
 
 def test_registration_does_not_consume_its_own_events():
     assert not [key for key in registration_consumer.binding_keys if key.startswith("registration.")]
+
+
+# -- the recruiting agency's licence (the complaints scorecard counts workers per agency) --
+
+def test_registered_carries_the_recruiting_agency_licence_when_there_is_one(service, uow):
+    service.register(OPERATOR, details(recruiting_agency_licence="RL-1234"))
+    assert uow.outbox[0].data["recruiting_agency_licence"] == "RL-1234"
+    # Without one it is absent: test_registered_carries_a_name_and_phone_and_no_identity_numbers.
+
+
+def test_updated_carries_a_changed_licence_and_null_when_it_is_cleared(service, uow):
+    ref = service.register(OPERATOR, details(recruiting_agency_licence="RL-1234"))["reference"]
+    service.update(OFFICER, ref, {"recruiting_agency_licence": "RL-77"}, '"1"')
+    assert uow.outbox[-1].data["values"] == {"recruiting_agency_licence": "RL-77"}
+    service.update(OFFICER, ref, {"recruiting_agency_licence": None}, '"2"')
+    assert uow.outbox[-1].data["changed"] == ["recruiting_agency_licence"]
+    assert uow.outbox[-1].data["values"] == {"recruiting_agency_licence": None}
+    service.update(OFFICER, ref, {"occupation": "Cook"}, '"3"')
+    assert uow.outbox[-1].data["values"] == {}
+
+
+def test_the_migrant_snapshot_carries_the_licence_it_holds_now():
+    from services.registration import replay as registration_replay
+    from tests.unit.test_replay import migrant
+    snapshot = registration_replay.snapshot_data(migrant(recruiting_agency_licence="RL-9"))
+    assert snapshot["recruiting_agency_licence"] == "RL-9"
+    assert "recruiting_agency_licence" not in registration_replay.snapshot_data(migrant())
+    assert "recruiting_agency_licence" in registration_replay.STORED_FIELDS

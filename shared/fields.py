@@ -79,6 +79,31 @@ class FullMatch(Regexp):
         return value
 
 
+class Normalised(fields.String):
+    """A string put through a normaliser (e.g. `shared.spellings.normalise_phone`), which
+    returns the one stored spelling or raises ValueError with the field's message. `pattern`
+    is every spelling it takes; the OpenAPI document publishes it, and what it does not admit
+    is refused even where the normaliser would have cleaned it up."""
+
+    def __init__(self, normalise, *, max_length: int, pattern: str, **kwargs):
+        self._length = Length(max=max_length)
+        self._pattern = re.compile(pattern)
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
+        super().__init__(validate=self._length, metadata=metadata, **kwargs)
+        self._normalise = normalise
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        # Bound the raw input before any pattern looks at it.
+        text = self._length(super()._deserialize(value, attr, data, **kwargs))
+        try:
+            normalised = self._normalise(text)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+        if self._pattern.fullmatch(text) is None:  # e.g. split up by a line break
+            raise ValidationError("Use only digits, letters, spaces and hyphens as shown in the example.")
+        return normalised
+
+
 class CalendarDate(fields.Date):
     """A YYYY-MM-DD date (Python's fromisoformat would also take 20250101 or 2025-W01-1,
     which OpenAPI's `format: date` does not). `earliest` / `latest` document its bounds for

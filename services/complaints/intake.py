@@ -9,6 +9,10 @@ import re
 from datetime import datetime
 
 from shared.errors import Forbidden, Invalid
+# Phones and licences by the rule registration uses (shared/spellings.py). A complaint may also
+# name an agency by its number alone ("1234"): the complainant may know no more.
+from shared.spellings import normalise_licence_or_number as normalise_licence
+from shared.spellings import normalise_phone
 
 from . import domain
 
@@ -16,29 +20,8 @@ from . import domain
 # legal aid staff or a welfare officer.
 FILING_ROLES = ("migrant", "udc_operator", "legal_aid", "welfare_officer")
 RESPONDENT_KINDS = ("recruiting_agency", "sub_agent", "employer_abroad")
-_MOBILE = re.compile(r"(?:(?:\+|00)?88)?(01[3-9][0-9]{8})")
-# RL numbers as BMET prints them ("RL-1234"); the digits are what identifies the agency.
-_LICENCE = re.compile(r"(?:RL)?-?([0-9]{1,5})")
 _COUNTRY = re.compile(r"[A-Z]{2}")
-_BENGALI_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
 NARRATIVE_MIN, NARRATIVE_MAX = 20, 10_000
-
-
-def normalise_phone(text) -> str:
-    compact = "".join(ch for ch in str(text).translate(_BENGALI_DIGITS) if not ch.isspace() and ch not in "-()")
-    match = _MOBILE.fullmatch(compact)
-    if not match:
-        raise ValueError("Not a Bangladesh mobile number (e.g. 01712345678).")
-    return "+88" + match.group(1)
-
-
-def normalise_licence(text) -> str:
-    """A recruiting licence as RL-<number>, from "RL 1234", "rl-1234" or "1234"."""
-    compact = "".join(ch for ch in str(text).translate(_BENGALI_DIGITS).upper() if not ch.isspace())
-    match = _LICENCE.fullmatch(compact)
-    if not match or int(match.group(1)) == 0:
-        raise ValueError("A recruiting licence number looks like RL-1234.")
-    return f"RL-{int(match.group(1))}"
 
 
 def _text(value, errors, field, *, lo=1, hi=200):

@@ -10,20 +10,16 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf, Range
 
-from shared.fields import CalendarDate, FullMatch, StrictBoolean, StrictSchema, Text
+from shared import spellings
+from shared.fields import CalendarDate, FullMatch, Normalised, StrictBoolean, StrictSchema, Text
 from shared.history import TimelineEntrySchema
 from shared.pagination import PageQuerySchema, page_schema
 
 from . import awards, domain, hearings, intake, referrals
 
-# What intake.normalise_phone / normalise_licence accept, in the forms a form or an app sends.
-PHONE = FullMatch(r"^(?:(?:\+|00)?88)?01[3-9][0-9]{8}$", error="A Bangladesh mobile number, e.g. 01712345678.")
-LICENCE = FullMatch(r"^(?:RL-?)?[1-9][0-9]{0,4}$", error="A recruiting licence number, e.g. RL-1234.")
 COUNTRY = FullMatch(r"^[A-Za-z]{2}$", error="The country as a two-letter code, e.g. SA.")
 REFERENCE = FullMatch(r"^PB-[0-9A-Z]{4}-[0-9A-Z]{4}$", error="A migrant reference, PB-XXXX-XXXX.")
 RECEIPT = FullMatch(r"^CP-[0-9A-Z]{4}-[0-9A-Z]{4}$", error="A receipt number, CP-XXXX-XXXX.")
-CANONICAL_PHONE = FullMatch(r"^\+8801[3-9][0-9]{8}$", error="A Bangladesh mobile number as +8801XXXXXXXXX.")
-CANONICAL_LICENCE = FullMatch(r"^RL-[1-9][0-9]{0,4}$", error="A licence as RL-1234.")
 CLAIM_ID = FullMatch(r"^CLM-[0-9]{4}-[0-9A-Z]{8}$", error="A claim number, CLM-YYYY-XXXXXXXX.")
 USER = Length(min=1, max=80)
 MAX_TAKA = 100_000_000
@@ -32,6 +28,21 @@ ETAG = {"ETag": "the complaint's version, for If-Match on the next step"}
 
 def _pattern(validator: FullMatch, **metadata) -> dict:
     return {"pattern": validator.regex.pattern, **metadata}
+
+
+def _phone(description: str = "a Bangladesh mobile number", **kwargs) -> Normalised:
+    """Spelled as registration takes it (shared.spellings); loads as +8801XXXXXXXXX, as stored."""
+    return Normalised(spellings.normalise_phone, max_length=20, pattern=spellings.PHONE, **kwargs,
+                      metadata={"description": f"{description}, in any spelling registration takes; read as "
+                                                "+8801XXXXXXXXX", "example": "01712345678"})
+
+
+def _licence(description: str = "a recruiting agency's licence", **kwargs) -> Normalised:
+    """Spelled as registration takes it, or the number alone; loads as RL-<number>, as stored."""
+    return Normalised(spellings.normalise_licence_or_number, max_length=20, pattern=spellings.LICENCE_OR_NUMBER,
+                      **kwargs,
+                      metadata={"description": f"{description}, in any spelling registration takes or the number "
+                                                "alone; read as RL-<number>", "example": "RL-1234"})
 
 
 def _taka(**kwargs) -> fields.Integer:
@@ -45,8 +56,7 @@ class ComplainantSchema(StrictSchema):
         REFERENCE, description="the registered migrant the complaint is about"))
     name = Text(required=True, min_length=1, max_length=200, metadata={"description": "who complains (the migrant "
                                                                                       "or a family member)"})
-    phone = fields.String(required=True, validate=PHONE, metadata=_pattern(
-        PHONE, description="where the complainant hears about the complaint (SMS)", example="01712345678"))
+    phone = _phone(required=True, description="where the complainant hears about the complaint (SMS)")
     relation = fields.String(load_default="self", validate=OneOf(["self", "family"]))
 
 
@@ -58,9 +68,8 @@ class RespondentSchema(StrictSchema):
     (the body's allOf says which)."""
     kind = fields.String(required=True, validate=OneOf(intake.RESPONDENT_KINDS))
     name = Text(required=True, min_length=1, max_length=200)
-    licence = fields.String(validate=LICENCE, metadata=_pattern(LICENCE, description="a recruiting agency's "
-                                                                                     "licence", example="RL-1234"))
-    phone = fields.String(validate=PHONE, metadata=_pattern(PHONE, description="a sub-agent's mobile number"))
+    licence = _licence()
+    phone = _phone(description="a sub-agent's mobile number")
     country = fields.String(validate=COUNTRY, metadata=_pattern(COUNTRY, description="an employer's country"))
 
     @validates_schema
@@ -228,8 +237,8 @@ class ListQuerySchema(PageQuerySchema):
     category = fields.String(validate=Length(min=1, max=40))
     district = fields.String(validate=Length(min=1, max=40))
     assignee = fields.String(validate=USER)
-    agency_licence = fields.String(validate=CANONICAL_LICENCE, metadata=_pattern(CANONICAL_LICENCE))
-    sub_agent_phone = fields.String(validate=CANONICAL_PHONE, metadata=_pattern(CANONICAL_PHONE))
+    agency_licence = _licence("complaints naming this recruiting agency")
+    sub_agent_phone = _phone("complaints naming this sub-agent")
     migrant_reference = fields.String(validate=REFERENCE, metadata=_pattern(REFERENCE))
     receipt_number = fields.String(validate=RECEIPT, metadata=_pattern(RECEIPT, description="the receipt number "
                                                                                              "given at intake"))
@@ -240,7 +249,7 @@ class DueQueueQuerySchema(PageQuerySchema):
     category = fields.String(validate=Length(min=1, max=40))
     district = fields.String(validate=Length(min=1, max=40))
     assignee = fields.String(validate=USER)
-    agency_licence = fields.String(validate=CANONICAL_LICENCE, metadata=_pattern(CANONICAL_LICENCE))
+    agency_licence = _licence("complaints naming this recruiting agency")
     overdue = fields.Boolean(metadata={"description": "true: past a due date now; false: the others"})
 
 

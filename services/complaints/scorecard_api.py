@@ -24,8 +24,8 @@ from shared.errors import Invalid, NotFound
 from shared.fields import StrictSchema, today_in_bangladesh
 from shared.http.api import Api, Reply
 from shared.pagination import PageQuerySchema, decode_cursor, encode_cursor
+from shared.spellings import normalise_licence_or_number
 
-from .intake import normalise_licence
 from .scorecard import ASCENDING_ORDER, DESCENDING_ORDER, FIGURES, METRICS, UNPAID, ScorecardReads
 
 READERS = frozenset(ROLES)  # PUBLIC once the portal shows it (see above)
@@ -144,8 +144,8 @@ def add_routes(api: Api, scorecard_reads: ScorecardReads, audit, today: Callable
     @api.route("/agencies/<licence>/scorecard", "GET", roles=READERS, response=OneScorecardSchema,
                summary="One recruiting agency's scorecard, with its complaints by category (staff reads are audited)")
     def agency_scorecard(principal, licence):
-        try:  # "RL 1234", "rl-1234" and "1234" name one agency; what is no licence names none (404)
-            licence = normalise_licence(licence)
+        try:  # "RL 1234", "rl-1234" and "1234" name one agency, as at intake; what is no licence names none (404)
+            licence = normalise_licence_or_number(licence)
         except ValueError:
             raise NotFound("No agency has that licence; a licence looks like RL-1234.") from None
         as_of = today()

@@ -6,14 +6,14 @@ field gets its own message. Every schema refuses unknown fields.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields, validates, validates_schema
-from marshmallow.validate import Length, OneOf, Regexp
+from marshmallow.validate import OneOf, Regexp
 
-from shared.fields import TEXT_WHITESPACE, CalendarDate, StrictBoolean, StrictSchema, Text, today_in_bangladesh
+from shared.fields import (TEXT_WHITESPACE, CalendarDate, Normalised, StrictBoolean, StrictSchema, Text,
+                           today_in_bangladesh)
 from shared.history import TimelineEntrySchema
 from shared.pagination import page_schema
 
@@ -40,29 +40,6 @@ def _as_field_error(check, *args) -> None:
         check(*args)
     except ValueError as error:
         raise ValidationError(str(error)) from error
-
-
-class Normalised(fields.String):
-    """A string put through one of the `validation.normalise_*` functions. `pattern`
-    (from `spellings`) is every spelling it takes; the OpenAPI document publishes it."""
-
-    def __init__(self, normalise, *, max_length: int, pattern: str, **kwargs):
-        self._length = Length(max=max_length)
-        self._pattern = re.compile(pattern)
-        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
-        super().__init__(validate=self._length, metadata=metadata, **kwargs)
-        self._normalise = normalise
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        # Bound the raw input before any pattern looks at it.
-        text = self._length(super()._deserialize(value, attr, data, **kwargs))
-        try:
-            normalised = self._normalise(text)
-        except ValueError as error:
-            raise ValidationError(str(error)) from error
-        if self._pattern.fullmatch(text) is None:  # e.g. split up by a line break
-            raise ValidationError("Use only digits, letters, spaces and hyphens as shown in the example.")
-        return normalised
 
 
 def _bangla_script(text: str) -> None:

@@ -10,38 +10,15 @@ import secrets
 import unicodedata
 from datetime import date
 
+from shared import spellings
 from shared.check_characters import ALPHABET, check_character
+from shared.spellings import ascii_upper as _ascii_upper, compact as _compact
 
 from .reference_data import COUNTRIES, COUNTRY_ALIASES, find_district
 
-# Bangla keyboards type Bengali digits; every pattern below is written in ASCII ones.
-_BENGALI_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
-
-
-def _compact(text: str, separators: str = "-") -> str:
-    """`text` with Bengali digits made ASCII and whitespace and `separators` removed."""
-    if not isinstance(text, str):
-        raise ValueError("Must be text.")
-    text = text.translate(_BENGALI_DIGITS)
-    return "".join(ch for ch in text if not ch.isspace() and ch not in separators)
-
-
-def _ascii_upper(text: str) -> str:
-    # Upper-casing non-ASCII can invent ASCII letters ("ß" -> "SS"); leave it to fail.
-    return text.upper() if text.isascii() else text
-
-
-# The national form is 01 + operator digit (3-9) + 8 digits; "+88" / "88" / "0088"
-# before it is the country code 880 written the way people write it.
-_MOBILE = re.compile(r"(?:(?:\+|00)?88)?(01[3-9][0-9]{8})")
-
-
-def normalise_phone(text: str) -> str:
-    """A Bangladesh mobile number as +8801XXXXXXXXX."""
-    match = _MOBILE.fullmatch(_compact(text, "-()"))
-    if not match:
-        raise ValueError("Not a Bangladesh mobile number (e.g. 01712345678).")
-    return "+88" + match.group(1)
+# Phones and agency licences: the rule every service shares (shared/spellings.py).
+normalise_phone = spellings.normalise_phone
+normalise_licence = spellings.normalise_licence
 
 
 def normalise_nid(text: str) -> str:
@@ -66,15 +43,6 @@ def normalise_passport(text: str) -> str:
     if not re.fullmatch(r"[A-Z]{1,2}[0-9]{7,8}", number):
         raise ValueError("Passport number must be 1-2 letters then 7-8 digits (e.g. BX0123456).")
     return number
-
-
-def normalise_licence(text: str) -> str:
-    """A recruiting-agency licence as RL-<number>, without leading zeros."""
-    match = re.fullmatch(r"RL([0-9]{1,5})", _ascii_upper(_compact(text)))
-    if not match or int(match.group(1)) == 0:
-        raise ValueError("Licence must look like RL-1234.")
-    # RL-0123 and RL-123 are one licence; one spelling keeps agency lookups exact.
-    return f"RL-{int(match.group(1))}"
 
 
 # ZWNJ / ZWJ shape conjuncts (e.g. the ya-phala in র‍্য), so real names contain them.

@@ -481,3 +481,33 @@ def test_the_api_describes_itself(desk):
             "/api/v1/queue", "/api/v1/complaints/{complaint_id}/referrals/{referral_no}"} <= set(paths)
     assert "If-Match" in [p["name"] for p in paths["/api/v1/complaints/{complaint_id}/hearings"]["post"]["parameters"]
                           if p["in"] == "header"]
+
+
+def test_phones_and_licences_are_taken_as_registration_takes_them_and_stored_normalised(desk):
+    """What a UDC operator types every day (shared.spellings, the rule registration uses too)."""
+    def body(phone, licence, agent_phone):
+        return intake(complainant={"migrant_reference": REF, "name": "Rahim Uddin", "phone": phone},
+                      respondents=[{"kind": "recruiting_agency", "name": "Example Overseas", "licence": licence},
+                                   {"kind": "sub_agent", "name": "Karim dalal", "phone": agent_phone}])
+
+    spelled = [("01712-345678", "RL 1234", "+88 01811 111111"), ("+88 01712 345678", "rl-1234", "০১৮১১-১১১১১১"),
+               ("০১৭১২৩৪৫৬৭৮", "RL 1234", "(+880) 1811 111111")]
+    filed = []
+    for phone, licence, agent_phone in spelled:
+        answer = desk.file(body(phone, licence, agent_phone), role="udc_operator")
+        assert answer.status_code == 201, (phone, licence, agent_phone, answer.json)
+        stored = desk.get(answer.json["complaint_id"], "admin").json
+        assert stored["complainant"]["phone"] == "+8801712345678"
+        assert [r.get("licence") or r.get("phone") for r in stored["respondents"]] == ["RL-1234", "+8801811111111"]
+        assert stored["agency_licences"] == ["RL-1234"]
+        filed.insert(0, answer.json["complaint_id"])
+    # The filters take the same spellings.
+    assert [c["complaint_id"] for c in desk.list("agency_licence=rl%201234").json["items"]] == filed
+    assert [c["complaint_id"] for c in desk.list("sub_agent_phone=01811-111111").json["items"]] == filed
+    before = desk.stored()
+    for phone in ("01712\n345678", "01712345678\n"):  # the normaliser would drop it; the pattern refuses it
+        refused = desk.file(body(phone, "RL 1234", "01811111111"), role="udc_operator")
+        assert refused.status_code == 422 and "phone" in json.dumps(refused.json), refused.json
+    refused = desk.file(body("01712345678", "RL 1234", "01811\n111111"), role="udc_operator")
+    assert refused.status_code == 422, refused.json
+    assert desk.stored() == before

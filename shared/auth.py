@@ -19,7 +19,9 @@ import jwt
 
 from shared.config import Settings
 
-ROLES = ("migrant", "udc_operator", "welfare_officer", "legal_aid", "admin")
+# `family`: a relative who signed in with the phone recorded on a claim or complaint (an
+# heir, a complainant who is not the worker); the token names those cases and nothing more.
+ROLES = ("migrant", "family", "udc_operator", "welfare_officer", "legal_aid", "admin")
 STAFF = frozenset({"udc_operator", "welfare_officer", "legal_aid", "admin"})
 ALGORITHM = "HS256"
 
@@ -34,6 +36,7 @@ class Principal:
     role: str
     migrant_ref: str | None = None
     udc_centre: str | None = None
+    cases: tuple[str, ...] = ()  # the claims and complaints a family member may see
 
     @property
     def is_staff(self) -> bool:
@@ -48,7 +51,7 @@ class Principal:
 
 
 def issue_token(settings: Settings, *, subject: str, role: str, migrant_ref: str | None = None,
-                udc_centre: str | None = None, ttl_seconds: int | None = None,
+                udc_centre: str | None = None, cases: Iterable[str] = (), ttl_seconds: int | None = None,
                 audience: str | Iterable[str] | None = None) -> str:
     """A development or test token (production tokens come from the identity provider)
     for `audience`: one service or several, by default every service."""
@@ -56,6 +59,9 @@ def issue_token(settings: Settings, *, subject: str, role: str, migrant_ref: str
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role == "migrant" and not migrant_ref:
         raise ValueError("a migrant token is bound to the migrant's reference")
+    cases = list(cases)
+    if role == "family" and not cases:
+        raise ValueError("a family token names the cases it may see")
     ttl = ttl_seconds or settings.jwt_ttl_seconds
     if ttl > settings.jwt_max_ttl_seconds:
         raise ValueError(f"a token lifetime of {ttl} s exceeds the maximum of {settings.jwt_max_ttl_seconds} s")
@@ -68,6 +74,8 @@ def issue_token(settings: Settings, *, subject: str, role: str, migrant_ref: str
         claims["migrant_ref"] = migrant_ref
     if udc_centre:
         claims["udc_centre"] = udc_centre
+    if cases:
+        claims["cases"] = cases
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
 
 
@@ -88,7 +96,12 @@ def verify_token(settings: Settings, token: str) -> Principal:
         raise InvalidToken("token carries no known role")
     if role == "migrant" and not claims.get("migrant_ref"):
         raise InvalidToken("migrant token without a migrant reference")
-    return Principal(str(claims["sub"]), role, claims.get("migrant_ref"), claims.get("udc_centre"))
+    cases = claims.get("cases", [])
+    if not isinstance(cases, list) or not all(isinstance(case, str) and case for case in cases):
+        raise InvalidToken("token names its cases as a list of case ids")
+    if role == "family" and not cases:
+        raise InvalidToken("family token without the cases it may see")
+    return Principal(str(claims["sub"]), role, claims.get("migrant_ref"), claims.get("udc_centre"), tuple(cases))
 
 
 def every_service() -> list[str]:
@@ -109,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--subject", help="user id (default: dev-<role>)")
     token.add_argument("--migrant-ref", help="required for --role migrant")
     token.add_argument("--udc-centre", help="the operator's Union Digital Centre")
+    token.add_argument("--case", action="append", default=[], help="for --role family: a case it may see; repeat")
     token.add_argument("--ttl", type=int, help="seconds until it expires")
     token.add_argument("--audience", action="append",
                        help="a service the token is for; repeat for several (default: every service)")
@@ -123,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     centre = args.udc_centre or ("UDC-DEV-01" if args.role == "udc_operator" else None)
     try:
         print(issue_token(settings, subject=args.subject or f"dev-{args.role}", role=args.role,
-                          migrant_ref=args.migrant_ref, udc_centre=centre, ttl_seconds=args.ttl,
+                          migrant_ref=args.migrant_ref, udc_centre=centre, cases=args.case, ttl_seconds=args.ttl,
                            audience=args.audience))
     except ValueError as exc:
         parser.error(str(exc))

@@ -104,3 +104,15 @@ def test_a_token_dated_in_the_future_cannot_stretch_its_lifetime():
     later = int(time.time()) + 10 * 365 * 86400  # exp - iat is short, but exp is years away
     with pytest.raises(InvalidToken, match="iat"):
         verify_token(settings(), signed({"iat": later, "exp": later + 600}))
+
+
+def test_a_family_token_carries_the_cases_it_may_see_and_nothing_without_them():
+    token = issue_token(settings(), subject="phone:+8801712345678", role="family", cases=["CLM-2026-ABCDEFGH"])
+    principal = verify_token(settings(), token)
+    assert (principal.role, principal.cases, principal.is_staff) == ("family", ("CLM-2026-ABCDEFGH",), False)
+    with pytest.raises(ValueError, match="cases"):
+        issue_token(settings(), subject="x", role="family")
+    with pytest.raises(InvalidToken, match="cases"):
+        verify_token(settings(), signed({"role": "family"}))
+    with pytest.raises(InvalidToken, match="cases"):
+        verify_token(settings(), signed({"role": "family", "cases": "CLM-2026-ABCDEFGH"}))

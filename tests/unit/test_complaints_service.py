@@ -495,3 +495,12 @@ def test_the_intake_body_names_the_lists_and_what_identifies_each_kind_of_respon
     rules = body["allOf"][0]["properties"]["respondents"]["items"]["anyOf"]
     assert {r["properties"]["kind"]["enum"][0]: r["required"] for r in rules} == {
         "recruiting_agency": ["licence"], "sub_agent": ["phone"], "employer_abroad": ["country"]}
+
+
+def test_a_family_member_reads_complaints_and_the_scorecard_and_does_nothing_else_as_the_document_says():
+    document = openapi_document()
+    family = sorted(f"{method.upper()} {path}" for path, ops in document["paths"].items()
+                    for method, op in ops.items() if "family" in op.get("description", "").split("Roles: ")[-1])
+    assert family == ["GET /api/v1/agencies/scorecard", "GET /api/v1/agencies/{licence}/scorecard",
+                      "GET /api/v1/complaints", "GET /api/v1/complaints/{complaint_id}",
+                      "GET /api/v1/complaints/{complaint_id}/history", "GET /api/v1/complaints/{complaint_id}/related"]

@@ -232,14 +232,20 @@ def test_a_family_complainants_token_sees_their_complaint_and_not_the_workers_ow
         theirs["complaint_id"], workers["complaint_id"]}
 
 
-def test_one_token_may_name_a_claim_and_a_complaint_and_each_service_shows_its_own(world):
+def test_one_token_may_name_claims_and_a_complaint_each_service_shows_its_own_page_by_page(world):
     ref = world.reference
     grant = world.claims.post("/claims", {"type": "death_grant", "migrant_reference": ref, "district": "Sylhet",
                                           "event": {"date": "2026-10-01", "country": "QA"},
                                           "heirs": [heir(1, HEIR_PHONE), heir(2, "+8801711000003")]}).json
+    medical = world.claims.post("/claims", {"type": "medical_aid", "migrant_reference": ref, "district": "Sylhet",
+                                            "event": {"date": "2026-10-01", "requested_amount": 5000}}).json
     theirs = world.complaints.post("/complaints", complaint(ref, {"name": "Heir 1", "phone": HEIR_PHONE,
                                                                   "relation": "family"}), role="legal_aid").json
-    family = {"role": "family", "subject": f"phone:{HEIR_PHONE}", "cases": [theirs["complaint_id"], grant["claim_id"]]}
-    assert [c["claim_id"] for c in world.claims.get("/claims", **family).json["items"]] == [grant["claim_id"]]
+    family = {"role": "family", "subject": f"phone:{HEIR_PHONE}",
+              "cases": [theirs["complaint_id"], grant["claim_id"], medical["claim_id"]]}
+    first = world.claims.get("/claims?limit=1", **family).json
+    assert [c["claim_id"] for c in first["items"]] == [medical["claim_id"]] and first["next_cursor"]
+    rest = world.claims.get(f"/claims?limit=1&cursor={first['next_cursor']}", **family).json
+    assert [c["claim_id"] for c in rest["items"]] == [grant["claim_id"]] and rest["next_cursor"] is None
     assert [c["complaint_id"] for c in world.complaints.get("/complaints", **family).json["items"]] == [
         theirs["complaint_id"]]

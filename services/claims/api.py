@@ -19,7 +19,9 @@ from .schemas import DueQueueQuerySchema, NewNoteSchema
 from .service import ClaimsService, etag
 
 FILERS = frozenset({"migrant", "udc_operator", "welfare_officer", "admin"})
-EVERYONE = frozenset({"migrant", *STAFF})
+# Who reads claims: staff, a migrant their own, a family member the claims their token
+# names (the service answers 404 for the rest); a family member does nothing else here.
+READERS = frozenset({"migrant", "family", *STAFF})
 OFFICERS = frozenset({"welfare_officer", "admin"})
 IF_MATCH = {"If-Match": "the ETag of the claim as read (GET answers it), e.g. \"3\""}
 STEP_PROBLEMS = {409: "Not a step the claim's status allows; names the allowed ones",
@@ -47,19 +49,20 @@ def make_api(service: ClaimsService) -> Api:
         claim = service.file(principal, body)
         return with_etag(claim, 201, Location=f"{api.url_prefix}/claims/{claim['claim_id']}")
 
-    @api.route("/claims", "GET", roles=EVERYONE, query=QueueQuerySchema, response=ClaimPageSchema,
+    @api.route("/claims", "GET", roles=READERS, query=QueueQuerySchema, response=ClaimPageSchema,
                summary="Claims, newest first: filter by status, type, district, assignee or migrant (a migrant "
-                       "sees their own; the officers' queue by due date is GET /queue)")
+                       "sees their own, a family member the claims their sign-in names; the officers' queue by "
+                       "due date is GET /queue)")
     def queue(principal, query):
         filters = {k: query.get(k) for k in ("status", "type", "district", "assignee", "migrant_reference")}
         return service.search(principal, filters, query["limit"], query["cursor"])
 
-    @api.route("/claims/<claim_id>", "GET", roles=EVERYONE, response=ClaimSchema, response_headers=ETAG,
+    @api.route("/claims/<claim_id>", "GET", roles=READERS, response=ClaimSchema, response_headers=ETAG,
                summary="A claim with its eligibility and checklist (staff reads are audited)")
     def get_claim(principal, claim_id):
         return with_etag(service.get(principal, claim_id))
 
-    @api.route("/claims/<claim_id>/history", "GET", roles=EVERYONE, query=PageQuerySchema,
+    @api.route("/claims/<claim_id>/history", "GET", roles=READERS, query=PageQuerySchema,
                response=HistoryPageSchema, summary="What happened to this claim, newest first")
     def claim_history(principal, claim_id, query):
         return service.history(principal, claim_id, query["limit"], query["cursor"])

@@ -3,6 +3,10 @@
 Ports: `uow.run(fn)` runs `fn(tx)` in one transaction where `tx.claims`, `tx.history`,
 `tx.payment_references`, `tx.migrants`, `tx.documents`, `tx.audit` and `tx.emit` are bound
 to it; `reads` answers queries outside any transaction; `audit.record` keeps who read what.
+
+Who reads (shared.access.may_read_case): staff any claim, a migrant their own, a family
+member (an heir, a child's guardian) the claims their token names; to anyone else a claim
+does not exist (404). Only staff reads are audited; only staff and migrants act.
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import secrets
 from datetime import date, datetime, timezone
 from typing import Callable
 
-from shared.access import acting_for, check_owner
+from shared.access import acting_for, check_may_act, check_owner, may_read_case, named_cases_page
 from shared.auth import Principal
 from shared.events import to_json_safe
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
@@ -23,6 +27,7 @@ from .config import ClaimsConfig
 from .repository import DuplicateClaim, DuplicatePaymentReference
 
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CLAIM_PREFIX = "CLM-"
 
 
 def _utcnow() -> datetime:
@@ -31,7 +36,7 @@ def _utcnow() -> datetime:
 
 def new_claim_id(now: datetime | None = None) -> str:
     year = (now or _utcnow()).year
-    return f"CLM-{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+    return f"{CLAIM_PREFIX}{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
 
 def etag(claim: dict) -> str:
@@ -64,6 +69,7 @@ class ClaimsService:
 
     # -- filing ------------------------------------------------------------------------
     def file(self, principal: Principal, filing: dict) -> dict:
+        check_may_act(principal)
         filing = dict(filing)
         in_force = self.catalogues.in_force() if self.catalogues else None
         catalogue = in_force.catalogue if in_force else self.catalogue
@@ -109,6 +115,7 @@ class ClaimsService:
     # -- steps (each needs If-Match) ----------------------------------------------------
     def _step(self, principal: Principal, claim_id: str, if_match: str | None, change, event_type: str,
               event_for: Callable[[dict], str] | None = None, reserve: Callable | None = None) -> dict:
+        check_may_act(principal)
         expected = expected_version(if_match)
 
         def step_in(tx):
@@ -193,8 +200,13 @@ class ClaimsService:
             if filters.get("migrant_reference", principal.migrant_ref) != principal.migrant_ref:
                 raise Forbidden("A migrant sees only their own claims.")
             filters["migrant_reference"] = principal.migrant_ref
-        page, next_cursor = keyset_page(self.reads.claims.search(filters, limit + 1, position_after(cursor)),
-                                        limit, "created_at")
+        if principal.role == "family":  # the claims the token names, never a search of the rest
+            found = named_cases_page(principal, CLAIM_PREFIX, self.reads.claims.get,
+                                     lambda claim: all(claim.get(k) == v for k, v in filters.items()),
+                                     position_after(cursor), limit + 1)
+        else:
+            found = self.reads.claims.search(filters, limit + 1, position_after(cursor))
+        page, next_cursor = keyset_page(found, limit, "created_at")
         if principal.is_staff:
             self.audit.record(principal, "search", domain.SUBJECT, None, query=filters,
                               found=[claim["_id"] for claim in page])
@@ -216,6 +228,8 @@ class ClaimsService:
                   cursor: str | None) -> dict:
         """The officers' queue: by due date, then claim number; nothing due comes last.
         `overdue` keeps the claims whose running clock is past its due date now (or not)."""
+        if not principal.is_staff:
+            raise Forbidden("The queue is for staff.")
         filters = {k: v for k, v in filters.items() if v is not None}
         overdue_at = None if overdue is None else (overdue, self.clock())
         found = self.reads.due_queue.page(filters, overdue_at, limit + 1, position_after(cursor))
@@ -228,6 +242,7 @@ class ClaimsService:
 
     def add_note(self, principal: Principal, claim_id: str, body: dict) -> dict:
         """A note on the claim: no If-Match (notes only add), one event and history line each."""
+        check_may_act(principal)
         def note_in(tx):
             current = self._load(tx.claims, claim_id)
             updated = domain.add_note(current, text=body["text"], actor=principal.as_actor(), now=self.clock())
@@ -239,7 +254,7 @@ class ClaimsService:
     # -- helpers ------------------------------------------------------------------------
     @staticmethod
     def _check_reader(principal: Principal, claim: dict) -> None:
-        if principal.role == "migrant" and principal.migrant_ref != claim["migrant_reference"]:
+        if not may_read_case(principal, claim["_id"], claim["migrant_reference"]):
             raise NotFound("No claim with that number.")  # not even whether it exists
 
     @staticmethod

@@ -19,7 +19,9 @@ from .schemas import (ETAG, AcknowledgementSchema, AdjournmentSchema, Assignment
 from .service import ComplaintsService, etag
 
 FILERS = frozenset(intake.FILING_ROLES)
-EVERYONE = frozenset({"migrant", *STAFF})
+# Who reads complaints: staff, a migrant their own, a family member the complaints their
+# token names (the service answers 404 for the rest); a family member does nothing else here.
+READERS = frozenset({"migrant", "family", *STAFF})
 LEGAL_AID = frozenset({"legal_aid", "admin"})
 COMPLAINANT_OR_LEGAL_AID = frozenset({"migrant", *LEGAL_AID})
 IF_MATCH = {"If-Match": "the ETag of the complaint as read (GET answers it), e.g. \"3\""}
@@ -42,26 +44,27 @@ def make_api(service: ComplaintsService) -> Api:
         complaint = service.file(principal, body)
         return with_etag(complaint, 201, Location=f"{api.url_prefix}/complaints/{complaint['complaint_id']}")
 
-    @api.route("/complaints", "GET", roles=EVERYONE, query=ListQuerySchema, response=ComplaintPageSchema,
+    @api.route("/complaints", "GET", roles=READERS, query=ListQuerySchema, response=ComplaintPageSchema,
                summary="Complaints, newest first: filter by status, category, district, assignee, agency licence, "
-                       "sub-agent phone, migrant or receipt number (a migrant sees their own; restricted ones "
-                       "only their assignee and admins; staff's queue by due date is GET /queue)")
+                       "sub-agent phone, migrant or receipt number (a migrant sees their own, a family member "
+                       "those their sign-in names; restricted ones only their assignee and admins; staff's queue "
+                       "by due date is GET /queue)")
     def list_complaints(principal, query):
         filters = {k: query.get(k) for k in ("status", "category", "district", "assignee", "agency_licence",
                                              "sub_agent_phone", "migrant_reference", "receipt_number")}
         return service.search(principal, filters, query["limit"], query["cursor"])
 
-    @api.route("/complaints/<complaint_id>", "GET", roles=EVERYONE, response=ComplaintSchema, response_headers=ETAG,
+    @api.route("/complaints/<complaint_id>", "GET", roles=READERS, response=ComplaintSchema, response_headers=ETAG,
                summary="A complaint (staff reads are audited)")
     def get_complaint(principal, complaint_id):
         return with_etag(service.get(principal, complaint_id))
 
-    @api.route("/complaints/<complaint_id>/history", "GET", roles=EVERYONE, query=PageQuerySchema,
+    @api.route("/complaints/<complaint_id>/history", "GET", roles=READERS, query=PageQuerySchema,
                response=HistoryPageSchema, summary="What happened to this complaint, newest first")
     def complaint_history(principal, complaint_id, query):
         return service.history(principal, complaint_id, query["limit"], query["cursor"])
 
-    @api.route("/complaints/<complaint_id>/related", "GET", roles=EVERYONE, query=PageQuerySchema,
+    @api.route("/complaints/<complaint_id>/related", "GET", roles=READERS, query=PageQuerySchema,
                response=ComplaintPageSchema,
                summary="Other complaints naming any of this one's agency licences or sub-agent phones (one fraud, "
                        "many victims), newest first, as far as you may see them")

@@ -5,8 +5,11 @@ Ports: `uow.run(fn)` runs `fn(tx)` in one transaction where `tx.complaints`, `tx
 `reads` answers queries outside any transaction; `audit.record` keeps who read what.
 
 Visibility: a migrant sees their own complaints; staff see all but restricted ones, which
-only the assigned staff member and admins see (domain.visible_to). To anyone else a
-restricted complaint does not exist: 404, and absent from every list.
+only the assigned staff member and admins see (domain.visible_to). A family member sees
+the complaints their token names (shared.access.may_read_case), a restricted one only if
+they filed it (relation family): the worker's own confidential complaint stays the
+worker's, whoever's phone it gives. To anyone else a complaint does not exist: 404, and
+absent from every list. A family member changes nothing.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import secrets
 from datetime import date, datetime, timezone
 from typing import Callable
 
-from shared.access import acting_for, check_owner
+from shared.access import acting_for, check_may_act, check_owner, may_read_case, named_cases_page
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
 from shared.events import to_json_safe
@@ -24,9 +27,10 @@ from shared.pagination import keyset_page, position_after
 from . import awards, changes, domain, hearings, intake, receipts, referrals
 from .categories import Lists
 from .config import ComplaintsConfig
-from .repository import LIST_FILTERS, DuplicateComplaint
+from .repository import LIST_FILTERS, DuplicateComplaint, matches
 
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+COMPLAINT_PREFIX = "CMP-"
 
 
 def _utcnow() -> datetime:
@@ -35,7 +39,7 @@ def _utcnow() -> datetime:
 
 def new_complaint_id(now: datetime | None = None) -> str:
     year = (now or _utcnow()).year
-    return f"CMP-{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+    return f"{COMPLAINT_PREFIX}{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
 
 def etag(complaint: dict) -> str:
@@ -58,6 +62,14 @@ def actor_of(principal: Principal) -> dict:
     return actor
 
 
+def visible(complaint: dict, principal: Principal) -> bool:
+    """Whether the principal may see the complaint (see the module's docstring)."""
+    if principal.role == "family":
+        return may_read_case(principal, complaint["_id"], complaint["complainant"]["migrant_reference"]) and (
+            not complaint["restricted"] or complaint["complainant"].get("relation") == "family")
+    return domain.visible_to(complaint, actor_of(principal))
+
+
 def _extra(full: dict, complaint: dict) -> dict:
     """What a hearing's, referral's or award's event_data adds to the common event data."""
     common = domain.event_data(complaint)
@@ -75,6 +87,7 @@ class ComplaintsService:
 
     # -- intake ----------------------------------------------------------------------------
     def file(self, principal: Principal, body: dict) -> dict:
+        check_may_act(principal)
         body = dict(body)
         actor = {**actor_of(principal), **acting_for(principal, body.pop("udc_centre", None), "filing this complaint")}
         reference = body["complainant"]["migrant_reference"]
@@ -265,7 +278,13 @@ class ComplaintsService:
                 principal.migrant_ref:
             raise Forbidden("A migrant sees only their own complaints.")
         query = {LIST_FILTERS[k]: v for k, v in filters.items()}
-        found = self.reads.complaints.search(self._alternatives(principal, [query]), limit + 1, position_after(cursor))
+        if principal.role == "family":  # the complaints the token names, never a search of the rest
+            found = named_cases_page(principal, COMPLAINT_PREFIX, self.reads.complaints.get,
+                                     lambda c: matches(c, query) and visible(c, principal),
+                                     position_after(cursor), limit + 1)
+        else:
+            found = self.reads.complaints.search(self._alternatives(principal, [query]), limit + 1,
+                                                 position_after(cursor))
         return self._page(principal, found, limit, "created_at", filters, via="search")
 
     def related(self, principal: Principal, complaint_id: str, limit: int, cursor: str | None) -> dict:
@@ -275,9 +294,15 @@ class ComplaintsService:
         phones = sorted({r["phone"] for r in complaint["respondents"] if r.get("phone")})
         naming = [*({"agency_licences": licence} for licence in complaint["agency_licences"]),
                   *({"respondents.phone": phone} for phone in phones)]
-        found = self.reads.complaints.search(self._alternatives(principal, naming), limit + 2,
-                                             position_after(cursor)) if naming else []
-        found = [c for c in found if c["_id"] != complaint_id][:limit + 1]
+        if principal.role == "family":
+            found = named_cases_page(principal, COMPLAINT_PREFIX, self.reads.complaints.get,
+                                     lambda c: c["_id"] != complaint_id and visible(c, principal)
+                                     and any(matches(c, query) for query in naming),
+                                     position_after(cursor), limit + 1)
+        else:
+            found = self.reads.complaints.search(self._alternatives(principal, naming), limit + 2,
+                                                 position_after(cursor)) if naming else []
+            found = [c for c in found if c["_id"] != complaint_id][:limit + 1]
         return self._page(principal, found, limit, "created_at", {"related_to": complaint_id}, via="related")
 
     def history(self, principal: Principal, complaint_id: str, limit: int, cursor: str | None) -> dict:
@@ -289,6 +314,8 @@ class ComplaintsService:
     def due_queue(self, principal: Principal, filters: dict, overdue: bool | None, limit: int,
                   cursor: str | None) -> dict:
         """Staff's queue by due date, then complaint number (nothing due comes last)."""
+        if not principal.is_staff:
+            raise Forbidden("The queue is for staff.")
         filters = {k: v for k, v in filters.items() if v is not None}
         if principal.role == "admin":
             query = filters
@@ -302,7 +329,7 @@ class ComplaintsService:
     def _readable(self, principal: Principal, complaint_id: str, action: str) -> dict:
         """The complaint if the principal may see it (staff reads audited), else 404."""
         complaint = self._load(self.reads.complaints, complaint_id)
-        if not domain.visible_to(complaint, actor_of(principal)):
+        if not visible(complaint, principal):
             if principal.is_staff:  # a try at a confidential complaint is on the record too
                 self.audit.record(principal, f"{action}_refused", domain.SUBJECT, complaint_id)
             raise NotFound("No complaint with that number.")  # not even whether it exists
@@ -315,7 +342,10 @@ class ComplaintsService:
         """Any of `queries` (stored field names), as the principal may see them: (what an index
         serves, what is checked on the rows it returns), see ComplaintRepository.search.
         A migrant's own complaints are few: found by reference, the rest checked on them.
-        Staff see the open ones by index; restricted ones are few, checked for their assignee."""
+        Staff see the open ones by index; restricted ones are few, checked for their assignee.
+        A family member's lists are their named complaints (named_cases_page): a search finds none."""
+        if principal.role == "family":
+            return []
         if principal.role == "migrant":
             mine = {"complainant.migrant_reference": principal.migrant_ref}
             return [(mine, {k: v for k, v in query.items() if k not in mine}) for query in queries]
@@ -336,8 +366,9 @@ class ComplaintsService:
 
     def _current(self, tx, principal: Principal, complaint_id: str, expected: int) -> dict:
         """The complaint a step changes: one the principal may see, at the version they read."""
+        check_may_act(principal)
         current = self._load(tx.complaints, complaint_id)
-        if not domain.visible_to(current, actor_of(principal)):
+        if not visible(current, principal):
             raise NotFound("No complaint with that number.")
         if current["version"] != expected:
             raise PreconditionFailed("The complaint changed since you read it; fetch it again and reapply your "

@@ -62,3 +62,11 @@ def test_the_schema_refuses_what_the_branches_refuse(body, field):
     with pytest.raises(ValidationError) as refused:
         filing_schema(CATALOGUE)().load({"migrant_reference": "PB-2345-6789", "district": "Cumilla", **body})
     assert field in refused.value.messages
+
+
+def test_a_family_member_reads_claims_and_does_nothing_else_as_the_document_says(document):
+    family = sorted(f"{method.upper()} {path}" for path, ops in document["paths"].items()
+                    for method, op in ops.items() if "family" in op.get("description", "").split("Roles: ")[-1])
+    assert family == ["GET /api/v1/claims", "GET /api/v1/claims/{claim_id}", "GET /api/v1/claims/{claim_id}/history"]
+    assert document["paths"]["/api/v1/claims/{claim_id}"]["get"]["description"] == \
+        "Roles: admin, family, legal_aid, migrant, udc_operator, welfare_officer"

@@ -349,6 +349,82 @@ def test_a_migrant_may_not_ask_for_someone_elses_complaints(service):
         service.search(MIGRANT, {"migrant_reference": OTHER}, 20, None)
 
 
+# -- a family member reads the complaints their token names ----------------------------------------
+
+def family(*cases):
+    return Principal("phone-01811000000", "family", cases=cases)
+
+
+def by_family(**overrides):
+    return intake(complainant={"migrant_reference": REF, "name": "Amena Begum", "phone": "01811000000",
+                               "relation": "family"}, **overrides)
+
+
+def test_a_family_member_reads_the_complaint_they_filed_and_its_history_unaudited(uow, service):
+    theirs = service.file(LAWYER, by_family())["complaint_id"]
+    heard_before = list(uow.reads_audited)
+    assert service.get(family(theirs), theirs)["complainant"]["name"] == "Amena Begum"
+    assert [e["summary"] for e in service.history(family(theirs), theirs, 20, None)["items"]] == ["Complaint received"]
+    assert uow.reads_audited == heard_before  # staff reads are audited; a family member's are theirs
+
+
+def test_a_family_member_sees_no_other_complaint_of_the_same_worker(uow, service):
+    theirs = service.file(LAWYER, by_family())["complaint_id"]
+    workers = service.file(LAWYER, intake())["complaint_id"]
+    for read in (lambda: service.get(family(theirs), workers),
+                 lambda: service.history(family(theirs), workers, 20, None),
+                 lambda: service.related(family(theirs), workers, 20, None)):
+        with pytest.raises(NotFound):
+            read()
+    assert [c["complaint_id"] for c in service.search(family(theirs), {}, 20, None)["items"]] == [theirs]
+    # Asking for the worker's complaints by reference finds only the named ones among them.
+    assert [c["complaint_id"] for c in service.search(family(theirs), {"migrant_reference": REF}, 20,
+                                                      None)["items"]] == [theirs]
+
+
+def test_a_family_list_is_exactly_the_named_complaints_that_exist_newest_first_and_paged(uow, service):
+    named = [service.file(LAWYER, by_family())["complaint_id"] for _ in range(3)]
+    service.file(LAWYER, by_family())  # filed by the same phone, but this token does not name it
+    principal = family(*named, "CMP-2026-99999999", "CLM-2026-00000001")
+    first = service.search(principal, {}, 2, None)
+    assert [c["complaint_id"] for c in first["items"]] == [named[2], named[1]] and first["next_cursor"]
+    rest = service.search(principal, {}, 2, first["next_cursor"])
+    assert [c["complaint_id"] for c in rest["items"]] == [named[0]] and rest["next_cursor"] is None
+    service.start_scrutiny(LAWYER, named[1], '"1"')
+    assert [c["complaint_id"] for c in service.search(principal, {"status": "scrutiny"}, 20,
+                                                      None)["items"]] == [named[1]]
+
+
+def test_the_workers_own_confidential_complaint_stays_hidden_from_a_phone_named_on_it(uow, service):
+    own = service.file(LAWYER, intake(restricted=True))["complaint_id"]  # relation self
+    filed_by_them = service.file(LAWYER, by_family(restricted=True))["complaint_id"]
+    principal = family(own, filed_by_them)
+    with pytest.raises(NotFound):
+        service.get(principal, own)
+    assert service.get(principal, filed_by_them)["restricted"] is True
+    assert [c["complaint_id"] for c in service.search(principal, {}, 20, None)["items"]] == [filed_by_them]
+
+
+def test_a_family_member_takes_no_step_files_nothing_and_has_no_queue(uow, service):
+    theirs = service.file(LAWYER, by_family())["complaint_id"]
+    with pytest.raises(Forbidden):
+        service.withdraw(family(theirs), theirs, {"reason": "Paid in the end"}, '"1"')
+    with pytest.raises(Forbidden):
+        service.start_scrutiny(family(theirs), theirs, '"1"')
+    with pytest.raises(Forbidden):
+        service.file(family(theirs), by_family())
+    with pytest.raises(Forbidden):
+        service.due_queue(family(theirs), {}, None, 20, None)
+    assert service.get(ADMIN, theirs)["status"] == "received" and len(uow.state["complaints"]) == 1
+
+
+def test_related_complaints_for_a_family_member_are_their_named_ones_only(uow, service):
+    first, second = (service.file(LAWYER, by_family())["complaint_id"] for _ in range(2))
+    service.file(LAWYER, intake())  # the same agency, the worker's own
+    assert [c["complaint_id"] for c in service.related(family(first, second), first, 20, None)["items"]] == [second]
+    assert service.related(family(first), first, 20, None)["items"] == []
+
+
 @pytest.mark.parametrize("conditions, expected", [
     ({"agency_licences": "RL-1"}, True), ({"agency_licences": "RL-2"}, False),
     ({"respondents.phone": "+8801811111111"}, True), ({"complainant.migrant_reference": REF}, True),
@@ -419,3 +495,12 @@ def test_the_intake_body_names_the_lists_and_what_identifies_each_kind_of_respon
     rules = body["allOf"][0]["properties"]["respondents"]["items"]["anyOf"]
     assert {r["properties"]["kind"]["enum"][0]: r["required"] for r in rules} == {
         "recruiting_agency": ["licence"], "sub_agent": ["phone"], "employer_abroad": ["country"]}
+
+
+def test_a_family_member_reads_complaints_and_the_scorecard_and_does_nothing_else_as_the_document_says():
+    document = openapi_document()
+    family = sorted(f"{method.upper()} {path}" for path, ops in document["paths"].items()
+                    for method, op in ops.items() if "family" in op.get("description", "").split("Roles: ")[-1])
+    assert family == ["GET /api/v1/agencies/scorecard", "GET /api/v1/agencies/{licence}/scorecard",
+                      "GET /api/v1/complaints", "GET /api/v1/complaints/{complaint_id}",
+                      "GET /api/v1/complaints/{complaint_id}/history", "GET /api/v1/complaints/{complaint_id}/related"]

@@ -243,8 +243,8 @@ def main(argv: list[str] | None = None) -> None:
     if settings.production:
         parser.error("development tokens are not issued in production")
     try:
-        settings.check_token_settings()
         dev_key(settings)
+        settings.check_token_settings()
     except RuntimeError as exc:
         parser.error(str(exc))
     centre = args.udc_centre or ("UDC-DEV-01" if args.role == "udc_operator" else None)

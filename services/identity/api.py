@@ -5,9 +5,12 @@ read at the well-known addresses (/.well-known/jwks.json, /.well-known/openid-co
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import replace
+
 from flask import Flask, request
 
-from shared import mongo
+from shared import jwks, mongo
 from shared.auth import STAFF
 from shared.config import Settings
 from shared.http.api import PUBLIC, Api, Reply
@@ -20,7 +23,7 @@ from .config import IdentityConfig
 from .schemas import (ETAG, DeactivationSchema, JwksSchema, OpenIdConfigurationSchema, PasswordChangeSchema,
                       RefreshSchema, SignInSchema, StaffCreateSchema, StaffPageSchema, StaffSchema,
                       StaffWithPasswordSchema, TokenPairSchema)
-from .service import AccountLocked, IdentityService, etag
+from .service import AccountLocked, IdentityService, Unauthorized, etag
 
 PREFIX = "/api/v1"
 ADMINS = frozenset({"admin"})
@@ -33,9 +36,17 @@ SIGN_IN_PROBLEMS = {401: "Wrong username or password, or an account that cannot 
                     423: "Locked after repeated wrong passwords (Retry-After says how long)"}
 
 
-def locked_problem(exc: AccountLocked) -> Problem:
-    return Problem(423, "Locked", exc.detail, slug="account-locked", headers={"Retry-After": str(exc.retry_after)},
-                   retry_after_seconds=exc.retry_after)
+@contextmanager
+def refusals():
+    """A refused credential as HTTP says it: 401 with WWW-Authenticate, 423 with Retry-After."""
+    try:
+        yield
+    except Unauthorized as exc:
+        raise Problem(401, exc.title, exc.detail, slug=exc.slug,
+                      headers={"WWW-Authenticate": 'Bearer realm="probashi", error="invalid_token"'}) from None
+    except AccountLocked as exc:
+        raise Problem(423, exc.title, exc.detail, slug=exc.slug, headers={"Retry-After": str(exc.retry_after)},
+                      retry_after_seconds=exc.retry_after) from None
 
 
 def make_api(service: IdentityService, config: IdentityConfig) -> Api:
@@ -49,17 +60,16 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
                response_headers=NO_CACHE, problems=SIGN_IN_PROBLEMS,
                summary="Staff sign-in: username and password give an access token (15 minutes) and a refresh token")
     def sign_in(principal, body):
-        try:
+        with refusals():
             return pair(service.sign_in(body["username"], body["password"], body.get("new_password")))
-        except AccountLocked as exc:
-            raise locked_problem(exc) from None
 
     @api.route(f"{PREFIX}/tokens/refresh", "POST", roles=PUBLIC, body=RefreshSchema, response=TokenPairSchema,
                response_headers=NO_CACHE, problems={401: "Unknown, expired, revoked or already used (which revokes "
                                                          "every token of its sign-in)"},
                summary="A new token pair for a refresh token, which is spent")
     def refresh(principal, body):
-        return pair(service.refresh(body["refresh_token"]))
+        with refusals():
+            return pair(service.refresh(body["refresh_token"]))
 
     @api.route(f"{PREFIX}/sessions/sign-out", "POST", roles=PUBLIC, body=RefreshSchema, status=204,
                summary="Sign out: the refresh token and every token of its sign-in are revoked")
@@ -69,18 +79,14 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
 
     # -- one-time codes (otp package): POST /otp/requests, POST /otp/verifications -------------
 
-    # -- what verifiers read ----------------------------------------------------------
-    @api.route("/.well-known/jwks.json", "GET", roles=PUBLIC, response=JwksSchema, tag="keys",
-               response_headers={"Cache-Control": "how long a verifier may keep it"},
-               summary="The public keys tokens are signed with: the active one, the next and those retiring")
+    # -- what verifiers read: under /api/v1 like every route, and at the root where OpenID
+    # discovery looks for them ------------------------------------------------------------
     def jwks(principal):
         return Reply(service.jwks(), 200, {"Cache-Control": "public, max-age=300"})
 
-    @api.route("/.well-known/openid-configuration", "GET", roles=PUBLIC, response=OpenIdConfigurationSchema,
-               tag="keys", summary="OpenID Provider metadata: the issuer and where its keys are")
     def openid_configuration(principal):
         base = config.public_url or request.host_url.rstrip("/")
-        return {"issuer": service.issuer.settings.jwt_issuer, "jwks_uri": f"{base}/.well-known/jwks.json",
+        return {"issuer": service.issuer.settings.jwt_issuer, "jwks_uri": f"{base}{PREFIX}/.well-known/jwks.json",
                 "token_endpoint": f"{base}{PREFIX}/sessions",
                 "grant_types_supported": ["password", "refresh_token"],
                 "id_token_signing_alg_values_supported": ["EdDSA"],
@@ -88,6 +94,15 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
                 "subject_types_supported": ["public"], "response_types_supported": ["token"],
                 "claims_supported": ["iss", "sub", "aud", "iat", "exp", "jti", "role", "migrant_ref", "udc_centre",
                                      "district", "cases", "phone_number"]}
+
+    for root in (PREFIX, ""):
+        jwks.__name__, openid_configuration.__name__ = f"jwks{root}", f"openid_configuration{root}"
+        api.route(f"{root}/.well-known/jwks.json", "GET", roles=PUBLIC, response=JwksSchema, tag="keys",
+                  response_headers={"Cache-Control": "how long a verifier may keep it"},
+                  summary="The public keys tokens are signed with: the active one, the next and those retiring")(jwks)
+        api.route(f"{root}/.well-known/openid-configuration", "GET", roles=PUBLIC,
+                  response=OpenIdConfigurationSchema, tag="keys",
+                  summary="OpenID Provider metadata: the issuer and where its keys are")(openid_configuration)
 
     # -- staff administration (admin) ------------------------------------------------------
     def with_etag(account: dict, status: int = 200, **headers) -> Reply:
@@ -134,16 +149,24 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
         return with_etag(service.unlock(principal, username, request.headers.get("If-Match")))
 
     @api.route(f"{PREFIX}/me/password", "POST", roles=STAFF, body=PasswordChangeSchema, status=204,
-               problems={403: "The current password is not right", 423: "Locked after repeated wrong passwords"},
+               problems={403: "The current password is not right", 404: "Your token names no active staff account",
+                         423: "Locked after repeated wrong passwords"},
                summary="Change your own password (the current one is needed); every session signs in again")
     def change_password(principal, body):
-        try:
+        with refusals():
             service.change_own_password(principal, body["current_password"], body["new_password"])
-        except AccountLocked as exc:
-            raise locked_problem(exc) from None
         return Reply(None, 204)
 
     return api
+
+
+def trust_own_keys(settings: Settings, service: IdentityService) -> Settings:
+    """Identity accepts the tokens it signs (an admin's, a staff member's changing their
+    password) by reading its JWKS from its own database, never over HTTP from itself. With
+    no JWT_JWKS_URL set, a URL of its own names that key set (never fetched)."""
+    url = settings.jwt_jwks_url or f"http://localhost/identity-own-keys/{settings.database}"
+    jwks.install(jwks.KeySet(url, settings.jwt_jwks_cache_seconds, fetch=lambda _url: service.jwks()))
+    return replace(settings, jwt_jwks_url=url)
 
 
 def create(settings: Settings | None = None, configure_logging: bool = True,
@@ -151,6 +174,7 @@ def create(settings: Settings | None = None, configure_logging: bool = True,
     settings = settings or Settings.from_env(bootstrap.SERVICE)
     config = config or IdentityConfig.from_env()
     service = bootstrap.build(settings, config)
+    settings = trust_own_keys(settings, service)
     db = service.reads.db
     app = create_app(settings, make_api(service, config), title="Probashi identity",
                      description="Sign-in for staff (passwords, lockout, admin resets) and the tokens every service "

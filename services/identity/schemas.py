@@ -2,7 +2,7 @@
 unknown fields. Passwords are taken as sent (no trimming): a space is part of one."""
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf
 
 from shared.fields import FullMatch, StrictSchema, Text
@@ -49,11 +49,27 @@ class PasswordChangeSchema(StrictSchema):
 
 class StaffCreateSchema(StrictSchema):
     username = _username(required=True)
-    full_name = Text(required=True, min_length=2, max_length=100)
+    full_name = Text(required=True, min_length=2, max_length=100, metadata={"example": "Rahima Khatun"})
     role = fields.String(required=True, validate=OneOf(domain.STAFF_ROLES))
     district = Text(required=True, min_length=2, max_length=40,
-                    metadata={"description": "the district the person works in"})
-    udc_centre = Text(min_length=2, max_length=80, metadata={"description": "a UDC operator's centre (only theirs)"})
+                    metadata={"description": "the district the person works in", "example": "Cumilla"})
+    udc_centre = Text(min_length=2, max_length=80, metadata={"description": "a UDC operator's centre (only theirs)",
+                                                             "example": "UDC Daudkandi"})
+
+    OPENAPI_EXTRA = {
+        "anyOf": [{"properties": {"role": {"enum": ["udc_operator"]}}, "required": ["udc_centre"]},
+                  {"properties": {"role": {"enum": [r for r in domain.STAFF_ROLES if r != "udc_operator"]}},
+                   "not": {"required": ["udc_centre"]}}],
+        "description": "A UDC operator names their centre; nobody else has one.",
+        "example": {"username": "rahima.khatun", "full_name": "Rahima Khatun", "role": "udc_operator",
+                    "district": "Cumilla", "udc_centre": "UDC Daudkandi"}}
+
+    @validates_schema
+    def _centre_for_operators_only(self, data, **_):
+        if data.get("role") == "udc_operator" and not data.get("udc_centre"):
+            raise ValidationError("A UDC operator works at a Union Digital Centre: name it.", field_name="udc_centre")
+        if data.get("role") not in (None, "udc_operator") and data.get("udc_centre"):
+            raise ValidationError("Only a UDC operator works at a Union Digital Centre.", field_name="udc_centre")
 
 
 class DeactivationSchema(StrictSchema):

@@ -179,11 +179,10 @@ class IdentityService:
         return domain.view(self.uow.run(step))
 
     def deactivate(self, principal: Principal, username: str, if_match: str | None, body: dict) -> dict:
-        if username == principal.subject:
-            raise Conflict("An admin cannot deactivate their own account; another admin can.",
-                           allowed=["password-reset", "unlock"])
-
         def change(tx, account, now):
+            if username == principal.subject:
+                raise Conflict("An admin cannot deactivate their own account; another admin can.",
+                               allowed=["password-reset", "unlock"])
             expected = account["version"]
             account["status"] = domain.DEACTIVATED
             account["deactivated_at"], account["deactivated_because"] = now, body["reason"]
@@ -218,11 +217,6 @@ class IdentityService:
 
     # -- signing in ----------------------------------------------------------------------
     def sign_in(self, username: str, password: str, new_password: str | None = None) -> dict:
-        if new_password is not None:
-            _weak(new_password, username)
-            if new_password == password:
-                raise Invalid({"new_password": ["Choose a password other than the current one."]})
-            new_hash = self.passwords.hash(new_password)
         cfg = self.config
 
         def attempt(tx):
@@ -260,7 +254,11 @@ class IdentityService:
                     "This password is temporary: sign in again with `new_password` to choose your own."))
             events = [domain.SIGNED_IN]
             if new_password is not None:
-                account.update(password_hash=new_hash, must_change_password=False, password_changed_at=now)
+                # Judged only once the password is right: nobody learns anything about an account before.
+                _weak(new_password, username)
+                if new_password == password:
+                    raise Invalid({"new_password": ["Choose a password other than the current one."]})
+                account.update(password_hash=self.passwords.hash(new_password), must_change_password=False, password_changed_at=now)
                 events.insert(0, domain.PASSWORD_CHANGED)
             elif self.passwords.needs_rehash(account["password_hash"]):
                 account["password_hash"] = self.passwords.hash(password)  # parameters raised since
@@ -281,10 +279,6 @@ class IdentityService:
 
     def change_own_password(self, principal: Principal, current: str, new: str) -> None:
         username = principal.subject
-        _weak(new, username)
-        if new == current:
-            raise Invalid({"new_password": ["Choose a password other than the current one."]})
-        new_hash = self.passwords.hash(new)
         cfg = self.config
 
         def change(tx):
@@ -308,7 +302,11 @@ class IdentityService:
                                     locked_until=account["locked_until"].isoformat())
                     return _Refusal(AccountLocked(self._retry_after(account, now)))
                 return _Refusal(Forbidden("The current password is not right.", field="current_password"))
-            account.update(password_hash=new_hash, must_change_password=False, password_changed_at=now)
+            _weak(new, username)
+            if new == current:
+                raise Invalid({"new_password": ["Choose a password other than the current one."]})
+            account.update(password_hash=self.passwords.hash(new), must_change_password=False,
+                           password_changed_at=now)
             domain.touch(account, now)
             # Every session signed in with the old password ends; this one signs in again.
             tx.refresh_tokens.revoke_subject(username, now, "password changed")

@@ -16,9 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-import jwt
-
-from shared.auth import every_service
+from shared.auth import every_service, sign as sign_claims
 from shared.config import Settings
 
 from . import keys
@@ -34,8 +32,8 @@ def token_hash(refresh_token: str) -> str:
 
 
 def sign(claims: dict, key: dict) -> str:
-    """Signs with one of identity's keys (PyJWT, EdDSA; `kid` names the key in the JWKS)."""
-    return jwt.encode(claims, keys.private_key(key), algorithm=keys.ALGORITHM, headers={"kid": key["kid"]})
+    """Signs with one of identity's keys (EdDSA; `kid` names the key in the JWKS)."""
+    return sign_claims(claims, keys.private_key(key), key["kid"])
 
 
 class TokenIssuer:

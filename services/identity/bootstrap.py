@@ -28,6 +28,9 @@ def prepare_database(db) -> None:
 
 def build(settings: Settings, config: IdentityConfig | None = None) -> IdentityService:
     config = config or IdentityConfig.from_env()
+    if config.access_ttl_seconds > settings.jwt_max_ttl_seconds:  # tokens every service would refuse
+        raise ValueError(f"IDENTITY_ACCESS_TTL_SECONDS ({config.access_ttl_seconds}) exceeds JWT_MAX_TTL_SECONDS "
+                         f"({settings.jwt_max_ttl_seconds})")
     uow = unit_of_work(settings)
     service = IdentityService(uow, Reads(uow.db), Passwords(config), None, config)
     # The issuer reads the service's clock, so one clock decides lockouts and token times.

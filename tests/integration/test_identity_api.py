@@ -313,6 +313,11 @@ def test_events_and_audit_records_never_carry_a_password_or_token(desk):
         assert secret not in dumped
     versions = [e["aggregate_version"] for e in desk.events()]
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
+    # Each is in the audit trail too, with who did it.
+    trail = [(a["action"], a["actor"]["user"]) for a in desk.db.audit.find({"subject_id": "rahima"}).sort("_id", 1)]
+    assert trail[:4] == [("created", "admin-1"), ("password_changed", "rahima"), ("signed_in", "rahima"),
+                         ("sign_in_failed", "rahima")]
+    assert ("password_reset", "admin-1") in trail
 
 
 def test_only_an_admin_administers_accounts(desk):

@@ -33,19 +33,19 @@ STEP_PROBLEMS = {409: "The account is deactivated (or it is your own): names the
                  412: "If-Match is stale: the account changed since it was read", 428: "If-Match is missing"}
 SIGN_IN_PROBLEMS = {401: "Wrong username or password, or an account that cannot sign in",
                     403: "A temporary password: sign in again with new_password",
-                    423: "Locked after repeated wrong passwords (Retry-After says how long)"}
+                    429: "Locked after repeated wrong passwords (Retry-After says how long)"}
 
 
 @contextmanager
 def refusals():
-    """A refused credential as HTTP says it: 401 with WWW-Authenticate, 423 with Retry-After."""
+    """A refused credential as HTTP says it: 401 with WWW-Authenticate, a lock 429 with Retry-After."""
     try:
         yield
     except Unauthorized as exc:
         raise Problem(401, exc.title, exc.detail, slug=exc.slug,
                       headers={"WWW-Authenticate": 'Bearer realm="probashi", error="invalid_token"'}) from None
     except AccountLocked as exc:
-        raise Problem(423, exc.title, exc.detail, slug=exc.slug, headers={"Retry-After": str(exc.retry_after)},
+        raise Problem(429, exc.title, exc.detail, slug=exc.slug, headers={"Retry-After": str(exc.retry_after)},
                       retry_after_seconds=exc.retry_after) from None
 
 
@@ -150,7 +150,7 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
 
     @api.route(f"{PREFIX}/me/password", "POST", roles=STAFF, body=PasswordChangeSchema, status=204,
                problems={403: "The current password is not right", 404: "Your token names no active staff account",
-                         423: "Locked after repeated wrong passwords"},
+                         429: "Locked after repeated wrong passwords"},
                summary="Change your own password (the current one is needed); every session signs in again")
     def change_password(principal, body):
         with refusals():

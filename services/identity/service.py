@@ -37,7 +37,7 @@ class Unauthorized(DomainError):
 
 
 class AccountLocked(DomainError):
-    status, title, slug = 423, "Locked", "account-locked"
+    status, title, slug = 429, "Too many attempts", "account-locked"
 
     def __init__(self, retry_after: int):
         super().__init__(f"Too many wrong passwords: the account is locked for {retry_after} s more, or until an "

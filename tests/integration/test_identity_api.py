@@ -142,14 +142,14 @@ def test_wrong_passwords_lock_the_account_for_longer_each_time_until_an_admin_un
     for _ in range(4):
         assert desk.sign_in("rahima", "not-the-password-at-all").status_code == 401
     locked = desk.sign_in("rahima", "not-the-password-at-all")
-    assert locked.status_code == 423 and locked.headers["Retry-After"] == "60"
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "60"
     # Locked: even the right password is refused, and not checked.
-    assert desk.sign_in("rahima", PASSWORD).status_code == 423
+    assert desk.sign_in("rahima", PASSWORD).status_code == 429
     desk.clock.advance(seconds=61)
     for _ in range(4):
         assert desk.sign_in("rahima", "still-not-the-password").status_code == 401
     second = desk.sign_in("rahima", "still-not-the-password")
-    assert second.status_code == 423 and second.headers["Retry-After"] == "120"  # the delay doubles
+    assert second.status_code == 429 and second.headers["Retry-After"] == "120"  # the delay doubles
     account = desk.http.get("/api/v1/staff/rahima", headers=desk.admin()).json
     assert account["lock_count"] == 2 and account["locked_until"]
     assert desk.step("rahima", "unlock").status_code == 200

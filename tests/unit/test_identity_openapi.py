@@ -30,7 +30,7 @@ def test_sign_in_refresh_sign_out_and_the_keys_need_no_token(document):
     for path in public:
         operation = next(iter(document["paths"][path].values()))
         assert "security" not in operation, path
-    assert {"401", "403", "423"} <= set(document["paths"]["/api/v1/sessions"]["post"]["responses"])
+    assert {"401", "403", "429"} <= set(document["paths"]["/api/v1/sessions"]["post"]["responses"])
 
 
 def test_administration_is_for_admins_and_every_step_requires_if_match(document):

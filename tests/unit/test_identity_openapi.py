@@ -18,7 +18,7 @@ from tests import harness
 
 @pytest.fixture(scope="module")
 def document():
-    api = make_api(SimpleNamespace(), IdentityConfig())  # routes need no service to be declared
+    api = make_api(SimpleNamespace(otp=None), IdentityConfig())  # declaring routes uses no service
     app = create_app(Settings(service="identity", jwt_dev_key_file=harness.dev_key_file()), api,
                      title="Probashi identity", description="d", readiness={}, configure_logging=False)
     return app.test_client().get("/openapi.json").json

@@ -40,7 +40,8 @@ class TokenIssuer:
     def __init__(self, settings: Settings, config: IdentityConfig = IdentityConfig(), *,
                  clock: Callable[[], datetime] = _utcnow, audience: Iterable[str] | None = None):
         self.settings, self.config, self.clock = settings, config, clock
-        self.audience = list(audience) if audience is not None else None
+        # Every service with an API, as `make token` names them; found once, not per token.
+        self.audience = list(audience) if audience is not None else every_service()
 
     def issue_pair(self, tx, *, subject: str, role: str, migrant_ref: str | None = None,
                    udc_centre: str | None = None, district: str | None = None, cases: Iterable[str] = (),
@@ -62,7 +63,7 @@ class TokenIssuer:
 
     def access_token(self, keys_repo, subject: str, identity: dict, now: datetime) -> str:
         issued = int(now.timestamp())
-        claims = {"iss": self.settings.jwt_issuer, "sub": subject, "aud": self.audience or every_service(),
+        claims = {"iss": self.settings.jwt_issuer, "sub": subject, "aud": self.audience,
                   "iat": issued, "exp": issued + self.config.access_ttl_seconds, "jti": uuid.uuid4().hex}
         claims.update({name: value for name, value in identity.items() if value})
         return sign(claims, keys.signing_key(keys_repo))

@@ -11,6 +11,7 @@ import pytest
 
 from services.identity import api as identity_api
 from services.identity.config import IdentityConfig
+from services.identity.passwords import Passwords
 from shared import mongo
 from shared.auth import issue_token
 
@@ -330,3 +331,12 @@ def test_only_an_admin_administers_accounts(desk):
     assert [a["username"] for a in page["items"]] == ["karim"]
     rest = desk.http.get(f"/api/v1/staff?limit=1&cursor={page['next_cursor']}", headers=desk.admin()).json
     assert [a["username"] for a in rest["items"]] == ["rahima"] and rest["next_cursor"] is None
+
+
+def test_a_hash_made_with_older_argon2_parameters_is_replaced_at_the_next_sign_in(desk):
+    desk.staff("rahima")
+    older = Passwords(IdentityConfig(argon2_time_cost=2, argon2_memory_kib=16, argon2_parallelism=1))
+    desk.db.staff.update_one({"_id": "rahima"}, {"$set": {"password_hash": older.hash(PASSWORD)}})
+    assert desk.sign_in("rahima", PASSWORD).status_code == 200
+    stored = desk.db.staff.find_one({"_id": "rahima"})["password_hash"]
+    assert "m=8,t=1,p=1" in stored and desk.service.passwords.verify(stored, PASSWORD)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from shared import jwks
 from shared.auth import (DEV_KID_PREFIX, InvalidToken, dev_key, dev_kid, issue_token, sign, verify_token,
                          write_dev_key)
-from shared.config import Settings
+from shared.config import ConfigError, Settings
 from tests import harness
 
 JWKS_URL = "https://identity.test/api/v1/.well-known/jwks.json"
@@ -64,6 +64,19 @@ def test_a_service_that_trusts_no_key_does_not_start():
     Settings.from_env("registration", {"JWT_JWKS_URL": JWKS_URL}).check_token_settings()
 
 
+def test_the_token_settings_come_from_the_environment_and_are_checked():
+    read = Settings.from_env("claims", {"JWT_JWKS_URL": JWKS_URL, "JWT_JWKS_CACHE_SECONDS": "30",
+                                        "JWT_ISSUER": "https://idp.test/realms/probashi"})
+    assert (read.jwt_jwks_url, read.jwt_jwks_cache_seconds, read.jwt_issuer, read.jwt_dev_key_file) == (
+        JWKS_URL, 30.0, "https://idp.test/realms/probashi", "")
+    with pytest.raises(ConfigError, match="JWT_JWKS_CACHE_SECONDS"):
+        Settings.from_env("claims", {"JWT_JWKS_CACHE_SECONDS": "five minutes"})
+    with pytest.raises(RuntimeError, match="JWT_JWKS_CACHE_SECONDS"):
+        Settings(service="claims", jwt_jwks_url=JWKS_URL, jwt_jwks_cache_seconds=0).check_token_settings()
+    with pytest.raises(RuntimeError, match="http"):
+        Settings(service="claims", jwt_jwks_url="identity-api:8005/jwks.json").check_token_settings()
+
+
 def test_production_refuses_the_development_key_setting_and_dev_tokens():
     with pytest.raises(RuntimeError, match="JWT_DEV_KEY_FILE"):
         settings(environment="production").check_token_settings()
@@ -108,6 +121,10 @@ def test_a_token_signed_by_another_key_is_refused():
         verify_token(settings(), sign(claims(), intruder, dev_key(settings()).kid))
     with pytest.raises(InvalidToken, match="unknown key id"):  # under its own
         verify_token(settings(), sign(claims(), intruder, dev_kid(intruder.public_key())))
+    embedded = jwt.encode(claims(), intruder, algorithm="EdDSA", headers={  # a key the token brings is no key
+        "kid": dev_key(settings()).kid, "jwk": jwks.public_jwk(intruder.public_key(), "mine"), "jku": "https://x.test"})
+    with pytest.raises(InvalidToken, match="(?i)signature"):
+        verify_token(settings(), embedded)
 
 
 def test_a_token_without_a_kid_or_with_an_unknown_one_is_refused():
@@ -339,3 +356,16 @@ def test_a_jwk_thumbprint_is_the_rfc_7638_one():
     public = ed25519.Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(
         "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo="))
     assert jwks.thumbprint(public) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+
+
+def test_make_token_prints_a_token_signed_with_the_development_key(monkeypatch, capsys, tmp_path):
+    from shared.auth import main
+    monkeypatch.setenv("JWT_DEV_KEY_FILE", harness.dev_key_file())
+    monkeypatch.delenv("PROBASHI_ENV", raising=False)
+    main(["token", "--role", "family", "--case", "CLM-2026-ABCDEFGH", "--audience", "claims"])
+    principal = verify_token(settings("claims"), capsys.readouterr().out.strip())
+    assert (principal.role, principal.cases) == ("family", ("CLM-2026-ABCDEFGH",))
+    monkeypatch.setenv("JWT_DEV_KEY_FILE", str(tmp_path / "never-made.pem"))
+    with pytest.raises(SystemExit):
+        main(["token", "--role", "admin"])
+    assert "make run" in capsys.readouterr().err

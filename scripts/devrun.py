@@ -25,6 +25,7 @@ SERVICES = [
     ("registration", 8001),
     ("documents", 8002),
     ("claims", 8003),
+    ("identity", 8005),
 ]
 
 # Services with a timer process (python -m services.<name>.timers): claims' overdue marks.

@@ -162,7 +162,8 @@ def honest_positive_cases(schema, document: dict, known: dict) -> None:
                 for heir in heirs:  # equal shares: "their shares add up to the whole"
                     if isinstance(heir, dict):
                         heir["share"] = {"numerator": 1, "denominator": len(heirs)}
-            case.body.pop("udc_centre", None)  # only a UDC operator's, and the fuzzer is an admin
+            if "role" not in case.body:  # a new staff account's role says whether it has a centre
+                case.body.pop("udc_centre", None)  # only a UDC operator's, and the fuzzer is an admin
         if case.query and "cursor" in case.query:
             del case.query["cursor"]
         if isinstance(case.query, dict):
@@ -232,6 +233,8 @@ def seed(service: str, app_settings) -> dict:
         return seed_claims(app_settings)
     if service == "complaints":
         return seed_complaints(app_settings)
+    if service == "identity":
+        return seed_identity(app_settings)
     if service != "documents":
         return {}
     from services.documents.bootstrap import unit_of_work
@@ -290,6 +293,15 @@ def seed_complaints(app_settings) -> dict:
         "respondents": [{"kind": "recruiting_agency", "name": "Example Overseas", "licence": "RL-1234"}],
         "narrative": "Eight months of wages were never paid by the employer.", "district": "Cumilla"})
     return {"complaint_id": complaint["complaint_id"], "claim_id": claim_id}
+
+
+def seed_identity(app_settings) -> dict:
+    """A staff account, so generated requests also reach the code behind a 404."""
+    from services.identity import bootstrap
+    from shared.auth import Principal
+    bootstrap.build(app_settings).create_staff(Principal("admin-1", "admin"), {
+        "username": "rahima.khatun", "full_name": "Rahima Khatun", "role": "welfare_officer", "district": "Cumilla"})
+    return {"username": "rahima.khatun"}
 
 
 def run(schema) -> tuple[Counter, list[str]]:

@@ -37,6 +37,7 @@ PER_CLIENT = 10
 
 # The outcome of a verification (events say which; the answer never does).
 VERIFIED, WRONG, EXPIRED, SPENT, NO_CODE = "verified", "wrong", "expired", "spent", "no_code"
+UNKNOWN_PHONE = "unknown_phone"  # the right code, for a phone nobody is known by
 
 MESSAGES = {
     "bn": "প্রবাসী কোড: {code}। ৫ মিনিট বৈধ। কাউকে জানাবেন না।",

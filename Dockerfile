@@ -1,7 +1,7 @@
 # One image for every service and role (API, relay, consumer); docker-compose.yml
 # (and later Kubernetes) picks the process with `command:`. Configured only by env vars.
 # APIs: gunicorn -c python:shared.http.server --bind 0.0.0.0:PORT services.<name>.wsgi:app
-# (threaded workers, body read timeout, problem+json refusals); JWT_SECRET is required.
+# (threaded workers, body read timeout, problem+json refusals); JWT_JWKS_URL is required.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -16,6 +16,7 @@ SECANTUS_STAMP := $(SECANTUS_VENV)/.secantus-$(SECANTUS_VERSION)
 ROLE ?= welfare_officer
 REF ?=
 AUD ?=
+CASES ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
@@ -24,7 +25,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
 	@echo "make test         run the whole test suite (unit + integration)"
-	@echo "make token ROLE=welfare_officer [REF=...] [AUD=documents]   print a dev JWT"
+	@echo "make token ROLE=welfare_officer [REF=...] [AUD=documents] [CASES=...]   print a dev JWT"
 	@echo "make deadletters ARGS='--service registration list'"
 	@echo "make outbox ARGS='--service registration list|count|requeue --all'   parked outbox events"
 	@echo "make replay ARGS='--to documents --from registration'   a service learns another's current state"
@@ -71,11 +72,13 @@ test: venv rabbitmq
 	  echo "make test: FAILED - pytest collected no tests (exit code 5)" >&2; exit 1; \
 	fi; exit $$rc
 
-# Signed with JWT_SECRET, else with `make run`'s development key; AUD="registration documents"
-# narrows the services it is for (default: every service).
+# Signed with the development key `make run` creates (.data/dev-jwt-key.pem; JWT_DEV_KEY_FILE
+# names another); AUD="registration documents" narrows the services it is for (default: every
+# service); CASES="CLM-... CMP-..." names the cases of a ROLE=family token.
 token: venv
-	@JWT_SECRET="$${JWT_SECRET:-$$(cat .data/dev-jwt-secret 2>/dev/null)}" $(VENV)/bin/python -m shared.auth token \
-	  --role $(ROLE) $(if $(REF),--migrant-ref $(REF)) $(foreach aud,$(AUD),--audience $(aud))
+	@JWT_DEV_KEY_FILE="$${JWT_DEV_KEY_FILE:-.data/dev-jwt-key.pem}" $(VENV)/bin/python -m shared.auth token \
+	  --role $(ROLE) $(if $(REF),--migrant-ref $(REF)) $(foreach aud,$(AUD),--audience $(aud)) \
+	  $(foreach case,$(CASES),--case $(case))
 
 # Prints every event RabbitMQ routes while it runs (KEY=registration.# narrows it).
 events: venv rabbitmq

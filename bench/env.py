@@ -3,7 +3,6 @@ RabbitMQ under a prefix of its own, cleaned up afterwards."""
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -67,7 +66,8 @@ class BenchEnv:
         names = Names(prefix, service)
         self.queues.update({names.queue, names.dead_letter_queue, *(names.retry_queue(ms) for ms in (1000, 5000, 30000))})
         base = Settings(service=service, mongo_uri=self.mongo_uri, mongo_db=database, amqp_url=AMQP_URL,
-                        amqp_prefix=prefix, log_level="WARNING", jwt_secret=secrets.token_hex(32))
+                        amqp_prefix=prefix, log_level="WARNING",
+                        jwt_dev_key_file=harness.dev_key_file())
         return replace(base, **overrides)
 
     def sink(self, settings: Settings, name: str = "sink") -> str:

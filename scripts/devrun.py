@@ -8,7 +8,6 @@ children down in order; the shared RabbitMQ is never touched.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -32,8 +31,12 @@ SERVICES = [
 TIMERS = ["claims"]
 
 MONGO_PORT = 27027
-# `make run`'s own signing key (services have no default): made once, reused by restarts and `make token`.
-DEV_JWT_SECRET_FILE = ROOT / ".data" / "dev-jwt-secret"
+# `make run`'s development signing key (services trust no key by default): an Ed25519 key made
+# once, reused by restarts and `make token`; every service trusts its public half.
+DEV_JWT_KEY_FILE = ROOT / ".data" / "dev-jwt-key.pem"
+# The JWKS every service trusts besides the development key: identity's, once identity is in
+# SERVICES (JWT_JWKS_URL in the environment wins, e.g. Keycloak's certs URL).
+JWKS_PATH = "/api/v1/.well-known/jwks.json"
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
@@ -65,13 +68,12 @@ def mongo_ping(uri: str) -> bool:
         return False
 
 
-def dev_jwt_secret() -> str:
-    if not DEV_JWT_SECRET_FILE.exists():
-        DEV_JWT_SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(DEV_JWT_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # readable by you only
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32) + "\n")
-    return DEV_JWT_SECRET_FILE.read_text().strip()
+def dev_jwt_key() -> Path:
+    if not DEV_JWT_KEY_FILE.exists():
+        from shared.auth import write_dev_key  # from the app venv; readable by you only (0600)
+
+        write_dev_key(DEV_JWT_KEY_FILE)
+    return DEV_JWT_KEY_FILE
 
 
 class Child:
@@ -180,9 +182,11 @@ class Supervisor:
         env.setdefault("AMQP_PREFIX", "probashi")
         env.setdefault("PROBASHI_ENV", "development")
         env["PYTHONUNBUFFERED"] = "1"  # so child log lines appear as they happen
-        if not env.get("JWT_SECRET") and env["PROBASHI_ENV"] != "production":
-            env["JWT_SECRET"] = dev_jwt_secret()
-            say(f"==> signing tokens with the development key in {DEV_JWT_SECRET_FILE.relative_to(ROOT)}")
+        if not env.get("JWT_DEV_KEY_FILE") and env["PROBASHI_ENV"] != "production":
+            env["JWT_DEV_KEY_FILE"] = str(dev_jwt_key())
+            say(f"==> development tokens (`make token`) are signed with {DEV_JWT_KEY_FILE.relative_to(ROOT)}")
+        if "identity" in dict(SERVICES):  # identity signs the real tokens and publishes its keys
+            env.setdefault("JWT_JWKS_URL", f"http://127.0.0.1:{dict(SERVICES)['identity']}{JWKS_PATH}")
         if not env.get("MONGO_URI"):
             env["MONGO_URI"] = self.start_mongo(env)
         else:
@@ -229,7 +233,8 @@ def print_banner() -> None:
     reg = dict(SERVICES).get("registration", 8001)
     lines += [
         "",
-        "Get a token (roles: migrant, udc_operator, welfare_officer, legal_aid, admin; migrant needs REF=...):",
+        "Get a development token (roles: migrant, family, udc_operator, welfare_officer, legal_aid, admin;",
+        "migrant needs REF=..., family CASES=...; signed with .data/dev-jwt-key.pem):",
         "  TOKEN=$(make -s token ROLE=welfare_officer)",
         "Register a migrant (see the docs URL for the full schema):",
         f"  curl -s -X POST http://127.0.0.1:{reg}/api/v1/migrants \\",

@@ -8,11 +8,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-# Published in earlier READMEs and compose files: anyone could sign tokens with it.
-PUBLISHED_JWT_SECRETS = frozenset({"dev-only-insecure-secret-change-me"})
-# HS256 keys shorter than its 256-bit output are guessable offline (RFC 7518 3.2).
-MIN_SECRET_LENGTH = 32
-
 
 class ConfigError(ValueError):
     """A setting that cannot work; the message names the environment variable."""
@@ -43,9 +38,15 @@ class Settings:
     # `make run` never share topology on one broker.
     amqp_prefix: str = "probashi"
     environment: str = "development"
-    # No default: a process without JWT_SECRET refuses to start (`make run` makes a dev one).
-    jwt_secret: str = ""
+    # Tokens (shared/auth.py): a service trusts the keys of JWT_JWKS_URL and, in development
+    # and tests only, the development key; with neither it refuses to start.
     jwt_issuer: str = "probashi"
+    jwt_jwks_url: str = ""
+    # Keys are fetched again after this; a token naming an unknown kid refetches at once
+    # (at most once per 10 s), so a new key is trusted the moment it is published.
+    jwt_jwks_cache_seconds: float = 300.0
+    # A PEM Ed25519 private key (`make run` creates .data/dev-jwt-key.pem); refused in production.
+    jwt_dev_key_file: str = ""
     jwt_ttl_seconds: int = 8 * 3600
     # Delay before retry 1, 2, 3 ...; one attempt more than delays, then the dead-letter queue.
     retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
@@ -96,8 +97,10 @@ class Settings:
             amqp_url=env.get("AMQP_URL", d.amqp_url),
             amqp_prefix=env.get("AMQP_PREFIX", d.amqp_prefix),
             environment=env.get("PROBASHI_ENV", d.environment),
-            jwt_secret=env.get("JWT_SECRET", d.jwt_secret),
             jwt_issuer=env.get("JWT_ISSUER", d.jwt_issuer),
+            jwt_jwks_url=env.get("JWT_JWKS_URL", d.jwt_jwks_url),
+            jwt_jwks_cache_seconds=_number(env, "JWT_JWKS_CACHE_SECONDS", d.jwt_jwks_cache_seconds),
+            jwt_dev_key_file=env.get("JWT_DEV_KEY_FILE", d.jwt_dev_key_file),
             jwt_ttl_seconds=int(env.get("JWT_TTL_SECONDS", d.jwt_ttl_seconds)),
             # -- consumer (wp/consumer) --
             retry_delays_ms=_ints(env["RETRY_DELAYS_MS"]) if env.get("RETRY_DELAYS_MS") else d.retry_delays_ms,
@@ -118,11 +121,22 @@ class Settings:
         )
 
     def check_token_settings(self) -> None:
-        """Fail closed, in every environment: a missing, published or short signing key would
-        let anyone mint tokens; a lifetime above the cap would issue tokens nobody accepts."""
-        if not self.jwt_secret or self.jwt_secret in PUBLISHED_JWT_SECRETS or len(self.jwt_secret) < MIN_SECRET_LENGTH:
-            raise RuntimeError(f"JWT_SECRET must be set to a private value of at least {MIN_SECRET_LENGTH} characters "
-                               "(e.g. `openssl rand -hex 32`; `make run` makes one for development)")
+        """Fail closed: a service that trusts no key, or a production service that would trust
+        the development key, does not start; a lifetime above the cap would issue tokens nobody
+        accepts."""
+        if self.production and self.jwt_dev_key_file:
+            raise RuntimeError("JWT_DEV_KEY_FILE is for development and tests only: unset it in production "
+                               "(services trust the keys of JWT_JWKS_URL)")
+        if not self.jwt_jwks_url and not self.jwt_dev_key_file:
+            raise RuntimeError("set JWT_JWKS_URL to the JWKS of the identity provider (identity's "
+                               "/api/v1/.well-known/jwks.json); in development `make run` sets JWT_DEV_KEY_FILE")
+        if self.jwt_jwks_url and not self.jwt_jwks_url.startswith(("http://", "https://")):
+            raise RuntimeError(f"JWT_JWKS_URL must be an http(s) URL, got {self.jwt_jwks_url!r}")
+        if self.jwt_jwks_cache_seconds <= 0:
+            raise RuntimeError(f"JWT_JWKS_CACHE_SECONDS must be more than 0, got {self.jwt_jwks_cache_seconds}")
+        if self.jwt_dev_key_file:
+            from shared.auth import dev_key  # the key must load now, not at the first request
+            dev_key(self)
         if self.jwt_ttl_seconds > self.jwt_max_ttl_seconds:
             raise RuntimeError(f"JWT_TTL_SECONDS ({self.jwt_ttl_seconds}) exceeds the token lifetime "
                                f"JWT_MAX_TTL_SECONDS ({self.jwt_max_ttl_seconds})")

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from marshmallow import RAISE, Schema, fields
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
-from shared.auth import ROLES
+from shared.auth import ROLES, STAFF
 from shared.events import Envelope, topic_matches
 
 PERSONAL_IDENTIFIERS = frozenset({"nid", "passport_number", "birth_registration_number", "date_of_birth"})
@@ -329,6 +329,27 @@ class CataloguePublished(Contract):
 
 CONTRACTS[("claims.catalogue.published", 1)] = CataloguePublished
 
+
+# -- identity: staff accounts (services/identity) ------------------------------------
+# No password, hash, token or code is ever in these: who, what and when only.
+
+class StaffAccountEvent(Contract):
+    """A staff account changed or someone signed in with it (identity.staff.*)."""
+    username = _text(required=True)
+    role = fields.String(required=True, validate=OneOf(sorted(STAFF)))
+    district = _text(required=True)
+    udc_centre = fields.String(allow_none=True)
+    status = fields.String(required=True, validate=OneOf(["active", "deactivated"]))
+    by = fields.Nested(Actor)  # the admin (or the create-admin command) who made the change
+    reason = fields.String(validate=OneOf(["wrong_password"]))  # sign_in_failed
+    failed_attempts = fields.Integer(strict=True, validate=Range(min=1))  # sign_in_failed: in a row
+    lock_count = fields.Integer(strict=True, validate=Range(min=1))  # locked: locks in a row
+    locked_until = fields.DateTime()  # locked
+
+
+CONTRACTS.update({(f"identity.staff.{action}", 1): StaffAccountEvent for action in (
+    "created", "deactivated", "password_changed", "password_reset", "signed_in", "sign_in_failed", "locked",
+    "unlocked")})
 
 # -- identity: sign-in by SMS code (services/identity/otp_service.py) -----------------
 # Never the code, and the phone only masked (shared.sms.masked): enough to follow one

@@ -7,7 +7,6 @@ TEST_MONGO_URI to run against a real MongoDB replica set instead of SecantusDB.
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 import uuid
 from dataclasses import replace
@@ -47,6 +46,12 @@ AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2
 
 
 @pytest.fixture(scope="session")
+def dev_key_file() -> str:
+    """The session's development signing key file (see harness.dev_key_file)."""
+    return harness.dev_key_file()
+
+
+@pytest.fixture(scope="session")
 def amqp_url() -> str:
     harness.ensure_rabbitmq(AMQP_URL)
     return AMQP_URL
@@ -79,14 +84,14 @@ class Infra:
         self.services: set[str] = set()
         self.extra_queues: list[str] = []
         self.threads: list[tuple[threading.Thread, object]] = []
-        self.jwt_secret = secrets.token_hex(32)  # services have no default signing key
+        self.dev_key_file = harness.dev_key_file()  # services trust no key by default
 
     def settings(self, service: str, **overrides) -> Settings:
         self.services.add(service)
         base = Settings(service=service, mongo_uri=self.mongo_uri, mongo_db=f"t{self.run_id}_{service}",
                         amqp_url=self.amqp_url, amqp_prefix=self.prefix, retry_delays_ms=(100, 300),
                         relay_poll_interval=0.02, relay_lease_seconds=3.0, db_timeout_ms=2000,
-                        jwt_secret=self.jwt_secret)
+                        jwt_dev_key_file=self.dev_key_file)
         return replace(base, **overrides)
 
     def tap(self, binding_key: str = "#") -> "Tap":

@@ -164,3 +164,21 @@ def _stop_leftovers() -> None:
     # A crashed or interrupted test session must not leave database processes behind.
     for server in list(_running):
         server.kill()
+
+
+_dev_key_dir: str | None = None
+
+
+def dev_key_file() -> str:
+    """This test session's development signing key (a fresh Ed25519 key in a private temporary
+    file, removed at exit): what `infra.settings(...)` and the unit tests' Settings trust and
+    `issue_token` signs with, as `make run`'s .data/dev-jwt-key.pem is in development."""
+    global _dev_key_dir
+    if _dev_key_dir is None:
+        import tempfile
+
+        from shared.auth import write_dev_key
+        _dev_key_dir = tempfile.mkdtemp(prefix="probashi-dev-key-")
+        atexit.register(shutil.rmtree, _dev_key_dir, True)
+        write_dev_key(Path(_dev_key_dir) / "dev-jwt-key.pem")
+    return str(Path(_dev_key_dir) / "dev-jwt-key.pem")

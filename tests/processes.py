@@ -25,7 +25,9 @@ def free_port() -> int:
 def environment(settings: Settings) -> dict:
     return {**os.environ, "MONGO_URI": settings.mongo_uri, "MONGO_DB": settings.database,
             "AMQP_URL": settings.amqp_url, "AMQP_PREFIX": settings.amqp_prefix,
-            "JWT_SECRET": settings.jwt_secret, "PROBASHI_ENV": settings.environment,
+            "JWT_DEV_KEY_FILE": settings.jwt_dev_key_file, "JWT_JWKS_URL": settings.jwt_jwks_url,
+            "JWT_JWKS_CACHE_SECONDS": str(settings.jwt_jwks_cache_seconds), "JWT_ISSUER": settings.jwt_issuer,
+            "PROBASHI_ENV": settings.environment,
             "RETRY_DELAYS_MS": ",".join(map(str, settings.retry_delays_ms)),
             "RELAY_POLL_INTERVAL": str(settings.relay_poll_interval),
             "RELAY_LEASE_SECONDS": str(settings.relay_lease_seconds),

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
-import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from services.documents import api as documents_api
 from services.registration import api as registration_api
-from shared.auth import ALGORITHM, issue_token
+from shared.auth import dev_key, issue_token, sign
 
 pytestmark = pytest.mark.integration
 
@@ -20,12 +19,13 @@ def registration(infra):
     return registration_api.create(settings, configure_logging=False).test_client(), settings
 
 
-def token(settings, secret=None, **claims) -> str:
+def token(settings, private_key=None, **claims) -> str:
+    """Signed with the development key (or `private_key`, under the development key's kid)."""
     now = int(time.time())
     base = {"sub": "intruder", "role": "admin", "iss": settings.jwt_issuer, "aud": settings.service,
             "iat": now, "exp": now + 600}
-    return jwt.encode({k: v for k, v in {**base, **claims}.items() if v is not ...},
-                      secret or settings.jwt_secret, algorithm=ALGORITHM)
+    key = dev_key(settings)
+    return sign({k: v for k, v in {**base, **claims}.items() if v is not ...}, private_key or key.private_key, key.kid)
 
 
 def refused(client, bearer: str):
@@ -51,7 +51,7 @@ def test_expired_token_is_401(registration):
 
 def test_wrongly_signed_token_is_401(registration):
     client, settings = registration
-    assert "signature" in refused(client, token(settings, secret="not-the-key-of-this-deployment-0000000000"))
+    assert "signature" in refused(client, token(settings, private_key=ed25519.Ed25519PrivateKey.generate()))
 
 
 def test_wrong_issuer_is_401(registration):
@@ -84,6 +84,6 @@ def test_a_registration_token_does_not_open_the_documents_vault(infra):
     assert vault.get("/api/v1/document-types", headers={"Authorization": f"Bearer {both}"}).status_code == 200
 
 
-def test_a_service_without_a_signing_key_does_not_start(infra):
-    with pytest.raises(RuntimeError, match="JWT_SECRET"):
-        registration_api.create(replace(infra.settings("registration"), jwt_secret=""), configure_logging=False)
+def test_a_service_that_trusts_no_key_does_not_start(infra):
+    with pytest.raises(RuntimeError, match="JWT_JWKS_URL"):
+        registration_api.create(infra.settings("registration", jwt_dev_key_file=""), configure_logging=False)

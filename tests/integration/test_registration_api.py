@@ -352,9 +352,9 @@ def test_openapi_and_health_are_public(service):
     assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "broker": "ok"}
 
 
-def test_production_refuses_the_default_signing_key(infra):
-    settings = infra.settings("registration", environment="production", jwt_secret="dev-only-insecure-secret-change-me")
-    with pytest.raises(RuntimeError, match="JWT_SECRET"):
+def test_production_refuses_the_development_key(infra):
+    settings = infra.settings("registration", environment="production")  # with the tests' development key
+    with pytest.raises(RuntimeError, match="JWT_DEV_KEY_FILE"):
         registration_api.create(settings, configure_logging=False)
 
 

@@ -12,6 +12,7 @@ from services.claims.api import make_api
 from services.claims.schemas import filing_schema
 from shared.config import Settings
 from shared.http.app import create_app
+from tests import harness
 
 CATALOGUE = catalogue.load()
 
@@ -19,7 +20,7 @@ CATALOGUE = catalogue.load()
 @pytest.fixture(scope="module")
 def document():
     api = make_api(SimpleNamespace(catalogue=CATALOGUE))  # routes need only the catalogue
-    app = create_app(Settings(service="claims", jwt_secret="s" * 32), api, title="Probashi claims", description="d",
+    app = create_app(Settings(service="claims", jwt_dev_key_file=harness.dev_key_file()), api, title="Probashi claims", description="d",
                      readiness={}, configure_logging=False)
     return app.test_client().get("/openapi.json").json
 

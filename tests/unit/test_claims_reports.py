@@ -18,6 +18,7 @@ from services.claims.reports import (MAX_SPAN_DAYS, columns, date_range, match, 
 from shared.config import Settings
 from shared.fields import today_in_bangladesh
 from shared.http.app import create_app
+from tests import harness
 
 NAMES = {"death_grant": ("Death grant", "মৃত্যুজনিত আর্থিক অনুদান")}
 
@@ -151,7 +152,7 @@ def test_the_longest_range_is_accepted():
 
 def test_the_openapi_document_offers_json_and_csv_to_officers_and_admins_only():
     api = make_api(SimpleNamespace(catalogue=catalogue.load()))
-    app = create_app(Settings(service="claims", jwt_secret="s" * 32), api, title="Probashi claims", description="d",
+    app = create_app(Settings(service="claims", jwt_dev_key_file=harness.dev_key_file()), api, title="Probashi claims", description="d",
                      readiness={}, configure_logging=False)
     operation = app.test_client().get("/openapi.json").json["paths"]["/api/v1/claim-reports"]["get"]
     assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/csv"}

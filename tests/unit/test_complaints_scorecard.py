@@ -12,6 +12,7 @@ import pytest
 from services.complaints import awards, domain, scorecard
 from shared.errors import PermanentError
 from shared.events import Envelope
+from tests import harness
 from tests.unit.complaints_builders import NOW, STAFF, TODAY, heard, monitored, received
 
 AGENCY, OTHER = "RL-1234", "RL-77"
@@ -313,7 +314,7 @@ def test_the_scorecard_routes_declare_their_query_and_answers_for_openapi():
 
     api = Api("complaints")
     add_routes(api, scorecard.ScorecardReads(None), audit=None)
-    app = create_app(Settings(service="complaints", jwt_secret="s" * 32), api, title="complaints", description="d",
+    app = create_app(Settings(service="complaints", jwt_dev_key_file=harness.dev_key_file()), api, title="complaints", description="d",
                      readiness={}, configure_logging=False)
     document = app.test_client().get("/openapi.json").json
     ranked = document["paths"]["/api/v1/agencies/scorecard"]["get"]

@@ -16,6 +16,7 @@ from services.complaints.service import ComplaintsService
 from shared.auth import Principal
 from shared.config import Settings
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from tests import harness
 from tests.unit.fake_tx import FakeTxBase, FakeUnitOfWorkBase
 
 REF, OTHER = "PB-2345-6789", "PB-ABCD-EFGH"
@@ -395,7 +396,7 @@ def openapi_document():
     from services.complaints.api import make_api
     from shared.http.app import create_app
     api = make_api(SimpleNamespace(lists=categories.load()))  # routes need only the lists
-    app = create_app(Settings(service="complaints", jwt_secret="s" * 32), api, title="Probashi complaints",
+    app = create_app(Settings(service="complaints", jwt_dev_key_file=harness.dev_key_file()), api, title="Probashi complaints",
                      description="d", readiness={}, configure_logging=False)
     return app.test_client().get("/openapi.json").json
 

@@ -18,6 +18,7 @@ from services.registration.reference_data import COUNTRIES, DISTRICTS
 from shared.config import Settings
 from shared.fields import date_bound
 from shared.http.app import create_app
+from tests import harness
 
 TYPES = ("job_contract", "visa", "other")
 
@@ -25,7 +26,7 @@ TYPES = ("job_contract", "visa", "other")
 def app_of(service: str):
     api = (registration_api(None) if service == "registration"
            else documents_api(Ports(None, None, None, None, config=DocumentsConfig(doc_types=TYPES))))
-    return create_app(Settings(service=service, jwt_secret="s" * 32), api, title=f"Probashi {service}", description="d", readiness={},
+    return create_app(Settings(service=service, jwt_dev_key_file=harness.dev_key_file()), api, title=f"Probashi {service}", description="d", readiness={},
                       configure_logging=False)
 
 

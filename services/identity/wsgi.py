@@ -1,0 +1,4 @@
+"""gunicorn services.identity.wsgi:app"""
+from .api import create
+
+app = create()

@@ -19,6 +19,7 @@ from shared.http.problems import Problem
 
 from . import otp
 from .otp_service import CodeRefused, OtpService, TooManyRequests
+from .schemas import TokenPairSchema
 
 
 def _phone() -> Normalised:
@@ -46,13 +47,6 @@ class OtpVerificationSchema(StrictSchema):
                                    "example": "123456"})
 
 
-class TokenPairSchema(StrictSchema):
-    access_token = fields.String(required=True)
-    refresh_token = fields.String(required=True)
-    token_type = fields.String(required=True)
-    expires_in = fields.Integer(required=True)
-
-
 def client_address() -> str:
     # The address the per-client limit counts is the TCP peer. Behind a reverse proxy every
     # request comes from the proxy: a deployment there must make remote_addr the real client
@@ -62,8 +56,11 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def add_routes(api: Api, service: OtpService) -> None:
-    @api.route("/otp/requests", "POST", roles=PUBLIC, body=OtpRequestSchema, response=OtpRequestedSchema,
+def add_routes(api: Api, service: OtpService, prefix: str = "", no_cache: dict | None = None) -> None:
+    """On `api` under `prefix`; a token answer carries `no_cache` headers as POST /sessions does."""
+    no_cache = no_cache or {}
+
+    @api.route(f"{prefix}/otp/requests", "POST", roles=PUBLIC, body=OtpRequestSchema, response=OtpRequestedSchema,
                status=202, tag="sign-in",
                summary="Send a 6-digit sign-in code by SMS to a migrant's or a family member's phone "
                        "(the same answer whether or not the phone is known)",
@@ -76,8 +73,8 @@ def add_routes(api: Api, service: OtpService) -> None:
                           headers={"Retry-After": str(exc.retry_after_seconds)}) from None
         return Reply(answer, 202)
 
-    @api.route("/otp/verifications", "POST", roles=PUBLIC, body=OtpVerificationSchema, response=TokenPairSchema,
-               tag="sign-in", summary="Exchange the code for tokens: a migrant's own phone signs in as the "
+    @api.route(f"{prefix}/otp/verifications", "POST", roles=PUBLIC, body=OtpVerificationSchema, response=TokenPairSchema,
+               response_headers=no_cache, tag="sign-in", summary="Exchange the code for tokens: a migrant's own phone signs in as the "
                                       "migrant, a phone recorded on claims or complaints as family of those cases",
                problems={401: "The code is wrong, expired, spent (5 tries), or for no known phone: one answer"})
     def verify_code(principal, body):
@@ -86,7 +83,7 @@ def add_routes(api: Api, service: OtpService) -> None:
             raise Problem(422, "Validation failed", "Some fields are not valid; see errors.", slug="validation",
                           errors={"code": ["The code is 6 digits."]})
         try:
-            return service.verify(body["phone"], code)
+            return Reply(service.verify(body["phone"], code), 200, no_cache)
         except CodeRefused as exc:
             raise Problem(exc.status, exc.title, exc.detail, slug=exc.slug,
                           headers={"WWW-Authenticate": 'Bearer realm="probashi"'}) from None

@@ -271,3 +271,25 @@ def test_a_duplicate_event_delivery_changes_nothing(desk):
     assert desk.learn(again) is True and desk.learn(again) is False
     desk.learn(registered(REF, MIGRANT_PHONE))  # the same content under a new event id
     assert list(desk.db.phone_migrants.find()) == [{"_id": REF, "phone": MIGRANT_PHONE}]
+
+
+def test_requests_at_once_for_one_phone_pass_the_limit_no_more_often_than_one_at_a_time(desk):
+    """Concurrent requests conflict on the phone's gate row, so the later ones see the
+    earlier ones: exactly PER_PHONE pass however they interleave."""
+    import threading
+
+    answers, start = [], threading.Barrier(8)
+
+    def ask(n):
+        client = desk.app.test_client()
+        start.wait()
+        answers.append(client.post("/api/v1/otp/requests", json={"phone": UNKNOWN_PHONE},
+                                   environ_base={"REMOTE_ADDR": f"10.0.2.{n}"}).status_code)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [202] * otp.PER_PHONE + [429] * (8 - otp.PER_PHONE)
+    assert desk.db.otp_requests.count_documents({"phone": UNKNOWN_PHONE}) == otp.PER_PHONE

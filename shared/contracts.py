@@ -351,6 +351,41 @@ CONTRACTS.update({(f"identity.staff.{action}", 1): StaffAccountEvent for action 
     "created", "deactivated", "password_changed", "password_reset", "signed_in", "sign_in_failed", "locked",
     "unlocked")})
 
+# -- identity: sign-in by SMS code (services/identity/otp_service.py) -----------------
+# Never the code, and the phone only masked (shared.sms.masked): enough to follow one
+# phone's attempts in an audit, not enough to learn whose numbers are known.
+
+MASKED_PHONE = Regexp(r"^\+8801\*+[0-9]{2}$", error="A masked phone (+8801*******78).")
+
+
+class OtpRequested(Contract):
+    """A code was asked for; `sent`: the phone is known, so the code was sent to it."""
+    request_id = _text(required=True)
+    phone = fields.String(required=True, validate=MASKED_PHONE)
+    sent = fields.Boolean(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class OtpVerified(Contract):
+    """A right code signed its phone in, as the migrant whose phone it is or as family of `cases`."""
+    request_id = _text(required=True)
+    phone = fields.String(required=True, validate=MASKED_PHONE)
+    role = fields.String(required=True, validate=OneOf(("migrant", "family")))
+    migrant_ref = fields.String(required=True, allow_none=True)
+    cases = fields.List(_text(), required=True)
+
+
+class OtpFailed(Contract):
+    """A code was refused: why (the answer does not say), and the tries of its code so far."""
+    request_id = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, validate=MASKED_PHONE)
+    reason = fields.String(required=True, validate=OneOf(("wrong", "expired", "spent", "no_code", "unknown_phone")))
+    tries = fields.Integer(required=True, strict=True, allow_none=True)
+
+
+CONTRACTS.update({("identity.otp.requested", 1): OtpRequested, ("identity.otp.verified", 1): OtpVerified,
+                  ("identity.otp.failed", 1): OtpFailed})
+
 
 def event_types() -> list[str]:
     return sorted({event_type for event_type, _ in CONTRACTS})

@@ -18,7 +18,7 @@ from shared.http.app import broker_check, create_app
 from shared.http.problems import Problem
 from shared.pagination import PageQuerySchema
 
-from . import bootstrap
+from . import bootstrap, otp_api
 from .config import IdentityConfig
 from .schemas import (ETAG, DeactivationSchema, JwksSchema, OpenIdConfigurationSchema, PasswordChangeSchema,
                       RefreshSchema, SignInSchema, StaffCreateSchema, StaffPageSchema, StaffSchema,
@@ -78,6 +78,7 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
         return Reply(None, 204)
 
     # -- one-time codes (otp package): POST /otp/requests, POST /otp/verifications -------------
+    otp_api.add_routes(api, service.otp, PREFIX, NO_CACHE)
 
     # -- what verifiers read: under /api/v1 like every route, and at the root where OpenID
     # discovery looks for them ------------------------------------------------------------

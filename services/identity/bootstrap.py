@@ -3,11 +3,13 @@ service. Used by every entry point of the identity service, so they all agree. T
 start makes the first signing keys."""
 from __future__ import annotations
 
-from shared import mongo
+from shared import mongo, sms
 from shared.config import Settings
 from shared.uow import MongoUnitOfWork
 
+from . import otp_repository
 from .config import IdentityConfig
+from .otp_service import OtpService
 from .passwords import Passwords
 from .repository import IdentityTx, Reads, ensure_indexes
 from .service import IdentityService
@@ -23,7 +25,7 @@ def unit_of_work(settings: Settings) -> MongoUnitOfWork:
 
 
 def prepare_database(db) -> None:
-    mongo.prepare(db, [ensure_indexes])
+    mongo.prepare(db, [ensure_indexes, otp_repository.ensure_indexes])
 
 
 def build(settings: Settings, config: IdentityConfig | None = None) -> IdentityService:
@@ -36,4 +38,6 @@ def build(settings: Settings, config: IdentityConfig | None = None) -> IdentityS
     # The issuer reads the service's clock, so one clock decides lockouts and token times.
     service.issuer = TokenIssuer(settings, config, clock=lambda: service.clock())
     service.ensure_keys()
+    # One-time codes by SMS (otp package): SMS_ADAPTER and its settings (shared/sms.py).
+    service.otp = OtpService(uow, sms.from_settings(), service.issuer, clock=lambda: service.clock())
     return service

@@ -13,6 +13,8 @@ from shared.audit import AuditTrail
 from shared.errors import PreconditionFailed
 from shared.uow import Tx
 
+from .otp_repository import OtpStore, PhoneBook
+
 STAFF = "staff"
 REFRESH_TOKENS = "refresh_tokens"
 SIGNING_KEYS = "signing_keys"
@@ -124,6 +126,9 @@ class IdentityTx(Tx):
         self.refresh_tokens = RefreshTokenRepository(db, session)
         self.keys = SigningKeyRepository(db, session)
         self.audit = AuditTrail(db, session)  # sign-ins and account changes commit with their record
+        # one-time codes (otp package): the phones learned from events, the codes and requests
+        self.phones = PhoneBook(db, session)
+        self.otp = OtpStore(db, session)
 
 
 class Reads:

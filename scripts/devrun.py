@@ -26,10 +26,11 @@ SERVICES = [
     ("registration", 8001),
     ("documents", 8002),
     ("claims", 8003),
+    ("complaints", 8004),
 ]
 
-# Services with a timer process (python -m services.<name>.timers): claims' overdue marks.
-TIMERS = ["claims"]
+# Services with a timer process (python -m services.<name>.timers): their overdue marks.
+TIMERS = ["claims", "complaints"]
 
 MONGO_PORT = 27027
 # `make run`'s own signing key (services have no default): made once, reused by restarts and `make token`.

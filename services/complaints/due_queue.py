@@ -15,9 +15,20 @@ FILTERS = ("status", "category", "district", "assignee", "agency_licences")
 def ensure_indexes(db: Database) -> None:
     complaints = db[COMPLAINTS]
     complaints.create_index(DUE_FIRST, name="due_first")
+    complaints.create_index([("restricted", ASCENDING), *DUE_FIRST], name="due_by_restricted")
     for field in FILTERS:
         complaints.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
+        complaints.create_index([(field, ASCENDING), ("restricted", ASCENDING), *DUE_FIRST],
+                                name=f"due_by_{field}_seen_by_staff")
     complaints.create_index([("alarm_at", ASCENDING), ("_id", ASCENDING)], name="alarms", sparse=True)
+
+
+def branches(filters: dict) -> list[dict]:
+    """`filters` with its top-level $or as separate queries; a branch that contradicts a
+    filter (another assignee) matches nothing and is left out."""
+    rest = {k: v for k, v in filters.items() if k != "$or"}
+    return [{**rest, **branch} for branch in filters.get("$or", [{}])
+            if all(rest.get(k, v) == v for k, v in branch.items())]
 
 
 class DueQueue:
@@ -26,16 +37,21 @@ class DueQueue:
         self.session = session
 
     def page(self, filters: dict, overdue_at, limit: int, after: list | None) -> list[dict]:
-        found: list[dict] = []
-        for query in self.page_queries(filters, overdue_at, after):
-            if len(found) >= limit:
-                break
-            found += self.collection.find(query, session=self.session).sort(DUE_FIRST).limit(limit - len(found))
-        return found
+        """A top-level `$or` (who may see a restricted complaint) is one query per branch,
+        merged here: SecantusDB answers an $or with a sort by scanning the collection."""
+        found: dict[str, dict] = {}
+        for branch in branches(filters):
+            rows: list[dict] = []
+            for query in self.page_queries(branch, overdue_at, after):
+                if len(rows) >= limit:
+                    break
+                rows += self.collection.find(query, session=self.session).sort(DUE_FIRST).limit(limit - len(rows))
+            found.update((row["_id"], row) for row in rows)
+        return sorted(found.values(), key=lambda c: (c["due_order"], c["_id"]))[:limit]
 
     def explain(self, filters: dict, overdue_at, after: list | None) -> list[dict]:
         return [self.collection.find(query).sort(DUE_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
-                for query in self.page_queries(filters, overdue_at, after)]
+                for branch in branches(filters) for query in self.page_queries(branch, overdue_at, after)]
 
     @staticmethod
     def page_queries(filters: dict, overdue_at, after: list | None) -> list[dict]:

@@ -25,11 +25,12 @@ SERVICES = [
     ("registration", 8001),
     ("documents", 8002),
     ("claims", 8003),
+    ("complaints", 8004),
     ("identity", 8005),
 ]
 
-# Services with a timer process (python -m services.<name>.timers): claims' overdue marks.
-TIMERS = ["claims"]
+# Services with a timer process (python -m services.<name>.timers): their overdue marks.
+TIMERS = ["claims", "complaints"]
 
 MONGO_PORT = 27027
 # `make run`'s development signing key (services trust no key by default): an Ed25519 key made
@@ -251,6 +252,13 @@ def print_banner() -> None:
         "       -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
         "       -d '{\"type\": \"legal_aid\", \"migrant_reference\": \"'$REF'\", \"district\": \"Cumilla\",",
         "            \"event\": {\"country\": \"SA\"}}'",
+        "File a complaint for them (README \"Complaints\" follows one from intake to a paid award):",
+        f"  curl -s -X POST http://127.0.0.1:{dict(SERVICES).get('complaints', 8004)}/api/v1/complaints \\",
+        "       -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\",
+        "       -d '{\"complainant\": {\"migrant_reference\": \"'$REF'\", \"name\": \"Rahima Akter\", \"phone\": \"01712345678\"},",
+        "            \"channel\": \"udc\", \"category\": \"unpaid_wages\", \"district\": \"Cumilla\",",
+        "            \"respondents\": [{\"kind\": \"recruiting_agency\", \"name\": \"Al-Noor Overseas\", \"licence\": \"RL-1234\"}],",
+        "            \"narrative\": \"Six months of wages unpaid; the agency does not answer calls.\"}'",
         "",
         "Ctrl-C stops everything started here (the shared RabbitMQ keeps running).",
         "=" * 72,

@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--runs N] [--only relay,writes,latency,scaling,claims_filing,claims_checklist,claims_queue]"""
+"""python -m bench [--quick] [--runs N] [--only relay,writes,latency,scaling,claims_filing,claims_checklist,claims_queue,complaints_queue]"""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from .env import BenchEnv
 from .report import table
 
-BENCHMARKS = ("relay", "writes", "latency", "scaling", "claims_filing", "claims_checklist", "claims_queue")
+BENCHMARKS = ("relay", "writes", "latency", "scaling", "claims_filing", "claims_checklist", "claims_queue",
+              "complaints_queue")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = 1 if args.quick else args.runs
     logging.basicConfig(level=logging.ERROR)
 
-    from . import claims, latency, relay, scaling, writes
+    from . import claims, complaints_queue, latency, relay, scaling, writes
     plans = {
         "relay": lambda env: relay.run(env, count=2000 if args.quick else 20000, runs=runs),
         "writes": lambda env: writes.run(env, clients=8, seconds=3 if args.quick else 10, runs=runs),
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         "claims_checklist": lambda env: claims.checklist(env, rate=10 if args.quick else 25,
                                                          seconds=3 if args.quick else 10, runs=runs),
         "claims_queue": lambda env: claims.queue(env, sizes=(1000, 5000) if args.quick else (10_000, 100_000)),
+        "complaints_queue": lambda env: complaints_queue.run(env, sizes=(1000, 5000) if args.quick
+                                                             else (10_000, 100_000)),
     }
     rows, started = [], time.monotonic()
     with BenchEnv() as env:

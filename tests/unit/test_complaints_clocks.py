@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from services.complaints import awards, clocks, domain, hearings, referrals
 from services.complaints import intake as intake_rules
+from services.complaints.due_queue import DueQueue, visible_to
+from shared.auth import Principal
 
 from .complaints_builders import LISTS, NOW, PARTIES, STAFF, TODAY, intake
 
@@ -177,3 +179,39 @@ def test_a_complaint_written_before_the_clocks_gets_them_on_its_next_write():
         c.pop(field, None)
     c = saved(domain.start_scrutiny(c, actor=STAFF, now=at(3)))
     assert clocks.running_clocks(c) == ["acknowledgement", "disposal"] and c["due_order"] == at(15)
+
+
+def test_the_queues_visibility_key_follows_restriction_and_assignment():
+    assert filed()["staff_visibility"] == "all"
+    c = intake_rules.new_complaint(intake(restricted=True), complaint_id="CMP-2", receipt_number="CP-2345-678X",
+                                   lists=LISTS, actor=STAFF, now=NOW)
+    c = saved({**c, "target_days": TARGETS, "linked_claims": []})
+    assert c["staff_visibility"] == "admins"
+    c = saved(domain.assign(c, staff="legal-9", actor=STAFF, now=at(1)))
+    assert c["staff_visibility"] == "assignee:legal-9"
+
+
+# -- the queue's queries, without I/O ------------------------------------------------------
+
+def test_a_staff_members_queue_is_two_branches_on_the_visibility_key_and_an_admins_one():
+    staff, admin = Principal("legal-7", "legal_aid"), Principal("root", "admin")
+    assert DueQueue.branches({"status": "hearing", **visible_to(admin)}) == [{"status": "hearing"}]
+    assert DueQueue.branches({"status": "hearing", **visible_to(staff)}) == [
+        {"status": "hearing", "staff_visibility": "all"}, {"status": "hearing", "staff_visibility": "assignee:legal-7"}]
+    # the interfaces' spelling of the same rule means the same
+    assert DueQueue.branches({"$or": [{"restricted": False}, {"assignee": "legal-7"}]}) == \
+        DueQueue.branches(visible_to(staff))
+
+
+def test_the_index_serves_the_most_selective_filter_and_the_rest_are_checked_on_the_rows():
+    assert DueQueue.split({"status": "hearing", "district": "Sylhet", "staff_visibility": "all"}) == (
+        {"district": "Sylhet", "staff_visibility": "all"}, {"status": "hearing"})
+    assert DueQueue.split({"agency_licences": "RL-17"}) == ({"agency_licences": "RL-17"}, {})
+
+
+def test_a_later_page_is_the_rest_of_its_due_date_then_later_within_the_overdue_range():
+    cursor = [at(7), "CMP-1"]
+    assert DueQueue.page_queries({"status": "hearing"}, None, None) == [{"status": "hearing"}]
+    assert DueQueue.page_queries({}, (True, at(10)), cursor) == [
+        {"due_order": at(7), "_id": {"$gt": "CMP-1"}}, {"due_order": {"$gt": at(7), "$lte": at(10)}}]
+    assert DueQueue.page_queries({}, (False, at(10)), cursor) == [{"due_order": {"$gt": at(10)}}]

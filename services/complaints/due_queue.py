@@ -1,0 +1,168 @@
+"""The legal aid staff's queue of complaints by due date (clocks.py's `due_order`, then id),
+filtered and paged by (due_order, _id) keysets, and the overdue timer's page of alarms and its
+conditional mark. Mirrors claims' DueQueue (services/claims/repository.py).
+
+Every filter the queue allows has its own index ending in the queue's order, and `overdue`
+is a range on due_order itself, so it rides on any of them: no page scans the collection.
+
+Restricted (confidential) complaints: a staff member who is not an admin sees those assigned
+to them and no other. Each complaint carries `staff_visibility` ("all", or "assignee:<user>"
+for a restricted one; `staff_visibility_of`, kept by clocks.apply on every write), so a
+staff member's query is two branches on that one field, each a plain index range (an `$or`
+under a sort would scan), merged in order; every filter has an index with it after the
+filter's field. When several filters are given, the index serves the most selective one
+(FILTER_PRIORITY) and the rest are checked here, page by page.
+"""
+from __future__ import annotations
+
+from pymongo import ASCENDING
+from pymongo.database import Database
+
+COMPLAINTS = "complaints"
+DUE_FIRST = [("due_order", ASCENDING), ("_id", ASCENDING)]
+ALARMS = [("alarm_at", ASCENDING), ("_id", ASCENDING)]
+VISIBILITY = "staff_visibility"
+VISIBLE_TO_ALL = "all"
+# The queue's filters, most selective first: the index serves the first one given.
+# `agency_licences` is one licence, matched in the array (a multikey index).
+FILTER_PRIORITY = ("assignee", "agency_licences", "district", "category", "status")
+QUEUE_FILTERS = frozenset(FILTER_PRIORITY)
+
+
+def ensure_indexes(db: Database) -> None:
+    complaints = db[COMPLAINTS]
+    complaints.create_index(DUE_FIRST, name="due_first")
+    complaints.create_index([(VISIBILITY, ASCENDING), *DUE_FIRST], name="due_visible")
+    for field in FILTER_PRIORITY:
+        complaints.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
+        complaints.create_index([(field, ASCENDING), (VISIBILITY, ASCENDING), *DUE_FIRST],
+                                name=f"due_visible_by_{field}")
+    # Sparse: only complaints with a running clock not yet marked overdue carry an alarm.
+    complaints.create_index(ALARMS, name="alarms", sparse=True)
+
+
+def staff_visibility_of(complaint: dict) -> str:
+    """Who of the non-admin staff sees the complaint in lists and the queue."""
+    if not complaint.get("restricted"):
+        return VISIBLE_TO_ALL
+    return f"assignee:{complaint.get('assignee')}" if complaint.get("assignee") else "admins"
+
+
+def visible_to(principal) -> dict:
+    """The queue filter that keeps restricted complaints from staff they are not assigned to
+    (admins see all). Migrants have no queue: the service refuses them before this."""
+    if principal.role == "admin":
+        return {}
+    return {"$or": [{VISIBILITY: VISIBLE_TO_ALL}, {VISIBILITY: f"assignee:{principal.subject}"}]}
+
+
+class DueQueue:
+    """Complaints by due date (then id), filtered, paged by (due_order, _id) keysets."""
+
+    def __init__(self, db: Database, session=None):
+        self.collection = db[COMPLAINTS]
+        self.session = session
+
+    def page(self, filters: dict, overdue_at, limit: int, after: list | None) -> list[dict]:
+        """`overdue_at`: (True, now) keeps the complaints due by `now`, (False, now) the
+        others, None all; `after` is the last row's [due_order, _id] of the page before.
+        `filters`: the queue's filters, and `visible_to`'s `$or` for staff."""
+        found: dict[str, dict] = {}
+        for branch in self.branches(filters):
+            indexed, checked = self.split(branch)
+            for row in self._branch_page(indexed, checked, overdue_at, limit, after):
+                found[row["_id"]] = row  # a row both branches keep counts once
+        return sorted(found.values(), key=lambda row: (row["due_order"], row["_id"]))[:limit]
+
+    def _branch_page(self, indexed: dict, checked: dict, overdue_at, limit: int, after) -> list[dict]:
+        """Up to `limit` rows of one branch, reading on past rows the checked filters drop."""
+        rows: list[dict] = []
+        batch = limit if not checked else max(limit * 4, 100)
+        while len(rows) < limit:
+            read: list[dict] = []
+            for query in self.page_queries(indexed, overdue_at, after):
+                if len(read) >= batch:
+                    break
+                read += self.collection.find(query, session=self.session).sort(DUE_FIRST).limit(batch - len(read))
+            rows += [row for row in read if _matches(row, checked)]
+            if len(read) < batch:
+                break
+            after = [read[-1]["due_order"], read[-1]["_id"]]
+        return rows[:limit]
+
+    def explain(self, filters: dict, overdue_at, after: list | None) -> list[dict]:
+        """The winning plans of one page's queries (tests check that no filter scans the collection)."""
+        return [self.collection.find(query).sort(DUE_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
+                for branch in self.branches(filters)
+                for query in self.page_queries(self.split(branch)[0], overdue_at, after)]
+
+    @staticmethod
+    def branches(filters: dict) -> list[dict]:
+        """The filters as plain equality queries: one per branch of a top-level `$or`. The
+        interfaces' spelling of the visibility rule ({"restricted": False} or {"assignee":
+        user}) is read as `visible_to`'s. A branch that contradicts a filter is left out."""
+        if "$or" not in filters:
+            return [dict(filters)]
+        rest = {k: v for k, v in filters.items() if k != "$or"}
+        spelled = [{VISIBILITY: VISIBLE_TO_ALL} if b == {"restricted": False} else
+                   {VISIBILITY: f"assignee:{b['assignee']}"} if list(b) == ["assignee"] else b
+                   for b in filters["$or"]]
+        return [{**rest, **branch} for branch in spelled if all(rest.get(k, v) == v for k, v in branch.items())]
+
+    @staticmethod
+    def split(filters: dict) -> tuple[dict, dict]:
+        """(what the index serves: the first filter by priority and the visibility, what is
+        checked on the rows read)."""
+        lead = next((f for f in FILTER_PRIORITY if f in filters), None)
+        indexed = {k: v for k, v in filters.items() if k in (lead, VISIBILITY)}
+        return indexed, {k: v for k, v in filters.items() if k not in indexed}
+
+    @staticmethod
+    def page_queries(filters: dict, overdue_at, after: list | None) -> list[dict]:
+        """A first page is one range; a later page is the rest of the cursor's due date, then
+        everything due later: two plain index ranges (an $or would scan)."""
+        low, high = None, None  # due_order > low, due_order <= high
+        if overdue_at is not None:
+            overdue, now = overdue_at
+            low, high = (None, now) if overdue else (now, None)
+        first: list[dict] = []
+        if after:
+            due_order, complaint_id = after
+            if (low is None or due_order > low) and (high is None or due_order <= high):
+                first = [{**filters, "due_order": due_order, "_id": {"$gt": complaint_id}}]
+            low = due_order if low is None else max(low, due_order)
+        due = {**({"$gt": low} if low is not None else {}), **({"$lte": high} if high is not None else {})}
+        return first + [{**filters, **({"due_order": due} if due else {})}]
+
+    def alarms(self, now, limit: int, after: list | None) -> list[dict]:
+        """Complaints with a running clock due by `now` and not marked yet, by alarm: the
+        timer's page (index `alarms`)."""
+        if after:
+            alarm_at, complaint_id = after
+            queries = [{"alarm_at": alarm_at, "_id": {"$gt": complaint_id}},
+                       {"alarm_at": {"$gt": alarm_at, "$lte": now}}]
+        else:
+            queries = [{"alarm_at": {"$lte": now}}]
+        found: list[dict] = []
+        for query in queries:
+            if len(found) >= limit:
+                break
+            found += self.collection.find(query, {"_id": 1, "alarm_at": 1}, session=self.session) \
+                .sort(ALARMS).limit(limit - len(found))
+        return found
+
+    def mark(self, complaint: dict, expected_version: int, stage: str) -> bool:
+        """Write the complaint marked overdue only if nobody changed it and that stage was
+        not marked: the database decides, so two timers cannot both publish."""
+        result = self.collection.replace_one({"_id": complaint["_id"], "version": expected_version,
+                                              "overdue_stages": {"$ne": stage}}, complaint, session=self.session)
+        return result.matched_count == 1
+
+
+def _matches(row: dict, checked: dict) -> bool:
+    """The queue's equality filters on a row read (an array field holds the value)."""
+    for field, wanted in checked.items():
+        value = row.get(field)
+        if not (value == wanted or (isinstance(value, list) and wanted in value)):
+            return False
+    return True

@@ -153,7 +153,6 @@ class ClaimChanged(CaseChanged):
     claimant_phone = fields.String(required=True, allow_none=True)
 
 
-CASE_ACTIONS = ("opened", "updated", "closed", "reopened")
 # services/claims/domain.py EVENT_TYPES, kept in step by tests/unit/test_claims_events.py.
 CLAIM_ACTIONS = ("submitted", "checklist_updated", "eligibility_updated", "ready_for_review", "info_requested", "info_received",
                  "recommended", "approved", "rejected", "review_requested", "payment_ordered", "payment_recorded",
@@ -170,7 +169,6 @@ CONTRACTS: dict[tuple[str, int], type[Contract]] = {
     ("documents.document.rejected", 1): DocumentDecided,
     ("documents.document.deleted", 1): DocumentDeleted,
     **{(f"claims.claim.{action}", 1): ClaimChanged for action in CLAIM_ACTIONS},
-    **{(f"complaints.complaint.{action}", 1): CaseChanged for action in CASE_ACTIONS},
 }
 
 
@@ -184,6 +182,70 @@ class ClaimOverdue(ClaimChanged):
 
 
 CONTRACTS.update({("claims.claim.overdue", 1): ClaimOverdue, ("claims.claim.note_added", 1): ClaimChanged})
+
+# -- complaints (services/complaints/domain.py EVENT_TYPES, event_data) ----------------
+
+class ComplaintChanged(CaseChanged):
+    """Every complaints.complaint.* event: the case shape documents reads for legal hold
+    ("closed" or "withdrawn" lifts it), the receipt number and the complainant's phone
+    (notifications, like claims' claimant_phone: a phone is contact, not an identity
+    number), the category and the agency licences (the scorecard), and whether it is
+    restricted (subscribers keep a confidential complaint's details to themselves)."""
+    document_ids = fields.List(_text(), required=True)
+    receipt_number = _text(required=True)
+    migrant_reference = _text(required=True)
+    complainant_phone = fields.String(required=True, allow_none=True)
+    category = _text(required=True)
+    agency_licences = fields.List(_text(), required=True)
+    restricted = fields.Boolean(required=True)
+
+
+class HearingChanged(ComplaintChanged):
+    """hearing_scheduled / hearing_held / hearing_adjourned (services/complaints/hearings.py)."""
+    hearing_no = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    date = fields.Date(required=True)
+    venue = _text(required=True)
+    parties = fields.List(_text(), required=True)
+    respondent_attended = fields.Boolean()  # held
+    next_date = fields.Date()                # adjourned
+
+
+class ReferralChanged(ComplaintChanged):
+    """referred / referral_updated (services/complaints/referrals.py): each referral has its own due date."""
+    referral_no = fields.Integer(required=True, strict=True, validate=Range(min=1))
+    body = _text(required=True)
+    referral_state = fields.String(required=True, validate=OneOf(("pending", "accepted", "declined", "completed")))
+    due_at = fields.DateTime(required=True)
+
+
+class AwardChanged(ComplaintChanged):
+    """A settlement or award and its compliance (services/complaints/awards.py): taka decided,
+    paid so far and the deadline, and for a payment received what was paid."""
+    amount = fields.Integer(required=True, strict=True, allow_none=True)
+    paid_total = fields.Integer(required=True, strict=True)
+    payment_deadline = fields.Date(required=True, allow_none=True)
+    payment_amount = fields.Integer(strict=True, validate=Range(min=1))
+    enforcement_action = fields.String(validate=OneOf(("recommend_licence_suspension", "draw_security_deposit")))
+
+
+class ComplaintOverdue(ComplaintChanged):
+    """A complaint's clock passed its due date (services/complaints/clocks.py): once per complaint and stage."""
+    stage = _text(required=True)
+    due_at = fields.DateTime(required=True)
+
+
+COMPLAINT_ACTIONS = ("received", "scrutiny_started", "acknowledged", "notice_sent", "assigned", "evidence_attached",
+                     "dismissed", "closed", "reopened", "withdrawn", "claim_linked")
+CONTRACTS.update({
+    **{(f"complaints.complaint.{action}", 1): ComplaintChanged for action in COMPLAINT_ACTIONS},
+    **{(f"complaints.complaint.{action}", 1): HearingChanged
+       for action in ("hearing_scheduled", "hearing_held", "hearing_adjourned")},
+    **{(f"complaints.complaint.{action}", 1): ReferralChanged for action in ("referred", "referral_updated")},
+    **{(f"complaints.complaint.{action}", 1): AwardChanged
+       for action in ("settled", "award_issued", "compliance_monitoring", "payment_received", "complied",
+                      "not_complied", "enforcement")},
+    ("complaints.complaint.overdue", 1): ComplaintOverdue,
+})
 
 # -- replays (shared/replay/): current state, sent only to the service that asked ------
 

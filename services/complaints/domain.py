@@ -84,11 +84,12 @@ CLOSED_EVENT = "complaints.complaint.closed"
 REOPENED_EVENT = "complaints.complaint.reopened"
 WITHDRAWN_EVENT = "complaints.complaint.withdrawn"
 OVERDUE_EVENT = "complaints.complaint.overdue"
+CLAIM_LINKED_EVENT = "complaints.complaint.claim_linked"
 EVENT_TYPES = (RECEIVED_EVENT, SCRUTINY_EVENT, ACKNOWLEDGED_EVENT, NOTICE_SENT_EVENT, ASSIGNED_EVENT,
                EVIDENCE_ATTACHED_EVENT, HEARING_SCHEDULED_EVENT, HEARING_HELD_EVENT, HEARING_ADJOURNED_EVENT,
                REFERRED_EVENT, REFERRAL_UPDATED_EVENT, SETTLED_EVENT, AWARD_ISSUED_EVENT, DISMISSED_EVENT,
                MONITORING_EVENT, PAYMENT_RECEIVED_EVENT, COMPLIED_EVENT, NOT_COMPLIED_EVENT, ENFORCEMENT_EVENT,
-               CLOSED_EVENT, REOPENED_EVENT, WITHDRAWN_EVENT, OVERDUE_EVENT)
+               CLOSED_EVENT, REOPENED_EVENT, WITHDRAWN_EVENT, OVERDUE_EVENT, CLAIM_LINKED_EVENT)
 # The event a move into each status raises; the other events (assigned, evidence_attached,
 # hearing_held, hearing_adjourned, referral_updated, payment_received, overdue) change no status.
 STATUS_EVENTS = {SCRUTINY: SCRUTINY_EVENT, ACKNOWLEDGED: ACKNOWLEDGED_EVENT, NOTICE_TO_RESPONDENT: NOTICE_SENT_EVENT,
@@ -214,6 +215,22 @@ def reopen(complaint: dict, *, reason: str, window_days: int, actor: dict, now: 
     return moved(complaint, REOPENED, now, reopenings=[*complaint["reopenings"], entry], closure=None)
 
 
+def link_claim(complaint: dict, claim: dict | None, *, actor: dict, now: datetime) -> dict:
+    """A welfare claim of the same migrant (claims' claims.claim.submitted told which)."""
+    if complaint["status"] in FINAL:
+        raise IllegalStep("A closed or withdrawn complaint is not linked.", complaint_status=complaint["status"],
+                          allowed=sorted(ALLOWED[complaint["status"]]))
+    if claim is None:
+        raise Invalid({"claim_id": ["No such claim is known to the complaints service."]})
+    if claim.get("migrant_reference") != complaint["complainant"]["migrant_reference"]:
+        raise Invalid({"claim_id": ["Only a claim of the complainant migrant can be linked."]})
+    linked = complaint.get("linked_claims") or []
+    if any(entry["claim_id"] == claim["_id"] for entry in linked):
+        return complaint
+    entry = {"claim_id": claim["_id"], **_by(actor, now)}
+    return touched(complaint, now, linked_claims=[*linked, entry])
+
+
 def visible_to(complaint: dict, actor: dict) -> bool:
     """A migrant sees their own complaints; staff see all but restricted (confidential) ones,
     which only the assigned staff member and admins see."""
@@ -239,3 +256,41 @@ def event_data(complaint: dict, **extra) -> dict:
             "migrant_reference": complaint["complainant"]["migrant_reference"],
             "complainant_phone": complaint["complainant"]["phone"], "category": complaint["category"],
             "agency_licences": complaint["agency_licences"], "restricted": complaint["restricted"], **extra}
+
+
+# -- history -----------------------------------------------------------------------------
+# Each event's line in the complaint's history, in English and Bangla.
+SUMMARIES = {
+    RECEIVED_EVENT: ("Complaint received", "অভিযোগ গ্রহণ করা হয়েছে"),
+    SCRUTINY_EVENT: ("Scrutiny started", "যাচাই শুরু হয়েছে"),
+    ACKNOWLEDGED_EVENT: ("Acknowledged; investigation committee formed", "প্রাপ্তি স্বীকার; তদন্ত কমিটি গঠিত"),
+    NOTICE_SENT_EVENT: ("Notice sent to the respondent", "বিবাদীকে নোটিশ পাঠানো হয়েছে"),
+    ASSIGNED_EVENT: ("Assigned to legal aid staff", "আইনি সহায়তা কর্মীকে দায়িত্ব দেওয়া হয়েছে"),
+    EVIDENCE_ATTACHED_EVENT: ("Evidence attached from the vault", "ডকুমেন্ট ভল্ট থেকে প্রমাণ সংযুক্ত"),
+    HEARING_SCHEDULED_EVENT: ("Hearing scheduled", "শুনানির তারিখ নির্ধারিত"),
+    HEARING_HELD_EVENT: ("Hearing held", "শুনানি অনুষ্ঠিত"),
+    HEARING_ADJOURNED_EVENT: ("Hearing adjourned", "শুনানি মুলতবি"),
+    REFERRED_EVENT: ("Referred to another body", "অন্য সংস্থায় পাঠানো হয়েছে"),
+    REFERRAL_UPDATED_EVENT: ("Referral updated", "রেফারেলের অবস্থা হালনাগাদ"),
+    SETTLED_EVENT: ("Settled between the parties", "পক্ষগুলোর মধ্যে মীমাংসা হয়েছে"),
+    AWARD_ISSUED_EVENT: ("Award issued", "রায় (অ্যাওয়ার্ড) দেওয়া হয়েছে"),
+    DISMISSED_EVENT: ("Dismissed", "অভিযোগ খারিজ"),
+    MONITORING_EVENT: ("Compliance monitored", "পরিপালন তদারকি চলছে"),
+    PAYMENT_RECEIVED_EVENT: ("Payment received", "অর্থ পরিশোধ পাওয়া গেছে"),
+    COMPLIED_EVENT: ("Paid in full: complied", "সম্পূর্ণ পরিশোধ: পরিপালিত"),
+    NOT_COMPLIED_EVENT: ("Not complied by the deadline", "নির্ধারিত সময়ে পরিশোধ হয়নি"),
+    ENFORCEMENT_EVENT: ("Enforcement recommended", "ব্যবস্থা গ্রহণের সুপারিশ"),
+    CLOSED_EVENT: ("Closed", "নিষ্পত্তি হয়ে বন্ধ"),
+    REOPENED_EVENT: ("Reopened", "পুনরায় চালু"),
+    WITHDRAWN_EVENT: ("Withdrawn by the complainant", "অভিযোগকারী প্রত্যাহার করেছেন"),
+    OVERDUE_EVENT: ("Overdue in its stage", "নির্ধারিত সময় পেরিয়ে গেছে"),
+    CLAIM_LINKED_EVENT: ("Linked to a welfare claim", "কল্যাণ দাবির সাথে যুক্ত"),
+}
+
+
+def history_entry(event) -> dict:
+    english, bangla = SUMMARIES.get(event.type, (event.type, event.type))
+    return {"_id": event.id, "complaint_id": event.subject.id, "type": event.type,
+            "status": event.data.get("status"),
+            "occurred_at": datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00")),
+            "summary": english, "summary_bn": bangla}

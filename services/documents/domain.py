@@ -11,7 +11,7 @@ its own `cases` projection from their events (`claims.claim.*`,
 `complaints.complaint.*` with data `{case_id, status?, document_ids?}`). A document may
 be linked only to a case the projection knows (else anyone could hold a document
 forever with a made-up case id). It is held, and cannot be deleted, while any case it
-was uploaded for is not known to be closed, or while an open case names it in
+was uploaded for is not known to be closed (or withdrawn), or while an open case names it in
 `document_ids`. A link the projection does not know (recorded before that rule) still
 holds: evidence is kept rather than deleted on a guess.
 """
@@ -37,7 +37,9 @@ DELETED = "documents.document.deleted"
 
 MIGRANT_REGISTERED = "registration.migrant.registered"
 CASE_EVENTS = ("claims.claim.*", "complaints.complaint.*")
-OPEN, CLOSED = "open", "closed"
+OPEN, CLOSED, WITHDRAWN = "open", "closed", "withdrawn"
+# A case that ended either way no longer holds its documents (claims and complaints can be withdrawn).
+ENDED = (CLOSED, WITHDRAWN)
 
 DECISIONS = {"verified": VERIFIED, "rejected": REJECTED}
 UNKNOWN_OWNER = ("No migrant with this reference is known to the documents vault. A migrant who was "
@@ -221,8 +223,8 @@ def case_state(event_type: str, data: dict, previous: dict | None) -> str:
 def holds(document_id: str, case_ids: list[str], known: dict[str, dict], naming: list[dict]) -> list[str]:
     """The cases that keep a document from deletion. `known` are the projected cases among
     `case_ids` (its own links); `naming` are projected cases listing it in document_ids."""
-    held = [case_id for case_id in case_ids if (known.get(case_id) or {}).get("status") != CLOSED]
-    held += [case["_id"] for case in naming if case.get("status") != CLOSED
+    held = [case_id for case_id in case_ids if (known.get(case_id) or {}).get("status") not in ENDED]
+    held += [case["_id"] for case in naming if case.get("status") not in ENDED
              and document_id in (case.get("document_ids") or []) and case["_id"] not in held]
     return held
 

@@ -51,7 +51,7 @@ def test_verifying_without_a_key_refuses_every_token():
 def test_a_token_is_for_the_services_it_was_issued_for_by_default_all():
     everywhere = issue_token(settings("auth"), subject="u", role="admin")
     assert jwt.decode(everywhere, SECRET, algorithms=[ALGORITHM], audience="documents")["aud"] == [
-        "claims", "documents", "registration"]
+        "claims", "complaints", "documents", "registration"]
     token = issue_token(settings("registration"), subject="u", role="admin", audience="registration")
     assert jwt.decode(token, SECRET, algorithms=[ALGORITHM], audience="registration")["aud"] == "registration"
     assert verify_token(settings("registration"), token).role == "admin"

@@ -64,9 +64,25 @@ CLAIM_FIELDS = {"claim_type": "death_grant", "migrant_reference": "PB-2345-6789"
 CLAIM_EXTRA = {"claims.claim.overdue": {"stage": "under_review", "due_at": "2026-12-01T00:00:00+00:00"}}
 
 
+COMPLAINT_FIELDS = {"receipt_number": "CP-2345-678X", "migrant_reference": "PB-2345-6789",
+                    "complainant_phone": "+8801712345678", "category": "unpaid_wages", "agency_licences": ["RL-1234"],
+                    "restricted": False}
+HEARING = {"hearing_no": 1, "date": "2026-12-05", "venue": "BMET Dhaka", "parties": ["complainant", "sub_agent"]}
+REFERRAL = {"referral_no": 1, "body": "court", "referral_state": "pending", "due_at": "2026-12-28T09:00:00+00:00"}
+AWARD = {"amount": 100000, "paid_total": 0, "payment_deadline": "2027-01-31"}
+COMPLAINT_EXTRA = {**{f"complaints.complaint.{a}": HEARING for a in ("hearing_scheduled", "hearing_held",
+                                                                      "hearing_adjourned")},
+                   **{f"complaints.complaint.{a}": REFERRAL for a in ("referred", "referral_updated")},
+                   **{f"complaints.complaint.{a}": AWARD for a in ("settled", "award_issued", "compliance_monitoring",
+                                                                   "payment_received", "complied", "not_complied",
+                                                                   "enforcement")},
+                   "complaints.complaint.overdue": {"stage": "disposal", "due_at": "2027-02-26T09:00:00+00:00"}}
+
+
 def test_the_case_events_documents_consumes_have_their_expected_shape():
     for event_type in contracts.types_matching("claims.claim.*") + contracts.types_matching("complaints.complaint.*"):
-        more = {**CLAIM_FIELDS, **CLAIM_EXTRA.get(event_type, {})} if event_type.startswith("claims.") else {}
+        more = {**CLAIM_FIELDS, **CLAIM_EXTRA.get(event_type, {})} if event_type.startswith("claims.") else \
+            {**COMPLAINT_FIELDS, **COMPLAINT_EXTRA.get(event_type, {})}
         emit(event_type, {"case_id": "CL-1", "status": "open", "document_ids": ["DOC-1"], **more})
         emit(event_type, {"case_id": "CL-1", "status": "closed", "document_ids": [], **more})
         with pytest.raises(ContractViolation):
@@ -126,3 +142,12 @@ def test_contracts_defined_for_a_test_are_gone_afterwards():
         emit("scratch.thing.created", {})
     with pytest.raises(ContractViolation):
         emit("scratch.thing.created", {})
+
+
+def test_a_complaint_event_carries_the_complainants_phone_but_never_an_identity_number():
+    data = {"case_id": "CMP-2026-AAAAAAAA", "status": "received", "document_ids": [], **COMPLAINT_FIELDS}
+    assert emit("complaints.complaint.received", data)[1].data["complainant_phone"] == "+8801712345678"
+    with pytest.raises(ContractViolation, match="nid"):
+        emit("complaints.complaint.received", {**data, "nid": "1994123456789"})
+    with pytest.raises(ContractViolation):  # the generic case actions are gone: each event is named
+        emit("complaints.complaint.opened", data)

@@ -219,6 +219,18 @@ def test_an_open_case_naming_a_document_holds_it(ports, uow):
     deletion.delete_document(ports, ADMIN, doc_id, "not needed")
 
 
+def test_a_withdrawn_case_lifts_the_hold_as_a_closed_one_does(ports, uow):
+    """Claims and complaints can end withdrawn without being closed: their evidence is free then too."""
+    for case_id in ("CLM-5", "CMP-2026-AAAAAAAA"):
+        doc_id = upload.upload_document(ports, OFFICER, form())["document_id"]
+        documents_consumer.process(uow, case_event("opened", case_id, 1, document_ids=[doc_id]))
+        with pytest.raises(domain.LegalHold):
+            deletion.delete_document(ports, ADMIN, doc_id, "not needed")
+        documents_consumer.process(uow, case_event("withdrawn", case_id, 2, status="withdrawn",
+                                                   document_ids=[doc_id]))
+        deletion.delete_document(ports, ADMIN, doc_id, "not needed")
+
+
 def test_case_events_out_of_order_do_not_reopen_a_closed_case(uow):
     documents_consumer.process(uow, case_event("closed", "CLM-3", 4))
     documents_consumer.process(uow, case_event("opened", "CLM-3", 1))

@@ -1,0 +1,4 @@
+"""gunicorn services.complaints.wsgi:app"""
+from .api import create
+
+app = create()

@@ -31,16 +31,14 @@ What the complaint carries (written by `apply` on every write, through changes.s
 - `overdue_stages`: every stage ever marked. Once per complaint and stage: a stage in it
   never alarms again, even if its clock stops and runs again;
 - `overdue`: the latest mark among clocks still running ({stage, due_at, marked_at}), or
-  None: a stopped or paused clock's delay is over or is someone else's;
-- `staff_visibility`: the queue's key for restricted complaints (due_queue.py), kept here
-  because `apply` is the one step every write goes through.
+  None: a stopped or paused clock's delay is over or is someone else's.
 """
 from __future__ import annotations
 
 import copy
 from datetime import datetime, timedelta, timezone
 
-from . import domain, due_queue, referrals
+from . import domain, referrals
 
 SCRUTINY, ACKNOWLEDGEMENT, DISPOSAL, REFERRAL = "scrutiny", "acknowledgement", "disposal", "referral"
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
@@ -90,7 +88,6 @@ def apply(complaint: dict, now: datetime) -> None:
     latest = max(marks, key=lambda c: c["marked_at"], default=None)
     complaint["overdue"] = None if latest is None else {
         "stage": latest["stage"], "due_at": latest["due_at"], "marked_at": latest["marked_at"]}
-    complaint[due_queue.VISIBILITY] = due_queue.staff_visibility_of(complaint)
 
 
 def running_clocks(complaint: dict) -> list[str]:

@@ -5,13 +5,13 @@ conditional mark. Mirrors claims' DueQueue (services/claims/repository.py).
 Every filter the queue allows has its own index ending in the queue's order, and `overdue`
 is a range on due_order itself, so it rides on any of them: no page scans the collection.
 
-Restricted (confidential) complaints: a staff member who is not an admin sees those assigned
-to them and no other. Each complaint carries `staff_visibility` ("all", or "assignee:<user>"
-for a restricted one; `staff_visibility_of`, kept by clocks.apply on every write), so a
-staff member's query is two branches on that one field, each a plain index range (an `$or`
-under a sort would scan), merged in order; every filter has an index with it after the
+Restricted (confidential) complaints: a staff member who is not an admin sees the open ones
+and the restricted ones assigned to them (`visible_to`, the service's spelling of the same
+rule). That `$or` runs as one query per branch, each a plain index range (an `$or` under a
+sort would scan), merged in order; every filter has an index with `restricted` after the
 filter's field. When several filters are given, the index serves the most selective one
-(FILTER_PRIORITY) and the rest are checked here, page by page.
+(FILTER_PRIORITY; a branch's assignee first, so a staff member's restricted complaints are
+read by their assignee) and the rest are checked here on the rows read, page by page.
 """
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from pymongo.database import Database
 COMPLAINTS = "complaints"
 DUE_FIRST = [("due_order", ASCENDING), ("_id", ASCENDING)]
 ALARMS = [("alarm_at", ASCENDING), ("_id", ASCENDING)]
-VISIBILITY = "staff_visibility"
-VISIBLE_TO_ALL = "all"
+VISIBILITY = "restricted"
 # The queue's filters, most selective first: the index serves the first one given.
 # `agency_licences` is one licence, matched in the array (a multikey index).
 FILTER_PRIORITY = ("assignee", "agency_licences", "district", "category", "status")
@@ -32,20 +31,14 @@ QUEUE_FILTERS = frozenset(FILTER_PRIORITY)
 def ensure_indexes(db: Database) -> None:
     complaints = db[COMPLAINTS]
     complaints.create_index(DUE_FIRST, name="due_first")
-    complaints.create_index([(VISIBILITY, ASCENDING), *DUE_FIRST], name="due_visible")
+    complaints.create_index([(VISIBILITY, ASCENDING), *DUE_FIRST], name="due_by_restricted")
+    # A filter alone (admins), and with `restricted` (staff: visible_to's branches).
     for field in FILTER_PRIORITY:
         complaints.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
         complaints.create_index([(field, ASCENDING), (VISIBILITY, ASCENDING), *DUE_FIRST],
-                                name=f"due_visible_by_{field}")
+                                name=f"due_by_{field}_seen_by_staff")
     # Sparse: only complaints with a running clock not yet marked overdue carry an alarm.
     complaints.create_index(ALARMS, name="alarms", sparse=True)
-
-
-def staff_visibility_of(complaint: dict) -> str:
-    """Who of the non-admin staff sees the complaint in lists and the queue."""
-    if not complaint.get("restricted"):
-        return VISIBLE_TO_ALL
-    return f"assignee:{complaint.get('assignee')}" if complaint.get("assignee") else "admins"
 
 
 def visible_to(principal) -> dict:
@@ -53,7 +46,7 @@ def visible_to(principal) -> dict:
     (admins see all). Migrants have no queue: the service refuses them before this."""
     if principal.role == "admin":
         return {}
-    return {"$or": [{VISIBILITY: VISIBLE_TO_ALL}, {VISIBILITY: f"assignee:{principal.subject}"}]}
+    return {"$or": [{"restricted": False}, {"restricted": True, "assignee": principal.subject}]}
 
 
 class DueQueue:
@@ -98,16 +91,12 @@ class DueQueue:
 
     @staticmethod
     def branches(filters: dict) -> list[dict]:
-        """The filters as plain equality queries: one per branch of a top-level `$or`. The
-        interfaces' spelling of the visibility rule ({"restricted": False} or {"assignee":
-        user}) is read as `visible_to`'s. A branch that contradicts a filter is left out."""
+        """The filters as plain equality queries: one per branch of a top-level `$or`. A
+        branch that contradicts a filter (another assignee) is left out: it keeps nothing."""
         if "$or" not in filters:
             return [dict(filters)]
         rest = {k: v for k, v in filters.items() if k != "$or"}
-        spelled = [{VISIBILITY: VISIBLE_TO_ALL} if b == {"restricted": False} else
-                   {VISIBILITY: f"assignee:{b['assignee']}"} if list(b) == ["assignee"] else b
-                   for b in filters["$or"]]
-        return [{**rest, **branch} for branch in spelled if all(rest.get(k, v) == v for k, v in branch.items())]
+        return [{**rest, **branch} for branch in filters["$or"] if all(rest.get(k, v) == v for k, v in branch.items())]
 
     @staticmethod
     def split(filters: dict) -> tuple[dict, dict]:

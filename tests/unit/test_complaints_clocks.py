@@ -181,31 +181,24 @@ def test_a_complaint_written_before_the_clocks_gets_them_on_its_next_write():
     assert clocks.running_clocks(c) == ["acknowledgement", "disposal"] and c["due_order"] == at(15)
 
 
-def test_the_queues_visibility_key_follows_restriction_and_assignment():
-    assert filed()["staff_visibility"] == "all"
-    c = intake_rules.new_complaint(intake(restricted=True), complaint_id="CMP-2", receipt_number="CP-2345-678X",
-                                   lists=LISTS, actor=STAFF, now=NOW)
-    c = saved({**c, "target_days": TARGETS, "linked_claims": []})
-    assert c["staff_visibility"] == "admins"
-    c = saved(domain.assign(c, staff="legal-9", actor=STAFF, now=at(1)))
-    assert c["staff_visibility"] == "assignee:legal-9"
-
-
 # -- the queue's queries, without I/O ------------------------------------------------------
 
-def test_a_staff_members_queue_is_two_branches_on_the_visibility_key_and_an_admins_one():
+def test_a_staff_members_queue_is_two_branches_open_or_restricted_and_theirs_and_an_admins_one():
     staff, admin = Principal("legal-7", "legal_aid"), Principal("root", "admin")
     assert DueQueue.branches({"status": "hearing", **visible_to(admin)}) == [{"status": "hearing"}]
     assert DueQueue.branches({"status": "hearing", **visible_to(staff)}) == [
-        {"status": "hearing", "staff_visibility": "all"}, {"status": "hearing", "staff_visibility": "assignee:legal-7"}]
-    # the interfaces' spelling of the same rule means the same
-    assert DueQueue.branches({"$or": [{"restricted": False}, {"assignee": "legal-7"}]}) == \
-        DueQueue.branches(visible_to(staff))
+        {"status": "hearing", "restricted": False}, {"status": "hearing", "restricted": True, "assignee": "legal-7"}]
+    # a filter on another assignee leaves the restricted branch out: it could keep nothing
+    assert DueQueue.branches({"assignee": "legal-2", **visible_to(staff)}) == [
+        {"assignee": "legal-2", "restricted": False}]
 
 
 def test_the_index_serves_the_most_selective_filter_and_the_rest_are_checked_on_the_rows():
-    assert DueQueue.split({"status": "hearing", "district": "Sylhet", "staff_visibility": "all"}) == (
-        {"district": "Sylhet", "staff_visibility": "all"}, {"status": "hearing"})
+    assert DueQueue.split({"status": "hearing", "district": "Sylhet", "restricted": False}) == (
+        {"district": "Sylhet", "restricted": False}, {"status": "hearing"})
+    # a staff member's restricted complaints are read by their assignee
+    assert DueQueue.split({"status": "hearing", "restricted": True, "assignee": "legal-7"}) == (
+        {"restricted": True, "assignee": "legal-7"}, {"status": "hearing"})
     assert DueQueue.split({"agency_licences": "RL-17"}) == ({"agency_licences": "RL-17"}, {})
 
 

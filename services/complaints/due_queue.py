@@ -25,7 +25,6 @@ VISIBILITY = "restricted"
 # The queue's filters, most selective first: the index serves the first one given.
 # `agency_licences` is one licence, matched in the array (a multikey index).
 FILTER_PRIORITY = ("assignee", "agency_licences", "district", "category", "status")
-QUEUE_FILTERS = frozenset(FILTER_PRIORITY)
 
 
 def ensure_indexes(db: Database) -> None:

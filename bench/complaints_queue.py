@@ -69,7 +69,8 @@ def load(db, size: int) -> None:
 
 
 def measure(env: BenchEnv, size: int) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
-    db = mongo.database(env.settings("complaints", f"cqueue{size}"))
+    # SecantusDB reads every candidate of a page: give a 100k first page time to answer.
+    db = mongo.database(env.settings("complaints", f"cqueue{size}", db_timeout_ms=10_000))
     progress(f"loading {size:,} complaints")
     started = time.perf_counter()
     load(db, size)

@@ -7,11 +7,12 @@ is a range on due_order itself, so it rides on any of them: no page scans the co
 
 Restricted (confidential) complaints: a staff member who is not an admin sees the open ones
 and the restricted ones assigned to them (`visible_to`, the service's spelling of the same
-rule). That `$or` runs as one query per branch, each a plain index range (an `$or` under a
-sort would scan), merged in order; every filter has an index with `restricted` after the
-filter's field. When several filters are given, the index serves the most selective one
-(FILTER_PRIORITY; a branch's assignee first, so a staff member's restricted complaints are
-read by their assignee) and the rest are checked here on the rows read, page by page.
+rule). That `$or` runs as one query per branch (an `$or` under a sort would scan), merged in
+order. A query's index serves one filter, the most selective given (FILTER_PRIORITY; the
+restricted branch's assignee first, so a staff member's restricted complaints are read by
+their assignee); the other conditions, `restricted` among them, are checked here on the rows
+read, reading on page by page. Restricted complaints are few, so the open branch rarely
+reads past its first batch, and the queue needs no index per filter and visibility.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from pymongo.database import Database
 COMPLAINTS = "complaints"
 DUE_FIRST = [("due_order", ASCENDING), ("_id", ASCENDING)]
 ALARMS = [("alarm_at", ASCENDING), ("_id", ASCENDING)]
-VISIBILITY = "restricted"
 # The queue's filters, most selective first: the index serves the first one given.
 # `agency_licences` is one licence, matched in the array (a multikey index).
 FILTER_PRIORITY = ("assignee", "agency_licences", "district", "category", "status")
@@ -30,12 +30,8 @@ FILTER_PRIORITY = ("assignee", "agency_licences", "district", "category", "statu
 def ensure_indexes(db: Database) -> None:
     complaints = db[COMPLAINTS]
     complaints.create_index(DUE_FIRST, name="due_first")
-    complaints.create_index([(VISIBILITY, ASCENDING), *DUE_FIRST], name="due_by_restricted")
-    # A filter alone (admins), and with `restricted` (staff: visible_to's branches).
     for field in FILTER_PRIORITY:
         complaints.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
-        complaints.create_index([(field, ASCENDING), (VISIBILITY, ASCENDING), *DUE_FIRST],
-                                name=f"due_by_{field}_seen_by_staff")
     # Sparse: only complaints with a running clock not yet marked overdue carry an alarm.
     complaints.create_index(ALARMS, name="alarms", sparse=True)
 
@@ -99,11 +95,10 @@ class DueQueue:
 
     @staticmethod
     def split(filters: dict) -> tuple[dict, dict]:
-        """(what the index serves: the first filter by priority and the visibility, what is
-        checked on the rows read)."""
+        """(what the index serves: the first filter by priority, what is checked on the rows read)."""
         lead = next((f for f in FILTER_PRIORITY if f in filters), None)
-        indexed = {k: v for k, v in filters.items() if k in (lead, VISIBILITY)}
-        return indexed, {k: v for k, v in filters.items() if k not in indexed}
+        indexed = {lead: filters[lead]} if lead else {}
+        return indexed, {k: v for k, v in filters.items() if k != lead}
 
     @staticmethod
     def page_queries(filters: dict, overdue_at, after: list | None) -> list[dict]:

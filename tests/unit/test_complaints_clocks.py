@@ -195,10 +195,11 @@ def test_a_staff_members_queue_is_two_branches_open_or_restricted_and_theirs_and
 
 def test_the_index_serves_the_most_selective_filter_and_the_rest_are_checked_on_the_rows():
     assert DueQueue.split({"status": "hearing", "district": "Sylhet", "restricted": False}) == (
-        {"district": "Sylhet", "restricted": False}, {"status": "hearing"})
+        {"district": "Sylhet"}, {"status": "hearing", "restricted": False})
+    assert DueQueue.split({"restricted": False}) == ({}, {"restricted": False})
     # a staff member's restricted complaints are read by their assignee
     assert DueQueue.split({"status": "hearing", "restricted": True, "assignee": "legal-7"}) == (
-        {"restricted": True, "assignee": "legal-7"}, {"status": "hearing"})
+        {"assignee": "legal-7"}, {"status": "hearing", "restricted": True})
     assert DueQueue.split({"agency_licences": "RL-17"}) == ({"agency_licences": "RL-17"}, {})
 
 

@@ -199,7 +199,7 @@ def test_the_index_serves_the_most_selective_filter_and_the_rest_are_checked_on_
     assert DueQueue.split({"restricted": False}) == ({}, {"restricted": False})
     # a staff member's restricted complaints are read by their assignee
     assert DueQueue.split({"status": "hearing", "restricted": True, "assignee": "legal-7"}) == (
-        {"assignee": "legal-7"}, {"status": "hearing", "restricted": True})
+        {"restricted": True, "assignee": "legal-7"}, {"status": "hearing"})
     assert DueQueue.split({"agency_licences": "RL-17"}) == ({"agency_licences": "RL-17"}, {})
 
 

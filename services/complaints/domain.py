@@ -1,6 +1,6 @@
 """A complaint against a recruiting agency and the rules that change it. No I/O: callers pass
 `now`, the actor, the ids and the loaded lists (categories.py), and store what comes back.
-Domain only; the service is built on it next.
+The service layer (service.py) loads, calls these and saves (changes.py).
 
 Intake is intake.py; hearings, referrals and awards have their own modules.
 

@@ -93,12 +93,16 @@ class DueQueue:
 
     @staticmethod
     def branches(filters: dict) -> list[dict]:
-        """The filters as plain equality queries: one per branch of a top-level `$or`. A
-        branch that contradicts a filter (another assignee) is left out: it keeps nothing."""
+        """The filters as plain equality queries: one per branch of a top-level `$or`. Beside
+        an open-complaints branch the others need only the restricted ones (the service's
+        {"assignee": user} reads as visible_to's). A branch that contradicts a filter
+        (another assignee) is left out: it keeps nothing."""
         if "$or" not in filters:
             return [dict(filters)]
-        rest = {k: v for k, v in filters.items() if k != "$or"}
-        return [{**rest, **branch} for branch in filters["$or"] if all(rest.get(k, v) == v for k, v in branch.items())]
+        rest, alternatives = {k: v for k, v in filters.items() if k != "$or"}, filters["$or"]
+        if {"restricted": False} in alternatives:
+            alternatives = [b if b == {"restricted": False} else {"restricted": True, **b} for b in alternatives]
+        return [{**rest, **branch} for branch in alternatives if all(rest.get(k, v) == v for k, v in branch.items())]
 
     @staticmethod
     def split(filters: dict) -> tuple[dict, dict]:

@@ -143,11 +143,21 @@ class HearingSchema(StrictSchema):
     over_cap_reason = _over_cap_reason()
 
 
+class AttendanceSchema(StrictSchema):
+    """Each party of the hearing, and no other: did they come."""
+    complainant = StrictBoolean()
+    recruiting_agency = StrictBoolean()
+    sub_agent = StrictBoolean()
+    employer_abroad = StrictBoolean()
+    witness = StrictBoolean()
+
+
+assert tuple(AttendanceSchema._declared_fields) == hearings.PARTIES
+
+
 class HearingHeldSchema(StrictSchema):
-    attendance = fields.Dict(keys=fields.String(validate=OneOf(hearings.PARTIES)), values=StrictBoolean(),
-                             required=True, metadata={"description": "for each party of the hearing: did they "
-                                                                     "come", "example": {"complainant": True,
-                                                                                         "recruiting_agency": False}})
+    attendance = fields.Nested(AttendanceSchema, required=True, metadata={
+        "description": "for each party of the hearing (as scheduled, no other): did they come"})
     minutes = Text(required=True, min_length=2, max_length=10_000, multiline=True)
 
 

@@ -109,12 +109,7 @@ class ComplaintsService:
         expected = expected_version(if_match)
 
         def step_in(tx):
-            current = self._load(tx.complaints, complaint_id)
-            if not domain.visible_to(current, actor_of(principal)):
-                raise NotFound("No complaint with that number.")
-            if current["version"] != expected:
-                raise PreconditionFailed("The complaint changed since you read it; fetch it again and reapply your "
-                                         "change.", current_version=current["version"])
+            current = self._current(tx, principal, complaint_id, expected)
             looked_up = prepare(tx, current) if prepare else None
             now = self.clock()
             updated = change(current, actor_of(principal), now, *([looked_up] if prepare else []))
@@ -164,14 +159,10 @@ class ComplaintsService:
                           lambda c: _extra(hearings.event_data(c, len(c["hearings"])), c))
 
     def hold_hearing(self, principal, complaint_id, body, if_match):
-        held_no: list[int] = []
-
-        def change(c, a, now):
-            updated = hearings.hold(c, attendance=body["attendance"], minutes=body["minutes"], actor=a, now=now)
-            held_no.append(next(h["hearing_no"] for h in c["hearings"] if h["state"] == hearings.SCHEDULED))
-            return updated
-        return self._step(principal, complaint_id, if_match, change, domain.HEARING_HELD_EVENT,
-                          lambda c: _extra(hearings.event_data(c, held_no[-1]), c))
+        # The scheduled hearing is always the last (scheduling and adjourning append one).
+        return self._step(principal, complaint_id, if_match, lambda c, a, now: hearings.hold(
+            c, attendance=body["attendance"], minutes=body["minutes"], actor=a, now=now),
+            domain.HEARING_HELD_EVENT, lambda c: _extra(hearings.event_data(c, len(c["hearings"])), c))
 
     def adjourn_hearing(self, principal, complaint_id, body, if_match):
         def change(c, a, now):
@@ -223,12 +214,7 @@ class ComplaintsService:
         expected = expected_version(if_match)
 
         def pay_in(tx):
-            current = self._load(tx.complaints, complaint_id)
-            if not domain.visible_to(current, actor_of(principal)):
-                raise NotFound("No complaint with that number.")
-            if current["version"] != expected:
-                raise PreconditionFailed("The complaint changed since you read it; fetch it again and reapply your "
-                                         "change.", current_version=current["version"])
+            current = self._current(tx, principal, complaint_id, expected)
             now = self.clock()
             result = awards.record_payment(current, amount=body["amount"], paid_on=body["paid_on"],
                                            reference=body.get("reference"), actor=actor_of(principal), now=now,
@@ -304,8 +290,10 @@ class ComplaintsService:
                   cursor: str | None) -> dict:
         """Staff's queue by due date, then complaint number (nothing due comes last)."""
         filters = {k: v for k, v in filters.items() if v is not None}
-        visibility = self._visibility(principal)
-        query = {**filters, **(visibility[0] if len(visibility) == 1 else {"$or": visibility})}
+        if principal.role == "admin":
+            query = filters
+        else:  # staff (the route is for staff only): open complaints, and restricted ones assigned to them
+            query = {**filters, "$or": [{"restricted": False}, {"assignee": principal.subject}]}
         overdue_at = None if overdue is None else (overdue, self.clock())
         found = self.reads.due_queue.page(query, overdue_at, limit + 1, position_after(cursor))
         return self._page(principal, found, limit, "due_order", {**filters, "overdue": overdue}, via="queue")
@@ -321,15 +309,6 @@ class ComplaintsService:
         if principal.is_staff:
             self.audit.record(principal, action, domain.SUBJECT, complaint_id)
         return complaint
-
-    @staticmethod
-    def _visibility(principal: Principal) -> list[dict]:
-        """Alternatives of which a complaint the principal may see matches one (domain.visible_to)."""
-        if principal.role == "migrant":
-            return [{"complainant.migrant_reference": principal.migrant_ref}]
-        if principal.role == "admin":
-            return [{}]
-        return [{"restricted": False}, {"restricted": True, "assignee": principal.subject}]
 
     @staticmethod
     def _alternatives(principal: Principal, queries: list[dict]) -> list[tuple[dict, dict]]:
@@ -354,6 +333,16 @@ class ComplaintsService:
             for complaint in page:
                 self.audit.record(principal, "read", domain.SUBJECT, complaint["_id"], via=via)
         return {"items": [view(c) for c in page], "next_cursor": next_cursor}
+
+    def _current(self, tx, principal: Principal, complaint_id: str, expected: int) -> dict:
+        """The complaint a step changes: one the principal may see, at the version they read."""
+        current = self._load(tx.complaints, complaint_id)
+        if not domain.visible_to(current, actor_of(principal)):
+            raise NotFound("No complaint with that number.")
+        if current["version"] != expected:
+            raise PreconditionFailed("The complaint changed since you read it; fetch it again and reapply your "
+                                     "change.", current_version=current["version"])
+        return current
 
     @staticmethod
     def _load(repository, complaint_id: str) -> dict:

@@ -240,6 +240,10 @@ def test_a_restricted_complaint_is_seen_only_by_its_assignee_admins_and_the_comp
     queue = desk.http.get("/api/v1/queue", headers=desk.headers(user="legal_aid-2")).json["items"]
     assert [c["complaint_id"] for c in queue] == [open_one]
 
+    assert desk.http.get("/api/v1/queue?assignee=legal_aid-7", headers=desk.headers(user="legal_aid-2")) \
+        .json["items"] == []
+    queue = desk.http.get("/api/v1/queue", headers=desk.headers(user="legal_aid-7")).json["items"]
+    assert sorted(c["complaint_id"] for c in queue) == sorted([secret, open_one])
     assert desk.get(secret, LAWYER, user="legal_aid-7").status_code == 200
     assert secret in [c["complaint_id"] for c in desk.list(role=LAWYER, user="legal_aid-7").json["items"]]
     assert desk.get(secret, "admin").status_code == 200

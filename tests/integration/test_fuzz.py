@@ -154,7 +154,7 @@ def honest_positive_cases(schema, document: dict, known: dict) -> None:
                 case.body[name] = _within_bounds(value, properties.get(name, {}), today)
                 if properties.get(name, {}).get("format") == "binary" and _file_type(value) is None:
                     case.body[name] = _SAMPLES["application/pdf"]  # "the content decides the type"
-            for name in ("owner", "case_id", "migrant_reference"):  # a migrant and a case the service knows
+            for name in ("owner", "case_id", "migrant_reference", "claim_id"):  # a migrant and a case it knows
                 if name in case.body and name in known:
                     case.body[name] = known[name]
             heirs = case.body.get("heirs")
@@ -230,6 +230,8 @@ def seed(service: str, app_settings) -> dict:
         return {"reference": record["reference"]}
     if service == "claims":
         return seed_claims(app_settings)
+    if service == "complaints":
+        return seed_complaints(app_settings)
     if service != "documents":
         return {}
     from services.documents.bootstrap import unit_of_work
@@ -263,6 +265,31 @@ def seed_claims(app_settings) -> dict:
     claim = bootstrap.build(app_settings).file(OFFICER, {
         "type": "legal_aid", "migrant_reference": reference, "district": "Cumilla", "event": {"country": "SA"}})
     return {"migrant_reference": reference, "claim_id": claim["claim_id"]}
+
+
+def seed_complaints(app_settings) -> dict:
+    """A migrant the complaints service knows (from registration's event), a claim of theirs
+    (from claims' event, so linking it is accepted) and one complaint of theirs."""
+    from services.complaints import bootstrap
+    from services.complaints.consumer import consumer
+    from shared.auth import Principal
+    from shared.events import Envelope
+    reference, claim_id = "PB-2345-6789", "CLM-2026-7KQ3M9XC"
+    uow = bootstrap.unit_of_work(app_settings)
+    consumer.process(uow, Envelope.new(
+        type="registration.migrant.registered", source="registration", subject_type="migrant", subject_id=reference,
+        aggregate_version=1, data={"reference": reference, "name_en": "Rahim Uddin", "name_bn": "রহিম উদ্দিন",
+                                   "phone": "+8801712345678", "registered_by": {"user": "op", "role": "admin"}}))
+    consumer.process(uow, Envelope.new(
+        type="claims.claim.submitted", source="claims", subject_type="claim", subject_id=claim_id,
+        aggregate_version=1, data={"case_id": claim_id, "status": "documents_pending", "document_ids": [],
+                                   "claim_type": "legal_aid", "migrant_reference": reference, "claimant_phone": None}))
+    complaint = bootstrap.build(app_settings).file(Principal("legal-1", "legal_aid"), {
+        "complainant": {"migrant_reference": reference, "name": "Rahim Uddin", "phone": "01712345678"},
+        "channel": "udc", "category": "unpaid_wages",
+        "respondents": [{"kind": "recruiting_agency", "name": "Example Overseas", "licence": "RL-1234"}],
+        "narrative": "Eight months of wages were never paid by the employer.", "district": "Cumilla"})
+    return {"complaint_id": complaint["complaint_id"], "claim_id": claim_id}
 
 
 def run(schema) -> tuple[Counter, list[str]]:

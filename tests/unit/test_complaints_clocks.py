@@ -188,6 +188,9 @@ def test_a_staff_members_queue_is_two_branches_open_or_restricted_and_theirs_and
     assert DueQueue.branches({"status": "hearing", **visible_to(admin)}) == [{"status": "hearing"}]
     assert DueQueue.branches({"status": "hearing", **visible_to(staff)}) == [
         {"status": "hearing", "restricted": False}, {"status": "hearing", "restricted": True, "assignee": "legal-7"}]
+    # the service's spelling of the same rule reads the same
+    assert DueQueue.branches({"status": "hearing", "$or": [{"restricted": False}, {"assignee": "legal-7"}]}) == \
+        DueQueue.branches({"status": "hearing", **visible_to(staff)})
     # a filter on another assignee leaves the restricted branch out: it could keep nothing
     assert DueQueue.branches({"assignee": "legal-2", **visible_to(staff)}) == [
         {"assignee": "legal-2", "restricted": False}]

@@ -1,5 +1,5 @@
 """python -m bench [--quick] [--runs N] [--only relay,writes,latency,scaling,claims_filing,claims_checklist,claims_queue,
-    scorecard_freshness,scorecard_ranking]"""
+    complaints_queue,scorecard_freshness,scorecard_ranking]"""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ from .env import BenchEnv
 from .report import table
 
 BENCHMARKS = ("relay", "writes", "latency", "scaling", "claims_filing", "claims_checklist", "claims_queue",
-              "scorecard_freshness", "scorecard_ranking")
+              "complaints_queue", "scorecard_freshness", "scorecard_ranking")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = 1 if args.quick else args.runs
     logging.basicConfig(level=logging.ERROR)
 
-    from . import claims, complaints_scorecard, latency, relay, scaling, writes
+    from . import claims, complaints_queue, complaints_scorecard, latency, relay, scaling, writes
     plans = {
         "relay": lambda env: relay.run(env, count=2000 if args.quick else 20000, runs=runs),
         "writes": lambda env: writes.run(env, clients=8, seconds=3 if args.quick else 10, runs=runs),
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         "claims_checklist": lambda env: claims.checklist(env, rate=10 if args.quick else 25,
                                                          seconds=3 if args.quick else 10, runs=runs),
         "claims_queue": lambda env: claims.queue(env, sizes=(1000, 5000) if args.quick else (10_000, 100_000)),
+        "complaints_queue": lambda env: complaints_queue.run(env, sizes=(1000, 5000) if args.quick
+                                                             else (10_000, 100_000)),
         "scorecard_freshness": lambda env: complaints_scorecard.freshness(env, rate=10 if args.quick else 25,
                                                                           seconds=3 if args.quick else 10, runs=runs),
         "scorecard_ranking": lambda env: complaints_scorecard.ranking(

@@ -1,7 +1,20 @@
-"""PLACEHOLDER until the clocks work package (branch wp/complaints-clocks) is merged: its
-due_queue.py replaces this file. Complaints by due date (then id), filtered, paged by
-(due_order, _id) keysets, as services/claims/repository.py DueQueue pages claims; with the
-placeholder clocks nothing is ever due, so the queue is in complaint-number order."""
+"""The legal aid staff's queue of complaints by due date (clocks.py's `due_order`, then id),
+filtered and paged by (due_order, _id) keysets, and the overdue timer's page of alarms and its
+conditional mark. Mirrors claims' DueQueue (services/claims/repository.py).
+
+Every filter the queue allows has its own index ending in the queue's order, and `overdue`
+is a range on due_order itself, so it rides on any of them: no page scans the collection.
+
+Restricted (confidential) complaints: a staff member who is not an admin sees the open ones
+and the restricted ones assigned to them (`visible_to`, the service's spelling of the same
+rule). That `$or` runs as one query per branch (an `$or` under a sort would scan), merged in
+order. A query's index serves one filter, the most selective given (FILTER_PRIORITY; the
+restricted branch's assignee first, so a staff member's restricted complaints are read by
+their assignee); the other conditions, `restricted` among them, are checked here on the rows
+read, reading on in growing batches. Restricted complaints are few, so the open branch
+rarely reads past its first batch; the restricted branch reads by (assignee, restricted),
+so only the staff member's own restricted complaints.
+"""
 from __future__ import annotations
 
 from pymongo import ASCENDING
@@ -9,52 +22,100 @@ from pymongo.database import Database
 
 COMPLAINTS = "complaints"
 DUE_FIRST = [("due_order", ASCENDING), ("_id", ASCENDING)]
-FILTERS = ("status", "category", "district", "assignee", "agency_licences")
+ALARMS = [("alarm_at", ASCENDING), ("_id", ASCENDING)]
+# The queue's filters, most selective first: the index serves the first one given.
+# `agency_licences` is one licence, matched in the array (a multikey index).
+FILTER_PRIORITY = ("assignee", "agency_licences", "district", "category", "status")
+# A filter the index of another serves too: a staff member's restricted complaints.
+SERVED_WITH = {"assignee": "restricted"}
 
 
 def ensure_indexes(db: Database) -> None:
     complaints = db[COMPLAINTS]
     complaints.create_index(DUE_FIRST, name="due_first")
-    complaints.create_index([("restricted", ASCENDING), *DUE_FIRST], name="due_by_restricted")
-    for field in FILTERS:
+    for field in FILTER_PRIORITY:
         complaints.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
-        complaints.create_index([(field, ASCENDING), ("restricted", ASCENDING), *DUE_FIRST],
-                                name=f"due_by_{field}_seen_by_staff")
-    complaints.create_index([("alarm_at", ASCENDING), ("_id", ASCENDING)], name="alarms", sparse=True)
+    for field, companion in SERVED_WITH.items():
+        complaints.create_index([(field, ASCENDING), (companion, ASCENDING), *DUE_FIRST],
+                                name=f"due_by_{field}_{companion}")
+    # Sparse: only complaints with a running clock not yet marked overdue carry an alarm.
+    complaints.create_index(ALARMS, name="alarms", sparse=True)
 
 
-def branches(filters: dict) -> list[dict]:
-    """`filters` with its top-level $or as separate queries; a branch that contradicts a
-    filter (another assignee) matches nothing and is left out."""
-    rest = {k: v for k, v in filters.items() if k != "$or"}
-    return [{**rest, **branch} for branch in filters.get("$or", [{}])
-            if all(rest.get(k, v) == v for k, v in branch.items())]
+def visible_to(principal) -> dict:
+    """The queue filter that keeps restricted complaints from staff they are not assigned to
+    (admins see all). Migrants have no queue: the service refuses them before this."""
+    if principal.role == "admin":
+        return {}
+    return {"$or": [{"restricted": False}, {"restricted": True, "assignee": principal.subject}]}
 
 
 class DueQueue:
+    """Complaints by due date (then id), filtered, paged by (due_order, _id) keysets."""
+
     def __init__(self, db: Database, session=None):
         self.collection = db[COMPLAINTS]
         self.session = session
 
     def page(self, filters: dict, overdue_at, limit: int, after: list | None) -> list[dict]:
-        """A top-level `$or` (who may see a restricted complaint) is one query per branch,
-        merged here: SecantusDB answers an $or with a sort by scanning the collection."""
+        """`overdue_at`: (True, now) keeps the complaints due by `now`, (False, now) the
+        others, None all; `after` is the last row's [due_order, _id] of the page before.
+        `filters`: the queue's filters, and `visible_to`'s `$or` for staff."""
         found: dict[str, dict] = {}
-        for branch in branches(filters):
-            rows: list[dict] = []
-            for query in self.page_queries(branch, overdue_at, after):
-                if len(rows) >= limit:
+        for branch in self.branches(filters):
+            indexed, checked = self.split(branch)
+            for row in self._branch_page(indexed, checked, overdue_at, limit, after):
+                found[row["_id"]] = row  # a row both branches keep counts once
+        return sorted(found.values(), key=lambda row: (row["due_order"], row["_id"]))[:limit]
+
+    def _branch_page(self, indexed: dict, checked: dict, overdue_at, limit: int, after) -> list[dict]:
+        """Up to `limit` rows of one branch, reading on past rows the checked filters drop, in
+        batches four times larger each time (few round trips however many are dropped)."""
+        rows: list[dict] = []
+        batch = limit if not checked else max(limit * 4, 100)
+        while len(rows) < limit:
+            read: list[dict] = []
+            for query in self.page_queries(indexed, overdue_at, after):
+                if len(read) >= batch:
                     break
-                rows += self.collection.find(query, session=self.session).sort(DUE_FIRST).limit(limit - len(rows))
-            found.update((row["_id"], row) for row in rows)
-        return sorted(found.values(), key=lambda c: (c["due_order"], c["_id"]))[:limit]
+                read += self.collection.find(query, session=self.session).sort(DUE_FIRST).limit(batch - len(read))
+            rows += [row for row in read if _matches(row, checked)]
+            if len(read) < batch:
+                break
+            after, batch = [read[-1]["due_order"], read[-1]["_id"]], batch * 4
+        return rows[:limit]
 
     def explain(self, filters: dict, overdue_at, after: list | None) -> list[dict]:
+        """The winning plans of one page's queries (tests check that no filter scans the collection)."""
         return [self.collection.find(query).sort(DUE_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
-                for branch in branches(filters) for query in self.page_queries(branch, overdue_at, after)]
+                for branch in self.branches(filters)
+                for query in self.page_queries(self.split(branch)[0], overdue_at, after)]
+
+    @staticmethod
+    def branches(filters: dict) -> list[dict]:
+        """The filters as plain equality queries: one per branch of a top-level `$or`. Beside
+        an open-complaints branch the others need only the restricted ones (the service's
+        {"assignee": user} reads as visible_to's). A branch that contradicts a filter
+        (another assignee) is left out: it keeps nothing."""
+        if "$or" not in filters:
+            return [dict(filters)]
+        rest, alternatives = {k: v for k, v in filters.items() if k != "$or"}, filters["$or"]
+        if {"restricted": False} in alternatives:
+            alternatives = [b if b == {"restricted": False} else {"restricted": True, **b} for b in alternatives]
+        return [{**rest, **branch} for branch in alternatives if all(rest.get(k, v) == v for k, v in branch.items())]
+
+    @staticmethod
+    def split(filters: dict) -> tuple[dict, dict]:
+        """(what the index serves: the first filter by priority, what is checked on the rows read)."""
+        lead = next((f for f in FILTER_PRIORITY if f in filters), None)
+        served = {lead, SERVED_WITH.get(lead)} if lead else set()
+        indexed = {k: v for k, v in filters.items() if k in served}
+        return indexed, {k: v for k, v in filters.items() if k not in served}
 
     @staticmethod
     def page_queries(filters: dict, overdue_at, after: list | None) -> list[dict]:
+        """A first page is one range; a later page is the rest of the cursor's due date, then
+        everything due later: two plain index ranges (an $or would scan)."""
         low, high = None, None  # due_order > low, due_order <= high
         if overdue_at is not None:
             overdue, now = overdue_at
@@ -69,9 +130,34 @@ class DueQueue:
         return first + [{**filters, **({"due_order": due} if due else {})}]
 
     def alarms(self, now, limit: int, after: list | None) -> list[dict]:
-        return []  # the placeholder clocks set no alarm
+        """Complaints with a running clock due by `now` and not marked yet, by alarm: the
+        timer's page (index `alarms`)."""
+        if after:
+            alarm_at, complaint_id = after
+            queries = [{"alarm_at": alarm_at, "_id": {"$gt": complaint_id}},
+                       {"alarm_at": {"$gt": alarm_at, "$lte": now}}]
+        else:
+            queries = [{"alarm_at": {"$lte": now}}]
+        found: list[dict] = []
+        for query in queries:
+            if len(found) >= limit:
+                break
+            found += self.collection.find(query, {"_id": 1, "alarm_at": 1}, session=self.session) \
+                .sort(ALARMS).limit(limit - len(found))
+        return found
 
     def mark(self, complaint: dict, expected_version: int, stage: str) -> bool:
+        """Write the complaint marked overdue only if nobody changed it and that stage was
+        not marked: the database decides, so two timers cannot both publish."""
         result = self.collection.replace_one({"_id": complaint["_id"], "version": expected_version,
                                               "overdue_stages": {"$ne": stage}}, complaint, session=self.session)
         return result.matched_count == 1
+
+
+def _matches(row: dict, checked: dict) -> bool:
+    """The queue's equality filters on a row read (an array field holds the value)."""
+    for field, wanted in checked.items():
+        value = row.get(field)
+        if not (value == wanted or (isinstance(value, list) and wanted in value)):
+            return False
+    return True

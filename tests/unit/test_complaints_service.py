@@ -177,7 +177,7 @@ def test_intake_issues_a_receipt_number_sets_the_targets_and_writes_event_and_hi
     filed = service.file(LAWYER, intake())
     assert filed["receipt_number"].startswith("CP-") and filed["status"] == "received"
     assert filed["target_days"] == {"scrutiny": 7, "acknowledgement": 15, "disposal": 90}
-    assert filed["linked_claims"] == [] and filed["due_order"].year == 9999  # the placeholder clocks: nothing due
+    assert filed["linked_claims"] == [] and filed["due_order"] == NOW + timedelta(days=7)  # scrutiny's due date
     [event] = uow.outbox
     assert event.type == domain.RECEIVED_EVENT and event.data["receipt_number"] == filed["receipt_number"]
     [line] = uow.state["history"].values()

@@ -1,0 +1,106 @@
+"""The tick loop every service's overdue timer runs (`python -m services.<name>.timers`).
+
+A service says which records are due (`alarms(now, limit, after)`: rows with `_id` and
+`alarm_at`, by alarm_at then _id, after the keyset `after`) and how one is marked
+(`mark(subject_id, now) -> bool`, its own conditional write and event). This module does the
+rest: settings checked at start, one page of alarms a tick so a tick's work is bounded
+whatever the backlog, a full page followed at once by the next from where it stopped, a
+database outage logged and tried again next tick, SIGTERM/SIGINT stopping it between ticks.
+
+    <PREFIX>_TIMER_INTERVAL   seconds between ticks when nothing is left (default 60)
+    <PREFIX>_TIMER_BATCH      records per tick (default 100)
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, ClassVar
+
+from pymongo.errors import PyMongoError
+
+log = logging.getLogger(__name__)
+
+Alarms = Callable[[datetime, int, "list | None"], list]
+Mark = Callable[[str, datetime], bool]
+
+
+@dataclass(frozen=True)
+class TimerConfig:
+    """A service subclasses it to name its variables' prefix (e.g. "CLAIMS")."""
+    prefix: ClassVar[str] = ""
+    interval_seconds: float = 60.0
+    batch_size: int = 100
+
+    @classmethod
+    def variables(cls) -> tuple[str, str]:
+        if not cls.prefix:
+            raise TypeError(f"{cls.__name__} names no prefix for its environment variables")
+        return f"{cls.prefix}_TIMER_INTERVAL", f"{cls.prefix}_TIMER_BATCH"
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "TimerConfig":
+        """The settings, or ValueError naming the variable: a timer that cannot work stops at start."""
+        env = os.environ if env is None else env
+        interval_var, batch_var = cls.variables()
+        try:
+            interval = float(env.get(interval_var) or cls.interval_seconds)
+            batch = int(env.get(batch_var) or cls.batch_size)
+        except ValueError:
+            raise ValueError(f"{interval_var} must be a number of seconds and {batch_var} a whole number") from None
+        if interval <= 0 or batch < 1:
+            raise ValueError(f"{interval_var} must be above 0 and {batch_var} at least 1")
+        return cls(interval, batch)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Timer:
+    """`alarms` finds the due records, `mark` marks one; `clock` says what time it is (tests set it)."""
+
+    def __init__(self, name: str, alarms: Alarms, mark: Mark, config: TimerConfig,
+                 clock: Callable[[], datetime] = utcnow):
+        self.name, self.alarms, self.mark_one, self.config, self.clock = name, alarms, mark, config, clock
+        self._after: list | None = None
+        self._stop = threading.Event()
+
+    def tick(self) -> tuple[int, bool]:
+        """One page of due alarms: (records marked, whether more pages wait)."""
+        now = self.clock()
+        page = self.alarms(now, self.config.batch_size, self._after)
+        marked = sum(1 for row in page if self.mark_one(row["_id"], now))
+        more = len(page) == self.config.batch_size
+        # A full page goes on after its last row; otherwise the next tick starts again from
+        # the earliest alarm (marks made meanwhile moved theirs on, or removed them).
+        self._after = [page[-1]["alarm_at"], page[-1]["_id"]] if more else None
+        return marked, more
+
+    def run(self) -> None:
+        log.info("%s timer started: every %ss, %s a tick", self.name, self.config.interval_seconds,
+                 self.config.batch_size)
+        while not self._stop.is_set():
+            try:
+                _, more = self.tick()
+            except PyMongoError as exc:  # the database is away: try again next tick
+                log.error("%s timer tick failed: %s", self.name, exc)
+                self._after, more = None, False
+            if not more:
+                self._stop.wait(self.config.interval_seconds)
+        log.info("%s timer stopped", self.name)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+
+def stop_on_signals(timer: Timer) -> dict:
+    """SIGTERM and SIGINT stop the timer after its current tick; returns the handlers replaced."""
+    return {sig: signal.signal(sig, lambda *_: timer.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -15,9 +15,11 @@ import pytest
 from services.claims import api as claims_api
 from services.claims.bootstrap import unit_of_work as claims_uow
 from services.claims.consumer import consumer as claims_consumer
+from services.claims.schemas import ClaimSchema
 from services.complaints import api as complaints_api
 from services.complaints.bootstrap import unit_of_work as complaints_uow
 from services.complaints.consumer import consumer as complaints_consumer
+from services.complaints.schemas import ComplaintSchema
 from services.documents import api as documents_api
 from services.documents.bootstrap import unit_of_work as documents_uow
 from services.documents.consumer import consumer as documents_consumer
@@ -329,6 +331,9 @@ def test_an_heirs_token_never_shows_the_other_heirs_nid_account_or_phone_while_s
     assert {c["doc_types"][0] for c in read["checklist"]} >= {"death_certificate"}
     assert answers[0].headers["ETag"] == f'"{read["version"]}"'
     assert [e["summary"] for e in answers[3].json["items"]][-1] == "Claim filed"
+    # What the OpenAPI document states of a claim holds for the narrowed one too.
+    assert ClaimSchema().validate(read) == {} and ClaimSchema().validate(world.claims.get(f"/claims/{claim_id}").json) \
+        == {}
 
     # The other heir's own token shows them their own, and not the first heir's.
     theirs = serialised(world.claims.get(f"/claims/{claim_id}", role="family", subject=f"family:{OTHER_HEIR['phone']}",
@@ -372,6 +377,7 @@ def test_a_family_complainants_token_shows_no_staff_ids_notes_or_a_confidential_
     assert read["status"] == "acknowledged" and read["complainant"]["phone"] == SISTER_PHONE
     assert read["narrative"] == complaint(ref, sister)["narrative"] and "assignee" not in read
     assert "narrative" not in answers[4].json and answers[4].json["restricted"] is True
+    assert ComplaintSchema().validate(read) == {} and ComplaintSchema().validate(answers[4].json) == {}
     assert {c["complaint_id"] for c in answers[1].json["items"]} == {open_one["complaint_id"],
                                                                      confidential["complaint_id"]}
 

@@ -6,7 +6,9 @@ to it; `reads` answers queries outside any transaction; `audit.record` keeps who
 
 Who reads (shared.access.may_read_case): staff any claim, a migrant their own, a family
 member (an heir, a child's guardian) the claims their token names; to anyone else a claim
-does not exist (404). Only staff reads are audited; only staff and migrants act.
+does not exist (404). Only staff reads are audited; only staff and migrants act. A family
+member sees less of a claim than the migrant and staff (views.py: the other heirs by name
+and share only, no notes, no officers' ids).
 """
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ only the assigned staff member and admins see (domain.visible_to). A family memb
 the complaints their token names (shared.access.may_read_case), a restricted one only if
 they filed it (relation family): the worker's own confidential complaint stays the
 worker's, whoever's phone it gives. To anyone else a complaint does not exist: 404, and
-absent from every list. A family member changes nothing.
+absent from every list. A family member changes nothing, and sees less of a complaint
+(views.py: no staff notes or minutes, no officers' ids, no confidential narrative).
 """
 from __future__ import annotations
 

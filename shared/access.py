@@ -39,6 +39,17 @@ def may_read_case(principal: Principal, case_id: str, owner: str) -> bool:
     return principal.is_staff
 
 
+def family_phone(principal: Principal) -> str | None:
+    """The phone a family member signed in with: identity names them `family:<phone>`
+    (services/identity/otp.py token_claims). None for any other principal or subject."""
+    if principal.role != "family" or not principal.subject.startswith(FAMILY_SUBJECT_PREFIX):
+        return None
+    return principal.subject[len(FAMILY_SUBJECT_PREFIX):] or None
+
+
+FAMILY_SUBJECT_PREFIX = "family:"
+
+
 def check_may_act(principal: Principal) -> None:
     """A family member's sign-in is for reading their cases; every change is someone else's."""
     if principal.role == "family":

@@ -286,7 +286,9 @@ class DueQueueQuerySchema(PageQuerySchema):
 
 
 class ClaimSchema(_Out):
-    """A claim as stored; nested records (heirs, decision, payments ...) as they were recorded."""
+    """A claim as stored; nested records (heirs, decision, payments ...) as they were recorded.
+    A family member's token gets less (services/claims/views.py): the other heirs by name and
+    share only, no notes, no officers' ids; the fields it leaves out are not required here."""
     claim_id = fields.String(required=True, metadata={"example": "CLM-2026-7KQ3M9XC"})
     type = fields.String(required=True)
     name_en = fields.String(required=True)
@@ -303,7 +305,8 @@ class ClaimSchema(_Out):
     event = fields.Dict(required=True)
     heirs = fields.List(fields.Dict(), required=True, allow_none=True)
     child = fields.Dict(required=True, allow_none=True)
-    claimant_phone = fields.String(required=True, allow_none=True)
+    claimant_phone = fields.String(allow_none=True, metadata={
+        "description": "a family member sees it only when it is the phone they signed in with"})
     eligibility = fields.List(fields.Nested(EligibilityResultSchema), required=True)
     eligibility_rules = fields.List(fields.Dict(), required=True,
                                     metadata={"description": "the conditions of the catalogue it was filed under"})
@@ -311,10 +314,10 @@ class ClaimSchema(_Out):
     checklist = fields.List(fields.Nested(ChecklistItemSchema), required=True)
     amount_rule = fields.Dict(required=True)
     target_days = fields.Dict(required=True)
-    filed_by = fields.Dict(required=True)
-    note = fields.String(required=True, allow_none=True)
+    filed_by = fields.Dict(metadata={"description": "who filed it; a family member sees the role, not the person"})
+    note = fields.String(allow_none=True, metadata={"description": "the filing note (staff and the migrant)"})
     resume_to = fields.String(required=True, allow_none=True)
-    assignee = fields.String(required=True, allow_none=True)
+    assignee = fields.String(allow_none=True, metadata={"description": "the officer (staff and the migrant)"})
     assigned_by = fields.String()
     recommendation = fields.Dict(required=True, allow_none=True)
     decision = fields.Dict(required=True, allow_none=True)

@@ -6,7 +6,9 @@ to it; `reads` answers queries outside any transaction; `audit.record` keeps who
 
 Who reads (shared.access.may_read_case): staff any claim, a migrant their own, a family
 member (an heir, a child's guardian) the claims their token names; to anyone else a claim
-does not exist (404). Only staff reads are audited; only staff and migrants act.
+does not exist (404). Only staff reads are audited; only staff and migrants act. A family
+member sees less of a claim than the migrant and staff (views.py: the other heirs by name
+and share only, no notes, no officers' ids).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFa
 from shared.fields import today_in_bangladesh
 from shared.pagination import keyset_page, position_after
 
-from . import changes, domain
+from . import changes, domain, views
 from .catalogue import Catalogue
 from .config import ClaimsConfig
 from .repository import DuplicateClaim, DuplicatePaymentReference
@@ -50,6 +52,13 @@ def view(claim: dict) -> dict:
     """The claim as the API shows it: nested records' dates and times in ISO form."""
     return {k: (v if k in _TOP_LEVEL_TIMES else to_json_safe(v)) for k, v in claim.items()
             if k not in ("_id", "unique_key")}
+
+
+def view_for(principal: Principal, claim: dict) -> dict:
+    """The claim as `principal` may see it: whole for staff and the migrant, narrowed for a
+    family member (views.family_view: no other heir's identifiers, no notes, no officers)."""
+    shown = view(claim)
+    return views.family_view(shown, principal) if principal.role == "family" else shown
 
 
 class ClaimsService:
@@ -192,7 +201,7 @@ class ClaimsService:
         self._check_reader(principal, claim)
         if principal.is_staff:
             self.audit.record(principal, "read", domain.SUBJECT, claim_id)
-        return view(claim)
+        return view_for(principal, claim)
 
     def search(self, principal: Principal, filters: dict, limit: int, cursor: str | None) -> dict:
         filters = {k: v for k, v in filters.items() if v is not None}
@@ -212,7 +221,7 @@ class ClaimsService:
                               found=[claim["_id"] for claim in page])
             for claim in page:
                 self.audit.record(principal, "read", domain.SUBJECT, claim["_id"], via="search")
-        return {"items": [view(c) for c in page], "next_cursor": next_cursor}
+        return {"items": [view_for(principal, c) for c in page], "next_cursor": next_cursor}
 
     def history(self, principal: Principal, claim_id: str, limit: int, cursor: str | None) -> dict:
         claim = self._load(self.reads.claims, claim_id)
@@ -221,7 +230,10 @@ class ClaimsService:
             self.audit.record(principal, "read_history", domain.SUBJECT, claim_id)
         page, next_cursor = keyset_page(self.reads.history.page(claim_id, limit + 1, position_after(cursor)),
                                         limit, "occurred_at")
-        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
+        items = [{**entry, "event_id": entry["_id"]} for entry in page]
+        if principal.role == "family":
+            items = [views.family_history_line(entry) for entry in items]
+        return {"items": items, "next_cursor": next_cursor}
 
     # -- stage clocks and notes (clocks.py) ----------------------------------------------
     def due_queue(self, principal: Principal, filters: dict, overdue: bool | None, limit: int,

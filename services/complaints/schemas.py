@@ -262,7 +262,8 @@ class _Out(StrictSchema):
 class ComplainantOutSchema(_Out):
     migrant_reference = fields.String(required=True)
     name = fields.String(required=True)
-    phone = fields.String(required=True)
+    phone = fields.String(metadata={"description": "to a family member only when it is the phone they signed in "
+                                                   "with"})
     relation = fields.String(required=True)
 
 
@@ -275,7 +276,9 @@ class RespondentOutSchema(_Out):
 
 
 class ComplaintSchema(_Out):
-    """A complaint as stored; nested records (hearings, referrals, outcome ...) as they were recorded."""
+    """A complaint as stored; nested records (hearings, referrals, outcome ...) as they were recorded.
+    A family member's token gets less (services/complaints/views.py): no staff notes or minutes,
+    no officers' ids; the fields it leaves out are not required here."""
     complaint_id = fields.String(required=True, metadata={"example": "CMP-2026-7KQ3M9XC"})
     receipt_number = fields.String(required=True, metadata={"example": "CP-7KQ3-M9XC"})
     complainant = fields.Nested(ComplainantOutSchema, required=True)
@@ -284,13 +287,15 @@ class ComplaintSchema(_Out):
     respondents = fields.List(fields.Nested(RespondentOutSchema), required=True)
     agency_licences = fields.List(fields.String(), required=True)
     amount_claimed = fields.Integer(required=True)
-    narrative = fields.String(required=True)
+    narrative = fields.String(metadata={"description": "not shown to a family member when the complaint is "
+                                                       "restricted (confidential)"})
     district = fields.String(required=True, allow_none=True)
     restricted = fields.Boolean(required=True)
-    filed_by = fields.Dict(required=True)
+    filed_by = fields.Dict(metadata={"description": "who filed it; a family member sees the role, not the person"})
     status = fields.String(required=True, validate=OneOf(domain.STATUSES))
     stage_since = fields.DateTime(required=True, metadata={"description": "when the complaint entered its status"})
-    assignee = fields.String(required=True, allow_none=True)
+    assignee = fields.String(allow_none=True, metadata={"description": "the staff member (not shown to a family "
+                                                                       "member)"})
     assigned_by = fields.String()
     evidence = fields.List(fields.Dict(), required=True)
     hearings = fields.List(fields.Dict(), required=True)

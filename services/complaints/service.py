@@ -9,7 +9,8 @@ only the assigned staff member and admins see (domain.visible_to). A family memb
 the complaints their token names (shared.access.may_read_case), a restricted one only if
 they filed it (relation family): the worker's own confidential complaint stays the
 worker's, whoever's phone it gives. To anyone else a complaint does not exist: 404, and
-absent from every list. A family member changes nothing.
+absent from every list. A family member changes nothing, and sees less of a complaint
+(views.py: no staff notes or minutes, no officers' ids, no confidential narrative).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from shared.events import to_json_safe
 from shared.fields import today_in_bangladesh
 from shared.pagination import keyset_page, position_after
 
-from . import awards, changes, domain, hearings, intake, receipts, referrals
+from . import awards, changes, domain, hearings, intake, receipts, referrals, views
 from .categories import Lists
 from .config import ComplaintsConfig
 from .repository import LIST_FILTERS, DuplicateComplaint, matches
@@ -52,6 +53,13 @@ _TOP_LEVEL_TIMES = ("created_at", "updated_at", "stage_since", "due_order", "ala
 def view(complaint: dict) -> dict:
     """The complaint as the API shows it: nested records' dates and times in ISO form."""
     return {k: (v if k in _TOP_LEVEL_TIMES else to_json_safe(v)) for k, v in complaint.items() if k != "_id"}
+
+
+def view_for(principal: Principal, complaint: dict) -> dict:
+    """The complaint as `principal` may see it: whole for staff and the migrant, narrowed for
+    a family member (views.family_view: no staff notes or minutes, no officers' ids)."""
+    shown = view(complaint)
+    return views.family_view(shown, principal) if principal.role == "family" else shown
 
 
 def actor_of(principal: Principal) -> dict:
@@ -269,7 +277,7 @@ class ComplaintsService:
 
     # -- queries -------------------------------------------------------------------------------
     def get(self, principal: Principal, complaint_id: str) -> dict:
-        return view(self._readable(principal, complaint_id, "read"))
+        return view_for(principal, self._readable(principal, complaint_id, "read"))
 
     def search(self, principal: Principal, filters: dict, limit: int, cursor: str | None) -> dict:
         """`filters` by API name (repository.LIST_FILTERS); only what the principal may see."""
@@ -309,7 +317,10 @@ class ComplaintsService:
         self._readable(principal, complaint_id, "read_history")
         page, next_cursor = keyset_page(self.reads.history.page(complaint_id, limit + 1, position_after(cursor)),
                                         limit, "occurred_at")
-        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
+        items = [{**entry, "event_id": entry["_id"]} for entry in page]
+        if principal.role == "family":
+            items = [views.family_history_line(entry) for entry in items]
+        return {"items": items, "next_cursor": next_cursor}
 
     def due_queue(self, principal: Principal, filters: dict, overdue: bool | None, limit: int,
                   cursor: str | None) -> dict:
@@ -362,7 +373,7 @@ class ComplaintsService:
                               found=[c["_id"] for c in page])
             for complaint in page:
                 self.audit.record(principal, "read", domain.SUBJECT, complaint["_id"], via=via)
-        return {"items": [view(c) for c in page], "next_cursor": next_cursor}
+        return {"items": [view_for(principal, c) for c in page], "next_cursor": next_cursor}
 
     def _current(self, tx, principal: Principal, complaint_id: str, expected: int) -> dict:
         """The complaint a step changes: one the principal may see, at the version they read."""

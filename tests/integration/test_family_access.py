@@ -15,9 +15,11 @@ import pytest
 from services.claims import api as claims_api
 from services.claims.bootstrap import unit_of_work as claims_uow
 from services.claims.consumer import consumer as claims_consumer
+from services.claims.schemas import ClaimSchema
 from services.complaints import api as complaints_api
 from services.complaints.bootstrap import unit_of_work as complaints_uow
 from services.complaints.consumer import consumer as complaints_consumer
+from services.complaints.schemas import ComplaintSchema
 from services.documents import api as documents_api
 from services.documents.bootstrap import unit_of_work as documents_uow
 from services.documents.consumer import consumer as documents_consumer
@@ -135,7 +137,7 @@ def test_an_heirs_token_sees_the_death_grant_claim_they_are_heir_to_and_not_the_
     assert document.status_code == 201, document.json
     document_id = document.json["document_id"]
 
-    family = {"role": "family", "subject": f"phone:{HEIR_PHONE}", "cases": [grant["claim_id"], "CLM-2026-NOTFILED"]}
+    family = {"role": "family", "subject": f"family:{HEIR_PHONE}", "cases": [grant["claim_id"], "CLM-2026-NOTFILED"]}
     audited = world.audited("claims")
     read = world.claims.get(f"/claims/{grant['claim_id']}", **family)
     assert read.status_code == 200 and read.json["claim_id"] == grant["claim_id"] and read.headers["ETag"] == '"1"'
@@ -194,7 +196,7 @@ def test_a_family_complainants_token_sees_their_complaint_and_not_the_workers_ow
                                           "event": {"date": "2026-10-01", "country": "QA"},
                                           "heirs": [heir(1, HEIR_PHONE), heir(2, "+8801711000003")]}).json
 
-    family = {"role": "family", "subject": f"phone:{SISTER_PHONE}", "cases": [theirs["complaint_id"]]}
+    family = {"role": "family", "subject": f"family:{SISTER_PHONE}", "cases": [theirs["complaint_id"]]}
     audited = world.audited("complaints")
     path = f"/complaints/{theirs['complaint_id']}"
     read = world.complaints.get(path, **family)
@@ -241,7 +243,7 @@ def test_one_token_may_name_claims_and_a_complaint_each_service_shows_its_own_pa
                                             "event": {"date": "2026-10-01", "requested_amount": 5000}}).json
     theirs = world.complaints.post("/complaints", complaint(ref, {"name": "Heir 1", "phone": HEIR_PHONE,
                                                                   "relation": "family"}), role="legal_aid").json
-    family = {"role": "family", "subject": f"phone:{HEIR_PHONE}",
+    family = {"role": "family", "subject": f"family:{HEIR_PHONE}",
               "cases": [theirs["complaint_id"], grant["claim_id"], medical["claim_id"]]}
     first = world.claims.get("/claims?limit=1", **family).json
     assert [c["claim_id"] for c in first["items"]] == [medical["claim_id"]] and first["next_cursor"]
@@ -249,3 +251,138 @@ def test_one_token_may_name_claims_and_a_complaint_each_service_shows_its_own_pa
     assert [c["claim_id"] for c in rest["items"]] == [grant["claim_id"]] and rest["next_cursor"] is None
     assert [c["complaint_id"] for c in world.complaints.get("/complaints", **family).json["items"]] == [
         theirs["complaint_id"]]
+
+
+# -- what a family member's token shows of a case (services/claims/views.py, services/complaints/views.py) --
+
+OTHER_HEIR = heir(2, "+8801711000003")
+OFFICERS_NOTE = "The second wife disputes the share"
+
+
+def serialised(*answers) -> str:
+    return "\n".join(answer.get_data(as_text=True) for answer in answers)
+
+
+def claim_step(world, claim_id, rule, body, subject="welfare_officer-1"):
+    etag = world.claims.get(f"/claims/{claim_id}").headers["ETag"]
+    answer = world.claims.post(f"/claims/{claim_id}/{rule}", body, if_match=etag, subject=subject)
+    assert answer.status_code in (200, 201), (rule, answer.json)
+    return answer.json
+
+
+def paid_death_grant(world) -> dict:
+    """A death grant with two heirs, its documents verified, an officer's note, assigned,
+    approved (recommended and approved by two officers) and paid to both heirs."""
+    from services.claims.consumer import consumer
+    from shared.events import Envelope
+
+    ref = world.reference
+    filed = world.claims.post("/claims", {"type": "death_grant", "migrant_reference": ref, "district": "Sylhet",
+                                          "event": {"date": "2026-10-01", "country": "QA"},
+                                          "heirs": [heir(1, HEIR_PHONE), OTHER_HEIR],
+                                          "note": "Filed at the airport welfare desk"})
+    assert filed.status_code == 201, filed.json
+    claim_id = filed.json["claim_id"]
+    uow = claims_uow(world.settings["claims"])
+    for n, doc_type in enumerate(("death_certificate", "passport_copy", "heirship_certificate"), start=1):
+        for version, action in ((1, "uploaded"), (2, "verified")):
+            consumer.process(uow, Envelope.new(
+                type=f"documents.document.{action}", source="documents", subject_type="document",
+                subject_id=f"DOC-FAMILY-{n}", aggregate_version=version,
+                data={"document_id": f"DOC-FAMILY-{n}", "owner": ref, "doc_type": doc_type, "reason": None}))
+    assert world.claims.get(f"/claims/{claim_id}").json["status"] == "under_review"
+    world.claims.post(f"/claims/{claim_id}/notes", {"text": OFFICERS_NOTE}, subject="officer-notes")
+    claim_step(world, claim_id, "assignment", {"officer": "officer-assigned"})
+    approval = {"eligibility_override": "Membership confirmed with the welfare desk"}
+    if claim_step(world, claim_id, "approval", approval)["status"] == "recommended":
+        claim_step(world, claim_id, "approval", {}, subject="officer-second")
+    claim_step(world, claim_id, "payment-order", {})
+    for n, beneficiary in enumerate((heir(1, HEIR_PHONE), OTHER_HEIR), start=1):
+        claim_step(world, claim_id, "payments", {"amount": 150000, "method": "mobile_wallet", "heir_id": n,
+                                                 "account": beneficiary["payout"]["account_number"],
+                                                 "reference": f"BKASH-TRX-{n}"})
+    paid = world.claims.get(f"/claims/{claim_id}").json
+    assert paid["status"] == "paid", paid["status"]
+    return paid
+
+
+def test_an_heirs_token_never_shows_the_other_heirs_nid_account_or_phone_while_staff_and_the_migrant_see_them(
+        world):
+    claim = paid_death_grant(world)
+    claim_id, ref = claim["claim_id"], world.reference
+    family = {"role": "family", "subject": f"family:{HEIR_PHONE}", "cases": [claim_id]}
+    answers = [world.claims.get(f"/claims/{claim_id}", **family), world.claims.get("/claims", **family),
+               world.claims.get(f"/claims?migrant_reference={ref}", **family),
+               world.claims.get(f"/claims/{claim_id}/history", **family)]
+    assert all(answer.status_code == 200 for answer in answers), [a.status_code for a in answers]
+    seen = serialised(*answers)
+    others = (OTHER_HEIR["nid"], OTHER_HEIR["payout"]["account_number"], OTHER_HEIR["phone"], "BKASH-TRX-2")
+    staff = ("welfare_officer-1", "officer-notes", "officer-assigned", "officer-second", OFFICERS_NOTE,
+             "Filed at the airport welfare desk")
+    for hidden in (*others, *staff):
+        assert hidden not in seen, hidden
+
+    # What the heir needs is there: where it stands, what was approved, what they were paid.
+    read = answers[0].json
+    assert (read["status"], read["approved_amount"], read["paid_total"]) == ("paid", 300000, 300000)
+    mine, other = read["heirs"]
+    assert mine["nid"] == heir(1, HEIR_PHONE)["nid"] and set(other) == {"heir_id", "name_en", "name_bn", "share"}
+    assert [p.get("account") for p in read["payments"]] == [heir(1, HEIR_PHONE)["payout"]["account_number"], None]
+    assert {c["doc_types"][0] for c in read["checklist"]} >= {"death_certificate"}
+    assert answers[0].headers["ETag"] == f'"{read["version"]}"'
+    assert [e["summary"] for e in answers[3].json["items"]][-1] == "Claim filed"
+    # What the OpenAPI document states of a claim holds for the narrowed one too.
+    assert ClaimSchema().validate(read) == {} and ClaimSchema().validate(world.claims.get(f"/claims/{claim_id}").json) \
+        == {}
+
+    # The other heir's own token shows them their own, and not the first heir's.
+    theirs = serialised(world.claims.get(f"/claims/{claim_id}", role="family", subject=f"family:{OTHER_HEIR['phone']}",
+                                         cases=[claim_id]))
+    assert OTHER_HEIR["nid"] in theirs and heir(1, HEIR_PHONE)["nid"] not in theirs
+
+    # Staff and the migrant read the whole record.
+    for reader in ({}, {"role": "migrant", "migrant_ref": ref}):
+        whole = serialised(world.claims.get(f"/claims/{claim_id}", **reader), world.claims.get("/claims", **reader))
+        for shown in (*others, OFFICERS_NOTE, "officer-assigned"):
+            assert shown in whole, (reader, shown)
+
+
+def test_a_family_complainants_token_shows_no_staff_ids_notes_or_a_confidential_narrative(world):
+    ref = world.reference
+    sister = {"name": "Amena Begum", "phone": SISTER_PHONE, "relation": "family"}
+    open_one = world.complaints.post("/complaints", complaint(ref, sister), role="legal_aid",
+                                     subject="legal-intake").json
+    confidential = world.complaints.post("/complaints", {**complaint(ref, sister), "restricted": True,
+                                                         "narrative": "What happened at the employer's house"},
+                                         role="legal_aid", subject="legal-intake").json
+    path = f"/complaints/{open_one['complaint_id']}"
+    for rule, body in (("assignment", {"assignee": "legal-assigned"}), ("scrutiny", {}),
+                       ("acknowledgement", {"committee": ["Committee Member Rahman"]})):
+        etag = world.complaints.get(path, role="legal_aid").headers["ETag"]
+        answer = world.complaints.post(f"{path}/{rule}", body, role="legal_aid", if_match=etag,
+                                       subject="legal-assigned")
+        assert answer.status_code == 200, (rule, answer.json)
+
+    family = {"role": "family", "subject": f"family:{SISTER_PHONE}",
+              "cases": [open_one["complaint_id"], confidential["complaint_id"]]}
+    answers = [world.complaints.get(path, **family), world.complaints.get("/complaints", **family),
+               world.complaints.get(f"{path}/history", **family), world.complaints.get(f"{path}/related", **family),
+               world.complaints.get(f"/complaints/{confidential['complaint_id']}", **family)]
+    assert all(answer.status_code == 200 for answer in answers), [a.status_code for a in answers]
+    seen = serialised(*answers)
+    for hidden in ("legal-intake", "legal-assigned", "Committee Member Rahman",
+                   "What happened at the employer's house"):
+        assert hidden not in seen, hidden
+    read = answers[0].json
+    assert read["status"] == "acknowledged" and read["complainant"]["phone"] == SISTER_PHONE
+    assert read["narrative"] == complaint(ref, sister)["narrative"] and "assignee" not in read
+    assert "narrative" not in answers[4].json and answers[4].json["restricted"] is True
+    assert ComplaintSchema().validate(read) == {} and ComplaintSchema().validate(answers[4].json) == {}
+    assert {c["complaint_id"] for c in answers[1].json["items"]} == {open_one["complaint_id"],
+                                                                     confidential["complaint_id"]}
+
+    # Staff read the whole record.
+    whole = serialised(world.complaints.get(path, role="legal_aid"),
+                       world.complaints.get(f"/complaints/{confidential['complaint_id']}", role="admin"))
+    for shown in ("legal-intake", "legal-assigned", "Committee Member Rahman", "What happened at the employer's house"):
+        assert shown in whole, shown

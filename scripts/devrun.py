@@ -244,7 +244,7 @@ def print_banner(env: dict) -> None:
         "",
         f"Every service trusts identity's keys: JWT_JWKS_URL={env.get('JWT_JWKS_URL')}",
         "The first admin (asks for a password; README \"Sign-in\" goes on from there):",
-        "  .venv/bin/python -m services.identity.admin create-admin --username admin",
+        f"  MONGO_URI='{env.get('MONGO_URI')}' .venv/bin/python -m services.identity.admin create-admin --username NAME",
         "Staff sign in (a new account's temporary password is changed with \"new_password\"):",
         f"  curl -s -X POST http://127.0.0.1:{idp}/api/v1/sessions -H 'Content-Type: application/json' \\",
         "       -d '{\"username\": \"admin\", \"password\": \"...\"}'",

@@ -39,6 +39,8 @@ DEV_JWT_KEY_FILE = ROOT / ".data" / "dev-jwt-key.pem"
 # The JWKS every service trusts besides the development key: identity's, once identity is in
 # SERVICES (JWT_JWKS_URL in the environment wins, e.g. Keycloak's certs URL).
 JWKS_PATH = "/api/v1/.well-known/jwks.json"
+# Sign-in codes by SMS in development: identity's dev adapter writes them here (shared/sms.py).
+SMS_DEV_OUTBOX = ROOT / ".data" / "sms-outbox.jsonl"
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
@@ -189,6 +191,9 @@ class Supervisor:
             say(f"==> development tokens (`make token`) are signed with {DEV_JWT_KEY_FILE.relative_to(ROOT)}")
         if "identity" in dict(SERVICES):  # identity signs the real tokens and publishes its keys
             env.setdefault("JWT_JWKS_URL", f"http://127.0.0.1:{dict(SERVICES)['identity']}{JWKS_PATH}")
+        if env["PROBASHI_ENV"] != "production":  # production names its gateway (SMS_ADAPTER=http)
+            env.setdefault("SMS_ADAPTER", "dev")
+            env.setdefault("SMS_DEV_OUTBOX", str(SMS_DEV_OUTBOX))
         if not env.get("MONGO_URI"):
             env["MONGO_URI"] = self.start_mongo(env)
         else:
@@ -209,7 +214,7 @@ class Supervisor:
             self.spawn(f"{svc}-timer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.timers"], env)
 
         self.wait_ready([f"http://127.0.0.1:{port}/health/ready" for _, port in SERVICES])
-        print_banner()
+        print_banner(env)
         while True:
             self.check_children()
             time.sleep(0.5)
@@ -227,13 +232,25 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def print_banner() -> None:
+def print_banner(env: dict) -> None:
     lines = ["", "=" * 72, "Probashi is running."]
     for svc, port in SERVICES:
         base = f"http://127.0.0.1:{port}"
         lines += [f"  {svc:13} API {base}/api/v1   OpenAPI {base}/openapi.json   docs {base}/docs"]
     reg = dict(SERVICES).get("registration", 8001)
+    idp = dict(SERVICES).get("identity", 8005)
+    outbox = env.get("SMS_DEV_OUTBOX") if env.get("SMS_ADAPTER") == "dev" else None
     lines += [
+        "",
+        f"Every service trusts identity's keys: JWT_JWKS_URL={env.get('JWT_JWKS_URL')}",
+        "The first admin (asks for a password; README \"Sign-in\" goes on from there):",
+        f"  MONGO_URI='{env.get('MONGO_URI')}' .venv/bin/python -m services.identity.admin create-admin --username NAME",
+        "Staff sign in (a new account's temporary password is changed with \"new_password\"):",
+        f"  curl -s -X POST http://127.0.0.1:{idp}/api/v1/sessions -H 'Content-Type: application/json' \\",
+        "       -d '{\"username\": \"admin\", \"password\": \"...\"}'",
+        f"Migrants and families ask for a code: POST http://127.0.0.1:{idp}/api/v1/otp/requests {{\"phone\": ...}}",
+        (f"  the SMS lands in {outbox} (development: nothing is really sent)" if outbox
+         else f"  the SMS goes through the gateway at {env.get('SMS_GATEWAY_URL')}"),
         "",
         "Get a development token (roles: migrant, family, udc_operator, welfare_officer, legal_aid, admin;",
         "migrant needs REF=..., family CASES=...; signed with .data/dev-jwt-key.pem):",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from shared.auth import ROLES, STAFF
@@ -341,15 +341,42 @@ class StaffAccountEvent(Contract):
     udc_centre = fields.String(allow_none=True)
     status = fields.String(required=True, validate=OneOf(["active", "deactivated"]))
     by = fields.Nested(Actor)  # the admin (or the create-admin command) who made the change
-    reason = fields.String(validate=OneOf(["wrong_password"]))  # sign_in_failed
-    failed_attempts = fields.Integer(strict=True, validate=Range(min=1))  # sign_in_failed: in a row
     lock_count = fields.Integer(strict=True, validate=Range(min=1))  # locked: locks in a row
-    locked_until = fields.DateTime()  # locked
+    locked_until = fields.DateTime()  # locked; sign_in_failed when the account was locked
+
+
+# Why a sign-in failed. `unknown_account`: the username names no account; the event's
+# subject is then `unknown_account` (an id per attempt) and it names nobody, never the
+# name typed (people type passwords into the username field).
+SIGN_IN_FAILURES = ("wrong_password", "temporary_password_expired", "locked", "deactivated", "unknown_account")
+_ACCOUNT_FIELDS = ("username", "role", "district", "udc_centre", "status")
+
+
+class StaffSignInFailed(StaffAccountEvent):
+    """A sign-in was refused (identity.staff.sign_in_failed): the account's fields as every
+    staff event has them, except for an unknown username, which carries `reason` alone."""
+    username = _text()
+    role = fields.String(validate=OneOf(sorted(STAFF)))
+    district = _text()
+    status = fields.String(validate=OneOf(["active", "deactivated"]))
+    reason = fields.String(required=True, validate=OneOf(SIGN_IN_FAILURES))
+    failed_attempts = fields.Integer(strict=True, validate=Range(min=1))  # wrong_password: in a row
+
+    @validates_schema
+    def _names_an_account_unless_unknown(self, data, **_):
+        if data.get("reason") == "unknown_account":
+            named = [name for name in _ACCOUNT_FIELDS if name in data]
+            if named:
+                raise ValidationError("An unknown username names no account.", field_name=named[0])
+            return
+        missing = [name for name in ("username", "role", "district", "status") if name not in data]
+        if missing:
+            raise ValidationError("A known account's failure names the account.", field_name=missing[0])
 
 
 CONTRACTS.update({(f"identity.staff.{action}", 1): StaffAccountEvent for action in (
-    "created", "deactivated", "password_changed", "password_reset", "signed_in", "sign_in_failed", "locked",
-    "unlocked")})
+    "created", "deactivated", "password_changed", "password_reset", "signed_in", "locked", "unlocked")})
+CONTRACTS[("identity.staff.sign_in_failed", 1)] = StaffSignInFailed
 
 # -- identity: sign-in by SMS code (services/identity/otp_service.py) -----------------
 # Never the code, and the phone only masked (shared.sms.masked): enough to follow one

@@ -18,7 +18,7 @@ from shared.http.app import broker_check, create_app
 from shared.http.problems import Problem
 from shared.pagination import PageQuerySchema
 
-from . import bootstrap, otp_api
+from . import bootstrap, domain, otp_api
 from .config import IdentityConfig
 from .schemas import (ETAG, DeactivationSchema, JwksSchema, OpenIdConfigurationSchema, PasswordChangeSchema,
                       RefreshSchema, SignInSchema, StaffCreateSchema, StaffPageSchema, StaffSchema,
@@ -109,14 +109,18 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
     def with_etag(account: dict, status: int = 200, **headers) -> Reply:
         return Reply(account, status, {"ETag": etag(account), **headers})
 
+    def handed_over(account: dict, temporary: str) -> dict:
+        expires = domain.temporary_password_expires_at(account, config.temporary_password_hours)
+        return {**account, "temporary_password": temporary, "temporary_password_expires_at": expires}
+
     @api.route(f"{PREFIX}/staff", "POST", roles=ADMINS, body=StaffCreateSchema, response=StaffWithPasswordSchema,
                status=201, response_headers={**ETAG, **NO_CACHE, "Location": "the new account's URL"},
                problems={409: "The username is taken"},
-               summary="Create a staff account; its temporary password is answered once and must be changed at "
-                       "first sign-in")
+               summary="Create a staff account; its temporary password is answered once, must be changed at "
+                       "first sign-in and expires (IDENTITY_TEMPORARY_PASSWORD_HOURS, 72 by default)")
     def create_staff(principal, body):
         account, temporary = service.create_staff(principal, body)
-        return with_etag({**account, "temporary_password": temporary}, 201, **NO_CACHE,
+        return with_etag(handed_over(account, temporary), 201, **NO_CACHE,
                          Location=f"{PREFIX}/staff/{account['username']}")
 
     @api.route(f"{PREFIX}/staff", "GET", roles=ADMINS, query=PageQuerySchema, response=StaffPageSchema,
@@ -141,7 +145,7 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
                        "account and revokes its refresh tokens; needs If-Match")
     def reset_password(principal, username):
         account, temporary = service.reset_password(principal, username, request.headers.get("If-Match"))
-        return with_etag({**account, "temporary_password": temporary}, 200, **NO_CACHE)
+        return with_etag(handed_over(account, temporary), 200, **NO_CACHE)
 
     @api.route(f"{PREFIX}/staff/<username>/unlock", "POST", roles=ADMINS, response=StaffSchema,
                response_headers=ETAG, headers=IF_MATCH, problems=STEP_PROBLEMS,

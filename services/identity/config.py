@@ -5,6 +5,8 @@
     IDENTITY_LOCKOUT_FAILURES      failed sign-ins in a row that lock an account (default 5)
     IDENTITY_LOCKOUT_SECONDS       the first lock's length; each further one doubles it (default 60)
     IDENTITY_LOCKOUT_MAX_SECONDS   the longest a lock lasts (default 3600)
+    IDENTITY_TEMPORARY_PASSWORD_HOURS  how long a temporary password (new account, admin reset)
+                                   signs in before it expires (default 72)
     IDENTITY_PUBLIC_URL            the service's address as clients reach it, for the OpenID
                                    configuration's jwks_uri (default: the address asked)
     IDENTITY_ARGON2_TIME_COST, IDENTITY_ARGON2_MEMORY_KIB, IDENTITY_ARGON2_PARALLELISM
@@ -30,6 +32,7 @@ class IdentityConfig:
     lockout_failures: int = 5
     lockout_seconds: int = 60
     lockout_max_seconds: int = 3600
+    temporary_password_hours: int = 72
     public_url: str | None = None
     argon2_time_cost: int = _DEFAULT_HASH.time_cost
     argon2_memory_kib: int = _DEFAULT_HASH.memory_cost
@@ -56,6 +59,7 @@ class IdentityConfig:
             lockout_failures=number("IDENTITY_LOCKOUT_FAILURES", d.lockout_failures, 1),
             lockout_seconds=number("IDENTITY_LOCKOUT_SECONDS", d.lockout_seconds, 1),
             lockout_max_seconds=number("IDENTITY_LOCKOUT_MAX_SECONDS", d.lockout_max_seconds, 1),
+            temporary_password_hours=number("IDENTITY_TEMPORARY_PASSWORD_HOURS", d.temporary_password_hours, 1),
             public_url=(env.get("IDENTITY_PUBLIC_URL") or "").rstrip("/") or None,
             argon2_time_cost=number("IDENTITY_ARGON2_TIME_COST", d.argon2_time_cost, 1),
             argon2_memory_kib=number("IDENTITY_ARGON2_MEMORY_KIB", d.argon2_memory_kib, 8),

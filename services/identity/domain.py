@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from shared.auth import STAFF
 
 SUBJECT = "staff"
+# The subject of a sign-in failure for a username that names no account: one id per attempt.
+UNKNOWN_SUBJECT = "unknown_account"
 ACTIVE, DEACTIVATED = "active", "deactivated"
 
 CREATED = "identity.staff.created"
@@ -35,6 +37,20 @@ def new_account(body: dict, *, password_hash: str, now: datetime, actor: dict) -
         "created_at": now, "created_by": actor, "updated_at": now, "last_signed_in_at": None,
         "password_changed_at": now, "version": 1,
     }
+
+
+def temporary_password_expires_at(account: dict, hours: int) -> datetime | None:
+    """When a temporary password (a new account's, an admin reset's) stops signing in;
+    None for a password the person chose. Counted from when it was set, so a changed
+    IDENTITY_TEMPORARY_PASSWORD_HOURS applies to those already handed out."""
+    if not account.get("must_change_password"):
+        return None
+    return account["password_changed_at"] + timedelta(hours=hours)
+
+
+def temporary_password_expired(account: dict, now: datetime, hours: int) -> bool:
+    expires = temporary_password_expires_at(account, hours)
+    return expires is not None and expires <= now
 
 
 def locked(account: dict, now: datetime) -> bool:

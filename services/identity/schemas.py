@@ -106,6 +106,9 @@ class StaffSchema(StrictSchema):
 class StaffWithPasswordSchema(StaffSchema):
     temporary_password = fields.String(required=True, metadata={
         "description": "shown once: hand it to the person; it must be changed at their first sign-in"})
+    temporary_password_expires_at = fields.DateTime(required=True, metadata={
+        "description": "after this the temporary password signs in no more (refused like a wrong one); "
+                       "an admin resets it again"})
 
 
 StaffPageSchema = page_schema(StaffSchema)

@@ -224,17 +224,21 @@ class IdentityService:
             account = tx.staff.get(username)
             if account is None:
                 self.passwords.verify(None, password)  # as slow as a real check
-                changes.audit(tx, NOBODY, "sign_in_failed", "unknown", reason="unknown_account")
+                changes.publish_unknown_account(tx, NOBODY)
                 return _Refusal(Unauthorized(REFUSED))
             who = Principal(account["username"], account["role"], udc_centre=account.get("udc_centre"))
             expected = account["version"]
+            # Refusals for the account's state leave it as it is (published at its version):
+            # a guesser hammering a locked account neither lengthens the lock nor makes an
+            # admin's ETag stale.
             if account["status"] != domain.ACTIVE:
                 self.passwords.verify(None, password)
-                changes.audit(tx, who, "sign_in_failed", username, reason="deactivated")
+                changes.publish(tx, domain.SIGN_IN_FAILED, account, who, reason="deactivated")
                 return _Refusal(Unauthorized(REFUSED))
             if domain.locked(account, now):
                 # Not even checked: a locked account gives a guesser nothing.
-                changes.audit(tx, who, "sign_in_failed", username, reason="locked")
+                changes.publish(tx, domain.SIGN_IN_FAILED, account, who, reason="locked",
+                                locked_until=account["locked_until"].isoformat())
                 return _Refusal(AccountLocked(self._retry_after(account, now)))
             if not self.passwords.verify(account["password_hash"], password):
                 locks = domain.record_failure(account, now, failures_to_lock=cfg.lockout_failures,
@@ -248,6 +252,10 @@ class IdentityService:
                 changes.publish(tx, domain.LOCKED, account, who, lock_count=account["lock_count"],
                                 locked_until=account["locked_until"].isoformat())
                 return _Refusal(AccountLocked(self._retry_after(account, now)))
+            if domain.temporary_password_expired(account, now, cfg.temporary_password_hours):
+                # Right, but too old to use: answered as a wrong one; an admin resets it again.
+                changes.publish(tx, domain.SIGN_IN_FAILED, account, who, reason="temporary_password_expired")
+                return _Refusal(Unauthorized(REFUSED))
             if account.get("must_change_password") and new_password is None:
                 changes.audit(tx, who, "sign_in_refused", username, reason="password_change_required")
                 return _Refusal(PasswordChangeRequired(

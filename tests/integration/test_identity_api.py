@@ -4,6 +4,7 @@ rotate and are revoked, key rotation, and events and audit records without a sec
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -39,9 +40,9 @@ class Clock:
 class Desk:
     """The identity API in process, its database and its clock."""
 
-    def __init__(self, infra):
+    def __init__(self, infra, config=CONFIG):
         self.settings = infra.settings("identity")
-        self.app = identity_api.create(self.settings, configure_logging=False, config=CONFIG)
+        self.app = identity_api.create(self.settings, configure_logging=False, config=config)
         self.service = self.app.config["IDENTITY_SERVICE"]
         self.clock = Clock()
         self.service.clock = self.clock
@@ -157,7 +158,9 @@ def test_wrong_passwords_lock_the_account_for_longer_each_time_until_an_admin_un
     assert desk.sign_in("rahima", PASSWORD).status_code == 200
     locks = desk.events("identity.staff.locked")
     assert [e["data"]["lock_count"] for e in locks] == [1, 2]
-    assert len(desk.events("identity.staff.sign_in_failed")) == 10
+    # Five wrong passwords, the right one while locked, five wrong ones more.
+    assert [e["data"]["reason"] for e in desk.events("identity.staff.sign_in_failed")] == \
+        ["wrong_password"] * 5 + ["locked"] + ["wrong_password"] * 5
     assert len(desk.events("identity.staff.unlocked")) == 1
     assert [a["details"]["reason"] for a in desk.audit("sign_in_failed")].count("locked") == 1
 
@@ -182,6 +185,65 @@ def test_an_unknown_username_is_refused_like_a_wrong_password_and_audited_withou
     assert len(record) == 1 and "nobody" not in json.dumps(record[0], default=str)
 
 
+def test_a_sign_in_on_a_locked_account_is_published_and_leaves_the_lock_as_it_was(desk):
+    desk.staff("rahima")
+    for _ in range(5):
+        desk.sign_in("rahima", "not-the-password-at-all")
+    before = desk.http.get("/api/v1/staff/rahima", headers=desk.admin())
+    for password in (PASSWORD, "not-the-password-at-all", "guess-number-three"):
+        assert desk.sign_in("rahima", password).status_code == 429
+    after = desk.http.get("/api/v1/staff/rahima", headers=desk.admin())
+    assert after.json == before.json and after.headers["ETag"] == before.headers["ETag"]  # no longer lock, no new version
+    failed = [e for e in desk.events("identity.staff.sign_in_failed") if e["data"]["reason"] == "locked"]
+    assert len(failed) == 3
+    assert {(e["subject"]["id"], e["aggregate_version"]) for e in failed} == {("rahima", before.json["version"])}
+    assert failed[0]["data"]["locked_until"] and failed[0]["data"]["username"] == "rahima"
+    assert desk.step("rahima", "unlock").status_code == 200  # the admin's ETag is still good
+
+
+def test_an_unknown_username_is_published_under_an_attempt_of_its_own_naming_nobody(desk):
+    desk.staff("rahima")
+    desk.sign_in("nobody.here", "my-secret-phrase-26")
+    desk.sign_in("nobody.here", "my-secret-phrase-26")
+    failed = desk.events("identity.staff.sign_in_failed")
+    assert [e["data"] for e in failed] == [{"reason": "unknown_account"}] * 2
+    assert {e["subject"]["type"] for e in failed} == {"unknown_account"}
+    assert len({e["subject"]["id"] for e in failed}) == 2  # one attempt each, never one growing aggregate
+    everything = json.dumps([failed, desk.audit("sign_in_failed")], default=str)
+    assert "nobody.here" not in everything and "my-secret-phrase-26" not in everything
+    assert {a["subject_id"] for a in desk.audit("sign_in_failed")} == {e["subject"]["id"] for e in failed}
+
+
+def test_a_temporary_password_expires_and_is_then_refused_like_a_wrong_one(desk):
+    created = desk.create("rahima")
+    set_at = datetime.fromisoformat(created["password_changed_at"])
+    assert datetime.fromisoformat(created["temporary_password_expires_at"]) == set_at + timedelta(hours=72)
+    desk.clock.advance(hours=72)
+    expired = desk.sign_in("rahima", created["temporary_password"], new_password=PASSWORD)
+    wrong = desk.sign_in("rahima", "not-the-password-at-all", new_password=PASSWORD)
+    assert expired.status_code == wrong.status_code == 401 and expired.json["detail"] == wrong.json["detail"]
+    assert desk.sign_in("rahima", created["temporary_password"]).status_code == 401  # not 403: says nothing more
+    failed = [e["data"]["reason"] for e in desk.events("identity.staff.sign_in_failed")]
+    assert failed == ["temporary_password_expired", "wrong_password", "temporary_password_expired"]
+    assert [a["details"]["reason"] for a in desk.audit("sign_in_failed")].count("temporary_password_expired") == 2
+    account = desk.http.get("/api/v1/staff/rahima", headers=desk.admin()).json
+    assert account["must_change_password"] and account["failed_attempts"] == 1  # only the wrong one counted
+
+    reset = desk.step("rahima", "password-reset")  # an admin hands over a new one, good for 72 hours more
+    assert reset.status_code == 200
+    desk.clock.advance(hours=71)
+    assert desk.sign_in("rahima", reset.json["temporary_password"], new_password=PASSWORD).status_code == 200
+    desk.clock.advance(hours=100)
+    assert desk.sign_in("rahima", PASSWORD).status_code == 200  # a chosen password does not expire
+
+
+def test_the_temporary_passwords_lifetime_is_configurable(infra):
+    desk = Desk(infra, replace(CONFIG, temporary_password_hours=1))
+    created = desk.create("rahima")
+    desk.clock.advance(minutes=61)
+    assert desk.sign_in("rahima", created["temporary_password"], new_password=PASSWORD).status_code == 401
+
+
 def test_a_deactivated_account_cannot_sign_in_and_its_refresh_tokens_are_revoked(desk):
     pair = desk.staff("rahima")
     assert desk.step("rahima", "deactivation", {}).status_code == 422
@@ -191,6 +253,10 @@ def test_a_deactivated_account_cannot_sign_in_and_its_refresh_tokens_are_revoked
     assert desk.refresh(pair["refresh_token"]).status_code == 401
     assert desk.step("rahima", "unlock").status_code == 409
     assert len(desk.events("identity.staff.deactivated")) == 1
+    failed = desk.events("identity.staff.sign_in_failed")
+    assert [(e["data"]["reason"], e["data"]["status"], e["aggregate_version"]) for e in failed] == [
+        ("deactivated", "deactivated", done.json["version"])]
+    assert desk.http.get("/api/v1/staff/rahima", headers=desk.admin()).json["version"] == done.json["version"]
 
 
 def test_an_admin_cannot_deactivate_themselves_and_a_step_needs_a_fresh_if_match(desk):

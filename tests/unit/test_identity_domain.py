@@ -81,7 +81,8 @@ def test_argon2id_hashes_verify_and_a_hash_with_older_parameters_is_rehashed():
 def test_every_staff_event_fits_its_contract_and_carries_no_secret():
     acc = account(role="udc_operator", udc_centre="UDC Daudkandi")
     for event_type in domain.STAFF_EVENTS:
-        data = domain.event_data(acc, by=ACTOR)
+        extra = {"reason": "wrong_password"} if event_type == domain.SIGN_IN_FAILED else {"by": ACTOR}
+        data = domain.event_data(acc, **extra)
         contracts.check(Envelope.new(type=event_type, source="identity", subject_type=domain.SUBJECT,
                                      subject_id="rahima", aggregate_version=1, data=data))
         assert "password_hash" not in data
@@ -91,12 +92,49 @@ def test_every_staff_event_fits_its_contract_and_carries_no_secret():
                                      data={**domain.event_data(acc), "password": "x"}))
 
 
+def failure(subject_type=domain.SUBJECT, subject_id="rahima", **data):
+    return Envelope.new(type=domain.SIGN_IN_FAILED, source="identity", subject_type=subject_type,
+                        subject_id=subject_id, aggregate_version=1, data=data)
+
+
+@pytest.mark.parametrize("reason", ["locked", "deactivated", "temporary_password_expired", "wrong_password"])
+def test_a_failed_sign_in_of_an_account_names_it_and_why(reason):
+    contracts.check(failure(**domain.event_data(account(), reason=reason)))
+    with pytest.raises(contracts.ContractViolation, match="reason"):
+        contracts.check(failure(**domain.event_data(account())))  # a failure says why
+    with pytest.raises(contracts.ContractViolation, match="username"):
+        contracts.check(failure(reason=reason))  # a known account is named
+
+
+def test_a_failed_sign_in_of_an_unknown_username_names_nobody():
+    contracts.check(failure(domain.UNKNOWN_SUBJECT, "3f2a", reason="unknown_account"))
+    with pytest.raises(contracts.ContractViolation, match="username"):
+        contracts.check(failure(domain.UNKNOWN_SUBJECT, "3f2a", reason="unknown_account", username="nobody"))
+    with pytest.raises(contracts.ContractViolation, match="reason"):
+        contracts.check(failure(**domain.event_data(account(), reason="bad_luck")))
+
+
+def test_a_temporary_password_expires_after_the_hours_set_and_a_chosen_one_never():
+    acc = account()
+    assert domain.temporary_password_expires_at(acc, 72) == NOW + timedelta(hours=72)
+    assert not domain.temporary_password_expired(acc, NOW + timedelta(hours=71, minutes=59), 72)
+    assert domain.temporary_password_expired(acc, NOW + timedelta(hours=72), 72)
+    assert domain.temporary_password_expired(acc, NOW + timedelta(hours=2), 1)
+    acc["must_change_password"] = False
+    assert domain.temporary_password_expires_at(acc, 72) is None
+    assert not domain.temporary_password_expired(acc, NOW + timedelta(days=365), 72)
+
+
 def test_settings_are_read_and_a_bad_value_stops_start_up():
     config = IdentityConfig.from_env({"IDENTITY_ACCESS_TTL_SECONDS": "600", "IDENTITY_LOCKOUT_FAILURES": "3",
                                       "IDENTITY_PUBLIC_URL": "https://id.example.org/"})
     assert (config.access_ttl_seconds, config.lockout_failures, config.public_url) == (
         600, 3, "https://id.example.org")
     assert IdentityConfig.from_env({}).access_ttl_seconds == 900
+    assert IdentityConfig.from_env({}).temporary_password_hours == 72
+    assert IdentityConfig.from_env({"IDENTITY_TEMPORARY_PASSWORD_HOURS": "24"}).temporary_password_hours == 24
+    with pytest.raises(ValueError, match="IDENTITY_TEMPORARY_PASSWORD_HOURS"):
+        IdentityConfig.from_env({"IDENTITY_TEMPORARY_PASSWORD_HOURS": "0"})
     with pytest.raises(ValueError, match="IDENTITY_LOCKOUT_SECONDS"):
         IdentityConfig.from_env({"IDENTITY_LOCKOUT_SECONDS": "soon"})
     with pytest.raises(ValueError, match="IDENTITY_LOCKOUT_MAX_SECONDS"):

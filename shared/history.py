@@ -1,6 +1,7 @@
 """A record's own timeline (a migrant's registration, a document, a claim): each entry is
 written by the transaction that makes the change, and read newest first in keyset pages
-(shared/pagination.py). A service names the field that says whose entry it is."""
+(shared/pagination.py). A service names the field that says whose entry it is, and the
+collection if its history has its own."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields
@@ -12,9 +13,10 @@ HISTORY = "history"
 
 class Timeline:
     subject_field: str  # e.g. "reference", "document_id", "claim_id"
+    collection_name = HISTORY
 
     def __init__(self, db: Database, session=None):
-        self.collection = db[HISTORY]
+        self.collection = db[self.collection_name]
         self.session = session
 
     def add(self, entry: dict) -> None:

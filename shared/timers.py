@@ -6,6 +6,7 @@ A service says which records are due (`alarms(now, limit, after)`: rows with `_i
 rest: settings checked at start, one page of alarms a tick so a tick's work is bounded
 whatever the backlog, a full page followed at once by the next from where it stopped, a
 database outage logged and tried again next tick, SIGTERM/SIGINT stopping it between ticks.
+OverdueTimer adds the mark every service makes the same way (its clocks say how).
 
     <PREFIX>_TIMER_INTERVAL   seconds between ticks when nothing is left (default 60)
     <PREFIX>_TIMER_BATCH      records per tick (default 100)
@@ -99,6 +100,55 @@ class Timer:
     @property
     def stopped(self) -> bool:
         return self._stop.is_set()
+
+
+class OverdueTimer(Timer):
+    """A timer whose mark is every service's, in one transaction: read the record, let the
+    service's clocks mark it overdue (or not: nothing due, or that stage marked already),
+    write it only if nobody changed it and that stage is unmarked (`tx.due_queue.mark`:
+    the database decides, so two timers cannot both publish), and publish the overdue
+    event through the outbox. A subclass says which records, how they are marked and what
+    the event is; `uow` runs the marks, `reads.due_queue.alarms` finds the due records."""
+    records: ClassVar[str]  # the transaction's repository of them, e.g. "claims"
+    subject: ClassVar[str]  # one of them, for the log: "claim"
+    event_type: ClassVar[str]
+
+    def __init__(self, uow, reads, config: TimerConfig, clock: Callable[[], datetime] = utcnow):
+        super().__init__(self.records, reads.due_queue.alarms, self.mark, config, clock)
+        self.uow, self.reads = uow, reads
+
+    @staticmethod
+    def mark_overdue(record: dict, now: datetime) -> dict | None:
+        """The record marked overdue in one stage (the last of its `overdue_stages`), or None."""
+        raise NotImplementedError
+
+    @staticmethod
+    def overdue(marked: dict) -> tuple[str, datetime]:
+        """The stage `mark_overdue` marked, and when it fell due."""
+        raise NotImplementedError
+
+    @staticmethod
+    def publish(tx, event_type: str, record: dict, **data) -> None:
+        """The service's changes.publish: the event and its history line."""
+        raise NotImplementedError
+
+    def mark(self, subject_id: str, now: datetime) -> bool:
+        """Mark one record overdue and raise its event, or do nothing if it is not due or
+        another timer (or a person's change) got there first."""
+        def mark_in(tx) -> bool:
+            record = getattr(tx, self.records).get(subject_id)
+            marked = self.mark_overdue(record, now) if record else None
+            if marked is None:
+                return False
+            stage, due_at = self.overdue(marked)
+            if not tx.due_queue.mark(marked, record["version"], stage):
+                return False
+            self.publish(tx, self.event_type, marked, stage=stage, due_at=due_at.isoformat())
+            return True
+        done = self.uow.run(mark_in)
+        if done:
+            log.info("%s %s marked overdue", self.subject, subject_id)
+        return done
 
 
 def stop_on_signals(timer: Timer) -> dict:

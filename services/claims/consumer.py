@@ -9,7 +9,6 @@ Its own events are not among them: a claim's history is written by the transacti
 changes the claim (changes.py). What existed before its queue did, it learns from
 registration's and documents' replays (replay.py, shared/replay/).
 """
-from shared.config import Settings
 from shared.consumer import EventConsumer
 from shared.replay import Replays
 
@@ -26,13 +25,8 @@ for event_type in projections.DOCUMENT_EVENTS:
 replays = Replays(consumer)
 replays.learn(replay.MIGRANT_SNAPSHOT, replay.learn_migrant)
 replays.learn(replay.DOCUMENT_SNAPSHOT, replay.learn_document)
-
-
-def start(settings: Settings):
-    """The unit of work, and the answers to the end markers of the replays it asks for."""
-    uow = bootstrap.unit_of_work(settings)
-    replays.start(settings, uow.db)
-    return uow
+# The process's start: the unit of work, and the answers to the end markers of the replays it asks for.
+start = replays.starting(bootstrap.unit_of_work)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from shared import due_queue, keyset
 from shared.audit import AuditTrail
 from shared.errors import PreconditionFailed
 from shared.history import HISTORY, Timeline
+from shared.keyset import NEWEST_FIRST
+from shared.projections import DOCUMENTS, DocumentProjection, MigrantProjection
 from shared.uow import Tx
 
 from . import domain
@@ -19,9 +22,6 @@ from .catalogue_store import VersionRepository
 CLAIMS = "claims"
 
 PAYMENT_REFERENCES = "payment_references"
-MIGRANTS = "migrants"
-DOCUMENTS = "documents"
-NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 # The queue's filters, each with its own index ending in the listing's order.
 QUEUE_FILTERS = ("status", "type", "district", "assignee", "migrant_reference")
 
@@ -85,42 +85,24 @@ class ClaimRepository:
                                           "checklist.doc_types": doc_type}, session=self.session))
 
     def search(self, filters: dict, limit: int, after: list | None) -> list[dict]:
-        found: list[dict] = []
-        for query in self.page_queries(filters, after):
-            if len(found) >= limit:
-                break
-            found += self.collection.find(query, session=self.session).sort(NEWEST_FIRST).limit(limit - len(found))
-        return found
+        return keyset.read(self.collection, self.page_queries(filters, after), NEWEST_FIRST, limit, self.session)
 
     def explain_search(self, filters: dict, after: list | None) -> list[dict]:
         """The winning plans of one page's queries (tests check that no filter scans the collection)."""
-        return [self.collection.find(query).sort(NEWEST_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
-                for query in self.page_queries(filters, after)]
+        return keyset.winning_plans(self.collection, self.page_queries(filters, after), NEWEST_FIRST)
 
-    @staticmethod
-    def page_queries(filters: dict, after: list | None) -> list[dict]:
-        """Newest first, as registration pages: the rest of the cursor's instant, then older."""
-        if not after:
-            return [dict(filters)]
-        created_at, claim_id = after
-        return [{**filters, "created_at": created_at, "_id": {"$lt": claim_id}},
-                {**filters, "created_at": {"$lt": created_at}}]
+    # Newest first, as registration pages: the rest of the cursor's instant, then older.
+    page_queries = staticmethod(keyset.newest_first)
 
 
 # -- stage clocks: the officers' queue by due date and the overdue timer (clocks.py) ---------
-DUE_FIRST = [("due_order", ASCENDING), ("_id", ASCENDING)]
 # The queue's filters by due date, each with its own index ending in that order; `overdue`
 # is a range on due_order itself, so it rides on any of them.
 DUE_QUEUE_FILTERS = ("status", "type", "district", "assignee")
 
 
 def ensure_clock_indexes(db: Database) -> None:
-    claims = db[CLAIMS]
-    claims.create_index(DUE_FIRST, name="due_first")
-    for field in DUE_QUEUE_FILTERS:
-        claims.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
-    # Sparse: only claims whose running clock is not yet marked overdue carry an alarm.
-    claims.create_index([("alarm_at", ASCENDING), ("_id", ASCENDING)], name="alarms", sparse=True)
+    due_queue.ensure_indexes(db, CLAIMS, DUE_QUEUE_FILTERS)
 
 
 CLOCK_FIELDS = ("clock", "due_order", "overdue", "overdue_stages")
@@ -145,68 +127,10 @@ def backfill_clocks(db: Database, batch_size: int = 500) -> int:
         after = rows[-1]["_id"]
 
 
-class DueQueue:
-    """Claims by due date (then id), filtered, paged by (due_order, _id) keysets."""
-
-    def __init__(self, db: Database, session=None):
-        self.collection = db[CLAIMS]
-        self.session = session
-
-    def page(self, filters: dict, overdue_at, limit: int, after: list | None) -> list[dict]:
-        found: list[dict] = []
-        for query in self.page_queries(filters, overdue_at, after):
-            if len(found) >= limit:
-                break
-            found += self.collection.find(query, session=self.session).sort(DUE_FIRST).limit(limit - len(found))
-        return found
-
-    def explain(self, filters: dict, overdue_at, after: list | None) -> list[dict]:
-        """The winning plans of one page's queries (tests check that no filter scans the collection)."""
-        return [self.collection.find(query).sort(DUE_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
-                for query in self.page_queries(filters, overdue_at, after)]
-
-    @staticmethod
-    def page_queries(filters: dict, overdue_at, after: list | None) -> list[dict]:
-        """`overdue_at`: (True, now) keeps the claims due by `now`, (False, now) the others,
-        None all. A later page is the rest of the cursor's due date, then everything due
-        later: two plain index ranges (an $or would scan)."""
-        low, high = None, None  # due_order > low, due_order <= high
-        if overdue_at is not None:
-            overdue, now = overdue_at
-            low, high = (None, now) if overdue else (now, None)
-        first: list[dict] = []
-        if after:
-            due_order, claim_id = after
-            if (low is None or due_order > low) and (high is None or due_order <= high):
-                first = [{**filters, "due_order": due_order, "_id": {"$gt": claim_id}}]
-            low = due_order if low is None else max(low, due_order)
-        due = {**({"$gt": low} if low is not None else {}), **({"$lte": high} if high is not None else {})}
-        return first + [{**filters, **({"due_order": due} if due else {})}]
-
-    def alarms(self, now, limit: int, after: list | None) -> list[dict]:
-        """Claims whose running clock fell due by `now` and is not marked yet, by due date:
-        the timer's page (index `alarms`)."""
-        query: dict = {"alarm_at": {"$lte": now}}
-        if after:
-            alarm_at, claim_id = after
-            queries = [{"alarm_at": alarm_at, "_id": {"$gt": claim_id}},
-                       {"alarm_at": {"$gt": alarm_at, "$lte": now}}]
-        else:
-            queries = [query]
-        found: list[dict] = []
-        for q in queries:
-            if len(found) >= limit:
-                break
-            found += self.collection.find(q, {"_id": 1, "alarm_at": 1}, session=self.session) \
-                .sort([("alarm_at", ASCENDING), ("_id", ASCENDING)]).limit(limit - len(found))
-        return found
-
-    def mark(self, claim: dict, expected_version: int, stage: str) -> bool:
-        """Write the claim marked overdue only if nobody changed it and that stage was not
-        marked: the database decides, so two timers cannot both publish."""
-        result = self.collection.replace_one({"_id": claim["_id"], "version": expected_version,
-                                              "overdue_stages": {"$ne": stage}}, claim, session=self.session)
-        return result.matched_count == 1
+class DueQueue(due_queue.DueQueue):
+    """Claims by due date (then id), filtered, paged by (due_order, _id) keysets; the
+    timer's alarms and conditional mark (shared/due_queue.py)."""
+    collection_name = CLAIMS
 
 
 class HistoryRepository(Timeline):
@@ -229,40 +153,6 @@ class PaymentReferences:
 
     def get(self, reference: str) -> dict | None:
         return self.collection.find_one({"_id": reference}, session=self.session)
-
-
-class MigrantProjection:
-    """What registration published of each migrant: contact, membership, steps."""
-
-    def __init__(self, db: Database, session=None):
-        self.collection = db[MIGRANTS]
-        self.session = session
-
-    def get(self, reference: str) -> dict | None:
-        return self.collection.find_one({"_id": reference}, session=self.session)
-
-    def update(self, reference: str, changes: dict) -> None:
-        self.collection.update_one({"_id": reference}, {"$set": changes}, upsert=True, session=self.session)
-
-
-class DocumentProjection:
-    """What the vault published of each document: its owner, type and review state."""
-
-    def __init__(self, db: Database, session=None):
-        self.collection = db[DOCUMENTS]
-        self.session = session
-
-    def save(self, document: dict) -> None:
-        self.collection.replace_one({"_id": document["_id"]}, document, upsert=True, session=self.session)
-
-    def get(self, document_id: str) -> dict | None:
-        return self.collection.find_one({"_id": document_id}, session=self.session)
-
-    def remove(self, document_id: str) -> None:
-        self.collection.delete_one({"_id": document_id}, session=self.session)
-
-    def of_owner(self, owner: str) -> list[dict]:
-        return list(self.collection.find({"owner": owner}, session=self.session))
 
 
 class ClaimsTx(Tx):

@@ -5,7 +5,7 @@ Once per claim and stage, however many timers run and however often: the mark is
 conditional write (same version, stage not yet in `overdue_stages`) in the transaction that
 writes the outbox event, so a second timer's write matches nothing and raises nothing.
 The tick loop (a page of due alarms by the `alarms` index, paging, retries, signals) is
-shared/timers.py; this module says which alarms and how a claim is marked.
+shared/timers.py, and so is the mark's transaction; this module says how a claim is marked.
 
     CLAIMS_TIMER_INTERVAL   seconds between ticks when nothing is left (default 60)
     CLAIMS_TIMER_BATCH      claims per tick (default 100)
@@ -30,33 +30,20 @@ class TimerConfig(timers.TimerConfig):
 INTERVAL_VAR, BATCH_VAR = TimerConfig.variables()
 
 
-class Timer(timers.Timer):
+class Timer(timers.OverdueTimer):
     """`uow` runs the marks (a ClaimsTx: tx.claims, tx.due_queue, tx.emit); `reads` finds
     the due alarms; `clock` says what time it is (tests set it)."""
+    records, subject, event_type = "claims", "claim", domain.OVERDUE_EVENT
+    mark_overdue = staticmethod(clocks.mark_overdue)
+    publish = staticmethod(changes.publish)
 
     def __init__(self, uow, reads, config: TimerConfig = TimerConfig(),
                  clock: Callable[[], datetime] = timers.utcnow):
-        super().__init__("claims", reads.due_queue.alarms, self.mark, config, clock)
-        self.uow, self.reads = uow, reads
+        super().__init__(uow, reads, config, clock)
 
-    def mark(self, claim_id: str, now: datetime) -> bool:
-        """Mark one claim overdue and raise its event, or do nothing if it is not due or
-        another timer (or an officer's change) got there first."""
-        def mark_in(tx) -> bool:
-            claim = tx.claims.get(claim_id)
-            marked = clocks.mark_overdue(claim, now) if claim else None
-            if marked is None:
-                return False
-            overdue = marked["overdue"]
-            if not tx.due_queue.mark(marked, claim["version"], overdue["stage"]):
-                return False
-            changes.publish(tx, domain.OVERDUE_EVENT, marked, stage=overdue["stage"],
-                            due_at=overdue["due_at"].isoformat())
-            return True
-        done = self.uow.run(mark_in)
-        if done:
-            log.info("claim %s marked overdue", claim_id)
-        return done
+    @staticmethod
+    def overdue(marked: dict) -> tuple[str, datetime]:
+        return marked["overdue"]["stage"], marked["overdue"]["due_at"]
 
 
 def main() -> None:

@@ -9,7 +9,6 @@
 What existed before its queue did, it learns from registration's and documents' replays
 (replay.py, shared/replay/).
 """
-from shared.config import Settings
 from shared.consumer import EventConsumer
 from shared.replay import Replays
 
@@ -39,13 +38,8 @@ for event_type in scorecard.COMPLAINT_EVENTS:
 replays = Replays(consumer)
 replays.learn(replay.MIGRANT_SNAPSHOT, both(replay.learn_migrant, scorecard.worker_snapshot))
 replays.learn(replay.DOCUMENT_SNAPSHOT, replay.learn_document)
-
-
-def start(settings: Settings):
-    """The unit of work, and the answers to the end markers of the replays it asks for."""
-    uow = bootstrap.unit_of_work(settings)
-    replays.start(settings, uow.db)
-    return uow
+# The process's start: the unit of work, and the answers to the end markers of the replays it asks for.
+start = replays.starting(bootstrap.unit_of_work)
 
 
 if __name__ == "__main__":

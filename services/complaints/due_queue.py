@@ -1,6 +1,6 @@
 """The legal aid staff's queue of complaints by due date (clocks.py's `due_order`, then id),
 filtered and paged by (due_order, _id) keysets, and the overdue timer's page of alarms and its
-conditional mark. Mirrors claims' DueQueue (services/claims/repository.py).
+conditional mark (both as claims', from shared/due_queue.py).
 
 Every filter the queue allows has its own index ending in the queue's order, and `overdue`
 is a range on due_order itself, so it rides on any of them: no page scans the collection.
@@ -20,9 +20,10 @@ from __future__ import annotations
 from pymongo import ASCENDING
 from pymongo.database import Database
 
+from shared import due_queue, keyset
+from shared.due_queue import DUE_FIRST
+
 COMPLAINTS = "complaints"
-DUE_FIRST = [("due_order", ASCENDING), ("_id", ASCENDING)]
-ALARMS = [("alarm_at", ASCENDING), ("_id", ASCENDING)]
 # The queue's filters, most selective first: the index serves the first one given.
 # `agency_licences` is one licence, matched in the array (a multikey index).
 FILTER_PRIORITY = ("assignee", "agency_licences", "district", "category", "status")
@@ -31,15 +32,10 @@ SERVED_WITH = {"assignee": "restricted"}
 
 
 def ensure_indexes(db: Database) -> None:
-    complaints = db[COMPLAINTS]
-    complaints.create_index(DUE_FIRST, name="due_first")
-    for field in FILTER_PRIORITY:
-        complaints.create_index([(field, ASCENDING), *DUE_FIRST], name=f"due_by_{field}")
+    due_queue.ensure_indexes(db, COMPLAINTS, FILTER_PRIORITY)
     for field, companion in SERVED_WITH.items():
-        complaints.create_index([(field, ASCENDING), (companion, ASCENDING), *DUE_FIRST],
-                                name=f"due_by_{field}_{companion}")
-    # Sparse: only complaints with a running clock not yet marked overdue carry an alarm.
-    complaints.create_index(ALARMS, name="alarms", sparse=True)
+        db[COMPLAINTS].create_index([(field, ASCENDING), (companion, ASCENDING), *DUE_FIRST],
+                                    name=f"due_by_{field}_{companion}")
 
 
 def visible_to(principal) -> dict:
@@ -50,12 +46,10 @@ def visible_to(principal) -> dict:
     return {"$or": [{"restricted": False}, {"restricted": True, "assignee": principal.subject}]}
 
 
-class DueQueue:
-    """Complaints by due date (then id), filtered, paged by (due_order, _id) keysets."""
-
-    def __init__(self, db: Database, session=None):
-        self.collection = db[COMPLAINTS]
-        self.session = session
+class DueQueue(due_queue.DueQueue):
+    """Complaints by due date (then id), filtered, paged by (due_order, _id) keysets; the
+    timer's alarms and conditional mark as every service's (shared/due_queue.py)."""
+    collection_name = COMPLAINTS
 
     def page(self, filters: dict, overdue_at, limit: int, after: list | None) -> list[dict]:
         """`overdue_at`: (True, now) keeps the complaints due by `now`, (False, now) the
@@ -74,11 +68,8 @@ class DueQueue:
         rows: list[dict] = []
         batch = limit if not checked else max(limit * 4, 100)
         while len(rows) < limit:
-            read: list[dict] = []
-            for query in self.page_queries(indexed, overdue_at, after):
-                if len(read) >= batch:
-                    break
-                read += self.collection.find(query, session=self.session).sort(DUE_FIRST).limit(batch - len(read))
+            read = keyset.read(self.collection, self.page_queries(indexed, overdue_at, after), DUE_FIRST, batch,
+                               self.session)
             rows += [row for row in read if _matches(row, checked)]
             if len(read) < batch:
                 break
@@ -87,9 +78,9 @@ class DueQueue:
 
     def explain(self, filters: dict, overdue_at, after: list | None) -> list[dict]:
         """The winning plans of one page's queries (tests check that no filter scans the collection)."""
-        return [self.collection.find(query).sort(DUE_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
-                for branch in self.branches(filters)
-                for query in self.page_queries(self.split(branch)[0], overdue_at, after)]
+        queries = [query for branch in self.branches(filters)
+                   for query in self.page_queries(self.split(branch)[0], overdue_at, after)]
+        return keyset.winning_plans(self.collection, queries, DUE_FIRST)
 
     @staticmethod
     def branches(filters: dict) -> list[dict]:
@@ -111,47 +102,6 @@ class DueQueue:
         served = {lead, SERVED_WITH.get(lead)} if lead else set()
         indexed = {k: v for k, v in filters.items() if k in served}
         return indexed, {k: v for k, v in filters.items() if k not in served}
-
-    @staticmethod
-    def page_queries(filters: dict, overdue_at, after: list | None) -> list[dict]:
-        """A first page is one range; a later page is the rest of the cursor's due date, then
-        everything due later: two plain index ranges (an $or would scan)."""
-        low, high = None, None  # due_order > low, due_order <= high
-        if overdue_at is not None:
-            overdue, now = overdue_at
-            low, high = (None, now) if overdue else (now, None)
-        first: list[dict] = []
-        if after:
-            due_order, complaint_id = after
-            if (low is None or due_order > low) and (high is None or due_order <= high):
-                first = [{**filters, "due_order": due_order, "_id": {"$gt": complaint_id}}]
-            low = due_order if low is None else max(low, due_order)
-        due = {**({"$gt": low} if low is not None else {}), **({"$lte": high} if high is not None else {})}
-        return first + [{**filters, **({"due_order": due} if due else {})}]
-
-    def alarms(self, now, limit: int, after: list | None) -> list[dict]:
-        """Complaints with a running clock due by `now` and not marked yet, by alarm: the
-        timer's page (index `alarms`)."""
-        if after:
-            alarm_at, complaint_id = after
-            queries = [{"alarm_at": alarm_at, "_id": {"$gt": complaint_id}},
-                       {"alarm_at": {"$gt": alarm_at, "$lte": now}}]
-        else:
-            queries = [{"alarm_at": {"$lte": now}}]
-        found: list[dict] = []
-        for query in queries:
-            if len(found) >= limit:
-                break
-            found += self.collection.find(query, {"_id": 1, "alarm_at": 1}, session=self.session) \
-                .sort(ALARMS).limit(limit - len(found))
-        return found
-
-    def mark(self, complaint: dict, expected_version: int, stage: str) -> bool:
-        """Write the complaint marked overdue only if nobody changed it and that stage was
-        not marked: the database decides, so two timers cannot both publish."""
-        result = self.collection.replace_one({"_id": complaint["_id"], "version": expected_version,
-                                              "overdue_stages": {"$ne": stage}}, complaint, session=self.session)
-        return result.matched_count == 1
 
 
 def _matches(row: dict, checked: dict) -> bool:

@@ -8,23 +8,12 @@ that changes it (changes.py).
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from shared.errors import PermanentError
+# An event's instant and migrant, read as every service reads them (replay.py uses them too).
+from shared.projections import migrant_reference as _reference, occurred as _occurred
 
 # What complaints keeps of registration's migrant.updated values.
 PUBLISHED = ("name_en", "name_bn", "phone")
-
-
-def _occurred(event) -> datetime:
-    return datetime.fromisoformat(event.occurred_at.replace("Z", "+00:00"))
-
-
-def _reference(event) -> str:
-    reference = event.data.get("reference") or event.subject.id
-    if not isinstance(reference, str) or not reference.strip():
-        raise PermanentError("registration event without a migrant reference")
-    return reference
 
 
 # -- registration.migrant.* ---------------------------------------------------------------

@@ -10,19 +10,19 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from shared import keyset
 from shared.audit import AuditTrail
 from shared.errors import PreconditionFailed
 from shared.history import Timeline
+from shared.keyset import NEWEST_FIRST
+from shared.projections import DOCUMENTS, DocumentProjection, MigrantProjection, Projection
 from shared.uow import Tx
 
 from . import due_queue
 
 COMPLAINTS = "complaints"
 HISTORY = "complaint_history"
-MIGRANTS = "migrants"
-DOCUMENTS = "documents"
 CLAIMS = "claims"
-NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 # The list's filters (API name -> stored field), each with its own index ending in the list's order.
 LIST_FILTERS = {"status": "status", "category": "category", "district": "district", "assignee": "assignee",
                 "agency_licence": "agency_licences", "sub_agent_phone": "respondents.phone",
@@ -92,17 +92,10 @@ class ComplaintRepository:
 
     def explain_search(self, query: dict, after: list | None) -> list[dict]:
         """The winning plans of one page's queries (tests check that no filter scans the collection)."""
-        return [self.collection.find(q).sort(NEWEST_FIRST).limit(21).explain()["queryPlanner"]["winningPlan"]
-                for q in self.page_queries(query, after)]
+        return keyset.winning_plans(self.collection, self.page_queries(query, after), NEWEST_FIRST)
 
-    @staticmethod
-    def page_queries(filters: dict, after: list | None) -> list[dict]:
-        """Newest first: the rest of the cursor's instant, then older (two index ranges, no $or)."""
-        if not after:
-            return [dict(filters)]
-        created_at, complaint_id = after
-        return [{**filters, "created_at": created_at, "_id": {"$lt": complaint_id}},
-                {**filters, "created_at": {"$lt": created_at}}]
+    # Newest first: the rest of the cursor's instant, then older (two index ranges, no $or).
+    page_queries = staticmethod(keyset.newest_first)
 
 
 def matches(complaint: dict, conditions: dict) -> bool:
@@ -121,55 +114,12 @@ def _values(node, parts: list[str]) -> list:
 class HistoryRepository(Timeline):
     """Each complaint's history, in its own collection."""
     subject_field = "complaint_id"
-
-    def __init__(self, db: Database, session=None):
-        super().__init__(db, session)
-        self.collection = db[HISTORY]
+    collection_name = HISTORY
 
 
-class MigrantProjection:
-    """Which migrants registration registered, with a name and phone."""
-
-    def __init__(self, db: Database, session=None):
-        self.collection = db[MIGRANTS]
-        self.session = session
-
-    def get(self, reference: str) -> dict | None:
-        return self.collection.find_one({"_id": reference}, session=self.session)
-
-    def update(self, reference: str, changes: dict) -> None:
-        self.collection.update_one({"_id": reference}, {"$set": changes}, upsert=True, session=self.session)
-
-
-class DocumentProjection:
-    """Whose each vault document is (evidence is only ever the complainant's own)."""
-
-    def __init__(self, db: Database, session=None):
-        self.collection = db[DOCUMENTS]
-        self.session = session
-
-    def save(self, document: dict) -> None:
-        self.collection.replace_one({"_id": document["_id"]}, document, upsert=True, session=self.session)
-
-    def get(self, document_id: str) -> dict | None:
-        return self.collection.find_one({"_id": document_id}, session=self.session)
-
-    def remove(self, document_id: str) -> None:
-        self.collection.delete_one({"_id": document_id}, session=self.session)
-
-
-class ClaimProjection:
+class ClaimProjection(Projection):
     """Which welfare claims exist and whose they are, for linking a complaint to one."""
-
-    def __init__(self, db: Database, session=None):
-        self.collection = db[CLAIMS]
-        self.session = session
-
-    def save(self, claim: dict) -> None:
-        self.collection.replace_one({"_id": claim["_id"]}, claim, upsert=True, session=self.session)
-
-    def get(self, claim_id: str) -> dict | None:
-        return self.collection.find_one({"_id": claim_id}, session=self.session)
+    collection_name = CLAIMS
 
 
 class ComplaintsTx(Tx):

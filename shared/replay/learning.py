@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timezone
+from typing import Any, Callable
 
 import pika
 import pika.exceptions
@@ -24,6 +25,7 @@ class Replays:
         replays = Replays(consumer, sources=[DOCUMENTS])           # what it serves
         replays.learn("registration.migrant.snapshot", learn_owner) # one line per source learnt
         ...  replays.start(settings, db)                            # in the process's start
+        start = replays.starting(bootstrap.unit_of_work)            # or that start, made here
     """
 
     def __init__(self, consumer, sources: list[Source] = ()):
@@ -53,6 +55,15 @@ class Replays:
         self.server = ReplayServer(self.service, settings, MongoStateReader(db), self.sources, page_size)
         self.server.start()
         return self.server
+
+    def starting(self, unit_of_work: Callable[[Settings], Any]) -> Callable[[Settings], Any]:
+        """The consumer process's start (EventConsumer.main's `make_uow`): the unit of work,
+        with the replays started on its database."""
+        def start(settings: Settings):
+            uow = unit_of_work(settings)
+            self.start(settings, uow.db)
+            return uow
+        return start
 
     def _not_learnt(self, event, tx) -> None:
         if event.type not in self._learnt:

@@ -245,17 +245,21 @@ def case_of(event_type: str, data: dict) -> dict | None:
     return None
 
 
-def audience(event_type: str, data: dict, migrant: str) -> dict:
-    """Who may see the entry (may_see): the migrant, family holding the case, and whether the
-    case is a restricted (confidential) complaint, with the phone that filed it."""
+def audience(event_type: str, data: dict, migrant: str, cases: tuple[str, ...] = ()) -> dict:
+    """Who may see the entry (may_see): the migrant; family holding one of `case_ids`; and
+    whether the case is a restricted (confidential) complaint, with the phone that filed it."""
     kind = kind_of(event_type)
-    return {"migrant_reference": migrant, "case_id": data.get("case_id"),
+    case_ids = [data["case_id"]] if data.get("case_id") else []
+    case_ids += [case_id for case_id in cases if case_id not in case_ids]
+    return {"migrant_reference": migrant, "case_ids": case_ids,
             "restricted": bool(kind == COMPLAINT and data.get("restricted")),
             "case_phone": data.get("claimant_phone") if kind == CLAIM else data.get("complainant_phone")}
 
 
-def entry(event) -> dict | None:
+def entry(event, cases: tuple[str, ...] = ()) -> dict | None:
     """The timeline entry for an envelope (shared.events.Envelope), or None for a SKIPPED type.
+    `cases`: the cases the service knows the subject belongs to besides what the event names
+    (a document's verdict names no case; its upload did), so family see that too.
     A type in neither table is a new contract nobody placed: KeyError, so a test catches it."""
     if event.type in SKIPPED:
         return None
@@ -267,7 +271,7 @@ def entry(event) -> dict | None:
         "_id": event.id, "type": event.type, "occurred_at": at,
         "aggregate": {"type": event.subject.type, "id": event.subject.id, "version": event.aggregate_version},
         "migrant_reference": migrant, "case": case_of(event.type, data),
-        "audience": audience(event.type, data, migrant),
+        "audience": audience(event.type, data, migrant, cases),
         "text": {lang: text(data, lang) for lang in ("en", "bn")},
         "when": {lang: format_when(at, lang) for lang in ("en", "bn")},
     }
@@ -291,7 +295,7 @@ def may_see(audience: dict, principal: Principal, phone: str | None = None) -> b
     if principal.role == "migrant":
         return principal.migrant_ref == audience["migrant_reference"]
     if principal.role == "family":
-        if audience.get("case_id") not in principal.cases:
+        if not set(audience["case_ids"]) & set(principal.cases):
             return False
         return not audience["restricted"] or (phone is not None and phone == audience.get("case_phone"))
     if audience["restricted"]:

@@ -99,22 +99,28 @@ def _fields(event, lang: str) -> dict:
             "payment": format_taka(data["payment_amount"], lang) if data.get("payment_amount") else ""}
 
 
-def plan(event, *, migrant_phone: str | None, preferences: dict[str, dict], now: datetime) -> list[dict]:
-    """The SMS `event` should send (none, or one to the case's phone). `preferences` by phone:
-    {"language": "bn"|"en", "opted_out": bool}; a phone with none gets Bangla."""
+def plan(event, *, migrant_phone: str | None, preferences: dict[str, dict], now: datetime,
+         case_phones: tuple[str, ...] = ()) -> list[dict]:
+    """The SMS `event` should send: none, or one per phone that follows it. `case_phones`: for a
+    document, the phones of the open cases it was sent for (an heir follows a deceased worker's
+    documents). `preferences` by phone: {"language": "bn"|"en", "opted_out": bool}; a phone
+    with none gets Bangla."""
     if event.type not in NOTIFY:
         return []
-    phone = recipient_phone(event, migrant_phone)
-    if not phone:
-        return []
-    preference = preferences.get(phone) or {}
-    if preference.get("opted_out"):
-        return []
-    language = "en" if preference.get("language") == "en" else "bn"
+    phones = [recipient_phone(event, migrant_phone)]
+    if kind_of(event.type) is None:
+        phones += list(case_phones)
     is_urgent = urgent(event, now)
-    return [{"_id": key(event.id, phone), "event_id": event.id, "to": phone, "language": language,
-             "text": text(event, language), "urgent": is_urgent, "send_at": send_at(now, is_urgent),
-             "state": "queued"}]
+    planned = []
+    for phone in dict.fromkeys(p for p in phones if p):
+        preference = preferences.get(phone) or {}
+        if preference.get("opted_out"):
+            continue
+        language = "en" if preference.get("language") == "en" else "bn"
+        planned.append({"_id": key(event.id, phone), "event_id": event.id, "to": phone, "language": language,
+                        "text": text(event, language), "urgent": is_urgent, "send_at": send_at(now, is_urgent),
+                        "state": "queued"})
+    return planned
 
 
 def send_at(now: datetime, urgent: bool) -> datetime:

@@ -117,3 +117,10 @@ def test_a_restricted_complaint_shows_only_to_those_who_may_see_it():
     assert entries.may_see(audience, family, phone=PHONE)            # filed it from this phone
     open_audience = entries.entry(complaint("received", "received", START, 1))["audience"]
     assert entries.may_see(open_audience, _principal("legal_aid"))
+
+
+def test_a_document_verdict_shows_to_family_of_the_case_its_upload_was_for():
+    rejected = decided("DOC-MED", "medical_report", START, 2, "rejected", "The scan cannot be read")
+    family = _principal("family", cases=("CLM-1",))
+    assert not entries.may_see(entries.entry(rejected)["audience"], family)
+    assert entries.may_see(entries.entry(rejected, cases=("CLM-1",))["audience"], family)

@@ -2,6 +2,7 @@
 events, the same whatever order or how often they arrive, and the sentences made from them."""
 from __future__ import annotations
 
+import copy
 import random
 from datetime import timedelta
 
@@ -28,8 +29,10 @@ def test_shuffled_events_give_the_same_next_steps(seed):
 def test_an_event_folded_twice_changes_nothing():
     events = journey()
     once = next_steps.fold_all(events)
+    kept = copy.deepcopy(once)
     assert next_steps.fold_all(events + events) == once
     assert next_steps.fold_all(events[5:9], once) == once
+    assert once == kept  # folding returns new facts; the stored ones are not changed
 
 
 def test_a_late_older_event_does_not_undo_a_newer_one():

@@ -127,3 +127,17 @@ def test_a_restricted_complaints_sms_says_nothing_of_the_matter():
             assert revealing not in text
     moved = hearing("adjourned", START, 6, next_date="2026-12-12", restricted=True)
     assert "DEMO" not in plan(moved)[0]["text"]
+
+
+def test_a_rejected_document_also_tells_the_phones_of_its_cases_each_once():
+    rejected = decided("DOC-MED", "medical_report", START, 2, "rejected", "Unreadable")
+    sent = notifications.plan(rejected, migrant_phone=PHONE, preferences={HEIR_PHONE: {"language": "en"}}, now=NOW,
+                              case_phones=(HEIR_PHONE, PHONE, HEIR_PHONE))
+    assert [(n["to"], n["language"]) for n in sent] == [(PHONE, "bn"), (HEIR_PHONE, "en")]
+    assert len({n["_id"] for n in sent}) == 2
+
+
+def test_a_journey_delivered_twice_plans_each_notification_key_once():
+    events = journey()
+    keys = [n["_id"] for e in events + events[::-1] for n in plan(e)]
+    assert len(keys) == 2 * len(set(keys)) == 2 * 4

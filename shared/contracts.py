@@ -300,6 +300,41 @@ class DocumentSnapshot(Contract):
     deleted = fields.Boolean(required=True)
 
 
+class ClaimSnapshot(ClaimChanged):
+    """A claim as claims holds it now (aggregate_version = the claim's version): what every
+    claims.claim.* event carries, and for a late learner's timeline when it was filed and
+    last changed and the taka approved (null: not yet) and paid so far."""
+    filed_at = fields.DateTime(required=True)
+    filed_on = fields.Date(required=True, allow_none=True)  # Dhaka's date of filing
+    updated_at = fields.DateTime(required=True)
+    approved_amount = fields.Integer(required=True, strict=True, allow_none=True, validate=Range(min=0))
+    paid_total = fields.Integer(required=True, strict=True, validate=Range(min=0))
+
+
+class NextHearing(Contract):
+    date = fields.Date(required=True)
+    venue = _text(required=True)
+
+
+class Outcome(Contract):
+    """How a complaint was decided: dismissed, or settled/awarded with the taka and deadline."""
+    kind = _text(required=True)
+    amount = fields.Integer(strict=True, allow_none=True)
+    payment_deadline = fields.Date(allow_none=True)
+
+
+class ComplaintSnapshot(ComplaintChanged):
+    """A complaint as complaints holds it now (aggregate_version = the complaint's version):
+    what every complaints.complaint.* event carries (`restricted` too; never the narrative),
+    and for a late learner's timeline when it was filed and last changed, the hearing still
+    to be held (null: none), the outcome (null: none yet) and the taka paid so far."""
+    filed_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    next_hearing = fields.Nested(NextHearing, required=True, allow_none=True)
+    outcome = fields.Nested(Outcome, required=True, allow_none=True)
+    paid_total = fields.Integer(required=True, strict=True, validate=Range(min=0))
+
+
 class ReplayCompleted(Contract):
     """The last message of a replay: the requester reports to `reply_to` what it applied."""
     request_id = _text(required=True)
@@ -311,6 +346,8 @@ class ReplayCompleted(Contract):
 CONTRACTS.update({
     ("registration.migrant.snapshot", 1): MigrantSnapshot,
     ("documents.document.snapshot", 1): DocumentSnapshot,
+    ("claims.claim.snapshot", 1): ClaimSnapshot,
+    ("complaints.complaint.snapshot", 1): ComplaintSnapshot,
     ("replay.completed", 1): ReplayCompleted,
 })
 

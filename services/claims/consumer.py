@@ -7,7 +7,8 @@
 
 Its own events are not among them: a claim's history is written by the transaction that
 changes the claim (changes.py). What existed before its queue did, it learns from
-registration's and documents' replays (replay.py, shared/replay/).
+registration's and documents' replays; it serves replays of its claims to services that
+start late, such as identity (replay.py, shared/replay/).
 """
 from shared.consumer import EventConsumer
 from shared.replay import Replays
@@ -22,7 +23,7 @@ consumer.handles("registration.migrant.step_recorded")(projections.step_recorded
 # Each live type by name: "documents.document.*" would also take the replay's snapshots.
 for event_type in projections.DOCUMENT_EVENTS:
     consumer.handles(event_type)(projections.document_changed)
-replays = Replays(consumer)
+replays = Replays(consumer, sources=[replay.CLAIMS_SOURCE])
 replays.learn(replay.MIGRANT_SNAPSHOT, replay.learn_migrant)
 replays.learn(replay.DOCUMENT_SNAPSHOT, replay.learn_document)
 # The process's start: the unit of work, and the answers to the end markers of the replays it asks for.

@@ -1,17 +1,22 @@
-"""Replays (shared/replay/) in the claims service: what it learns of the migrants and
-documents that existed before its queue did. Each snapshot folds into the same rows the
+"""Replays (shared/replay/) in the claims service: what it serves (each claim as it stands
+now, one `claims.claim.snapshot` at the claim's version) and what it learns of the
+migrants and documents that existed before its queue did. Each snapshot folds into the same rows the
 live events build (projections.py), then the migrant's open claims are judged again, so
 a passport verified long before filing still ticks its item.
 
     python -m shared.replay --to claims --from registration
     python -m shared.replay --to claims --from documents
+    python -m shared.replay --to identity --from claims
 """
 from __future__ import annotations
 
 from shared.errors import PermanentError
+from shared.replay import Snapshot, Source
 
 from . import domain, projections
+from .repository import CLAIMS
 
+SNAPSHOT = "claims.claim.snapshot"
 MIGRANT_SNAPSHOT = "registration.migrant.snapshot"
 DOCUMENT_SNAPSHOT = "documents.document.snapshot"
 DOCUMENT_STATE = {"pending": domain.UPLOADED, "verified": domain.VERIFIED, "rejected": domain.DOC_REJECTED}
@@ -45,3 +50,26 @@ def learn_document(event, tx) -> None:
                            "version": data.get("version"), "updated_at": projections._occurred(event)})
     tx.migrants.update(owner, {"documents_changed_at": projections._occurred(event)})
     projections.refresh_claims(tx, owner, doc_type, projections._occurred(event))
+
+
+# -- what it serves ------------------------------------------------------------------------
+# Only what a snapshot says: heirs (their NIDs and accounts), payouts and notes are never read.
+STORED_FIELDS = {"status": 1, "checklist.document_id": 1, "type": 1, "migrant_reference": 1, "claimant_phone": 1,
+                 "version": 1, "filed_on": 1, "filed_by.at": 1, "created_at": 1, "updated_at": 1,
+                 "approved_amount": 1, "paid_total": 1}
+
+
+def snapshot_data(claim: dict) -> dict:
+    """What every live event carries, and what a late learner needs for a timeline: when it
+    was filed and last changed, and the taka approved and paid so far."""
+    return {**domain.event_data(claim), "filed_at": (claim.get("filed_by") or {}).get("at") or claim["created_at"],
+            "filed_on": claim.get("filed_on"), "updated_at": claim["updated_at"],
+            "approved_amount": claim.get("approved_amount"), "paid_total": claim.get("paid_total", 0)}
+
+
+def snapshots(db, claims: list[dict]) -> list[Snapshot]:
+    return [Snapshot(c["_id"], c["version"], snapshot_data(c)) for c in claims]
+
+
+CLAIMS_SOURCE = Source(event_type=SNAPSHOT, subject_type=domain.SUBJECT, collection=CLAIMS, snapshots=snapshots,
+                       projection=STORED_FIELDS)

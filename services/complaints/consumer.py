@@ -6,7 +6,8 @@
 - its own complaints.complaint.*, and registration's migrants with the licence of the agency
   that sent them: the recruiting-agency scorecard (scorecard.py), a projection.
 
-What existed before its queue did, it learns from registration's and documents' replays
+What existed before its queue did, it learns from registration's and documents' replays;
+it serves replays of its complaints to services that start late, such as identity
 (replay.py, shared/replay/).
 """
 from shared.consumer import EventConsumer
@@ -35,7 +36,7 @@ consumer.handles("claims.claim.submitted")(projections.claim_submitted)
 # Its own events, each type by name, for the recruiting-agency scorecard (a projection).
 for event_type in scorecard.COMPLAINT_EVENTS:
     consumer.handles(event_type)(scorecard.complaint_changed)
-replays = Replays(consumer)
+replays = Replays(consumer, sources=[replay.COMPLAINTS_SOURCE])
 replays.learn(replay.MIGRANT_SNAPSHOT, both(replay.learn_migrant, scorecard.worker_snapshot))
 replays.learn(replay.DOCUMENT_SNAPSHOT, replay.learn_document)
 # The process's start: the unit of work, and the answers to the end markers of the replays it asks for.

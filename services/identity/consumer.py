@@ -1,13 +1,13 @@
 """python -m services.identity.consumer: the events the identity service acts on.
 
 Identity learns which phone belongs to which migrant and which case from registration's,
-claims' and complaints' events (projections.py, the one-time-code sign-in): their handlers
-are registered here. Its own events are not among them: an account's change is written
+claims' and complaints' events (projections.py, the one-time-code sign-in), and what
+existed before its queue did from their replays (shared/replay/): their handlers are
+registered here. Its own events are not among them: an account's change is written
 with its event (changes.py).
 """
 from shared.config import Settings
 from shared.consumer import EventConsumer
-
 from shared.contracts import types_matching
 from shared.replay import Replays
 
@@ -15,17 +15,28 @@ from . import bootstrap, projections
 
 consumer = EventConsumer(bootstrap.SERVICE)
 
+
+def live_types_matching(pattern: str) -> list[str]:
+    return [event_type for event_type in types_matching(pattern) if not event_type.endswith(".snapshot")]
+
+
 # -- one-time codes (otp package): consumer.handles(...)(projections.<handler>) ----------
 consumer.handles("registration.migrant.registered")(projections.migrant_phone)
 consumer.handles("registration.migrant.updated")(projections.migrant_updated)
-# Each contracted type by name, as claims does for documents' events.
-for event_type in types_matching("claims.claim.*"):
+# Each contracted live type by name, as claims does for documents' events; the snapshots
+# are replayed straight to the queue, never bound (below).
+for event_type in live_types_matching("claims.claim.*"):
     consumer.handles(event_type)(projections.claim_changed)
-for event_type in types_matching("complaints.complaint.*"):
+for event_type in live_types_matching("complaints.complaint.*"):
     consumer.handles(event_type)(projections.complaint_changed)
-# Migrants registered before identity's queue existed: python -m shared.replay --to identity --from registration
+# What existed before identity's queue did, through the same projections as the live events:
+#   python -m shared.replay --to identity --from registration   (migrants' own phones)
+#   python -m shared.replay --to identity --from claims         (claimants' phones)
+#   python -m shared.replay --to identity --from complaints     (complainants' phones)
 replays = Replays(consumer)
 replays.learn("registration.migrant.snapshot", projections.migrant_phone)
+replays.learn(projections.CLAIM_SNAPSHOT, projections.claim_changed)
+replays.learn(projections.COMPLAINT_SNAPSHOT, projections.complaint_changed)
 
 
 def start(settings: Settings):

@@ -3,9 +3,10 @@ a number is, so a one-time code can sign its holder in.
 
 - registration.migrant.registered / .updated / .snapshot: the migrant's own phone
   (phone -> migrant reference: a `migrant` token);
-- claims.claim.* (`claimant_phone`) and complaints.complaint.* (`complainant_phone`): the
-  phone recorded on a case (phone -> case ids: a `family` token naming those cases). A case
-  whose phone changes moves to the new phone; one whose phone is cleared leaves it.
+- claims.claim.* (`claimant_phone`) and complaints.complaint.* (`complainant_phone`), and
+  their replays' .snapshot of each case as it stands now: the phone recorded on a case
+  (phone -> case ids: a `family` token naming those cases). A case whose phone changes
+  moves to the new phone; one whose phone is cleared leaves it.
 
 Phones are stored in the one spelling shared.spellings gives them, so "01712-345678" on a
 claim and "+8801712345678" at registration are one phone. A number that is not a Bangladesh
@@ -17,6 +18,9 @@ from __future__ import annotations
 
 from shared.errors import PermanentError
 from shared.spellings import normalise_phone
+
+CLAIM_SNAPSHOT = "claims.claim.snapshot"
+COMPLAINT_SNAPSHOT = "complaints.complaint.snapshot"
 
 
 def phone_of(text) -> str | None:
@@ -58,6 +62,7 @@ def migrant_updated(event, tx) -> None:
 # -- claims.claim.* and complaints.complaint.* ----------------------------------------------
 
 def claim_changed(event, tx) -> None:
+    """Every live claims.claim.* event, and the replay's snapshot: the phone the claim records."""
     tx.phones.set_case(_case_id(event), "claim", phone_of(event.data.get("claimant_phone")))
 
 

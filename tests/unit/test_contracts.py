@@ -61,7 +61,11 @@ def test_every_event_type_a_consumer_handles_has_a_contract(service):
 
 CLAIM_FIELDS = {"claim_type": "death_grant", "migrant_reference": "PB-2345-6789", "claimant_phone": None}
 # What a claims event carries beyond the case shape (the overdue mark says which clock, due when).
-CLAIM_EXTRA = {"claims.claim.overdue": {"stage": "under_review", "due_at": "2026-12-01T00:00:00+00:00"}}
+CLAIM_EXTRA = {"claims.claim.overdue": {"stage": "under_review", "due_at": "2026-12-01T00:00:00+00:00"},
+               # the replay's: the claim as it stands, with what a late learner's timeline needs
+               "claims.claim.snapshot": {"filed_at": "2026-11-01T09:00:00Z", "filed_on": "2026-11-01",
+                                         "updated_at": "2026-11-02T09:00:00Z", "approved_amount": None,
+                                         "paid_total": 0}}
 
 
 COMPLAINT_FIELDS = {"receipt_number": "CP-2345-678X", "migrant_reference": "PB-2345-6789",
@@ -76,7 +80,12 @@ COMPLAINT_EXTRA = {**{f"complaints.complaint.{a}": HEARING for a in ("hearing_sc
                    **{f"complaints.complaint.{a}": AWARD for a in ("settled", "award_issued", "compliance_monitoring",
                                                                    "payment_received", "complied", "not_complied",
                                                                    "enforcement")},
-                   "complaints.complaint.overdue": {"stage": "disposal", "due_at": "2027-02-26T09:00:00+00:00"}}
+                   "complaints.complaint.overdue": {"stage": "disposal", "due_at": "2027-02-26T09:00:00+00:00"},
+                   "complaints.complaint.snapshot": {
+                       "filed_at": "2026-11-01T09:00:00Z", "updated_at": "2026-11-02T09:00:00Z",
+                       "next_hearing": {"date": "2026-12-05", "venue": "BMET Dhaka"},
+                       "outcome": {"kind": "award_issued", "amount": 100000, "payment_deadline": "2027-01-31"},
+                       "paid_total": 40000}}
 
 
 def test_the_case_events_documents_consumes_have_their_expected_shape():
@@ -174,3 +183,15 @@ def test_a_complaint_event_carries_the_complainants_phone_but_never_an_identity_
         emit("complaints.complaint.received", {**data, "nid": "1994123456789"})
     with pytest.raises(ContractViolation):  # the generic case actions are gone: each event is named
         emit("complaints.complaint.opened", data)
+
+
+@pytest.mark.parametrize("event_type,data", [
+    ("claims.claim.snapshot", {"case_id": "CL-1", "status": "approved", "document_ids": [], **CLAIM_FIELDS,
+                               **CLAIM_EXTRA["claims.claim.snapshot"], "heirs": []}),
+    ("complaints.complaint.snapshot", {"case_id": "CP-1", "status": "received", "document_ids": [],
+                                       **COMPLAINT_FIELDS, **COMPLAINT_EXTRA["complaints.complaint.snapshot"],
+                                       "narrative": "What happened to me abroad."}),
+], ids=["a claim's heirs", "a complaint's narrative"])
+def test_a_case_snapshot_refuses_what_its_live_events_never_carry(event_type, data):
+    with pytest.raises(ContractViolation, match="Unknown field"):
+        emit(event_type, data)

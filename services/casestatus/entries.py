@@ -22,6 +22,8 @@ CLAIM, COMPLAINT = "claim", "complaint"
 SKIPPED: dict[str, str] = {
     "registration.migrant.snapshot": "replay state, not a happening: catch-up builds from it, no entry of its own",
     "documents.document.snapshot": "replay state, not a happening: catch-up builds from it, no entry of its own",
+    "claims.claim.snapshot": "replay state, not a happening: catch-up builds from it, no entry of its own",
+    "complaints.complaint.snapshot": "replay state, not a happening: catch-up builds from it, no entry of its own",
     "replay.completed": "the end of a replay, about no migrant",
     "claims.catalogue.published": "a new claim-type catalogue, about no migrant",
     "claims.claim.checklist_updated": "follows each document change, which has its own entry; the missing "

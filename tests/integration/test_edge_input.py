@@ -2,7 +2,6 @@
 problem+json naming what is wrong, never a 500, and nothing stored."""
 from __future__ import annotations
 
-import io
 
 import pytest
 

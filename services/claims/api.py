@@ -6,6 +6,7 @@ from flask import Flask, Response, request
 from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
+from shared.etags import etag
 from shared.http.api import Api, Reply
 from shared.http.app import broker_check, create_app
 from shared.pagination import PageQuerySchema
@@ -16,7 +17,7 @@ from .schemas import (ETAG, ApprovalSchema, AssignmentSchema, ClaimPageSchema, C
                       HistoryPageSchema, InfoRequestSchema, NoteSchema, PaymentSchema, QueueQuerySchema,
                       RejectionSchema, RequiredNoteSchema, WithdrawalSchema, filing_schema)
 from .schemas import DueQueueQuerySchema, NewNoteSchema
-from .service import ClaimsService, etag
+from .service import ClaimsService
 
 FILERS = frozenset({"migrant", "udc_operator", "welfare_officer", "admin"})
 # Who reads claims: staff, a migrant their own, a family member the claims their token

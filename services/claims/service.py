@@ -19,9 +19,11 @@ from typing import Callable
 from shared.access import acting_for, check_may_act, check_owner, may_read_case, named_cases_page
 from shared.auth import Principal
 from shared.events import to_json_safe
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from shared.etags import expected_version
 from shared.fields import today_in_bangladesh
 from shared.pagination import keyset_page, position_after
+from shared.redaction import family_history_line
 
 from . import changes, domain, views
 from .catalogue import Catalogue
@@ -40,9 +42,6 @@ def new_claim_id(now: datetime | None = None) -> str:
     year = (now or _utcnow()).year
     return f"{CLAIM_PREFIX}{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
-
-def etag(claim: dict) -> str:
-    return f'"{claim["version"]}"'
 
 
 _TOP_LEVEL_TIMES = ("created_at", "updated_at", "stage_since")
@@ -125,7 +124,7 @@ class ClaimsService:
     def _step(self, principal: Principal, claim_id: str, if_match: str | None, change, event_type: str,
               event_for: Callable[[dict], str] | None = None, reserve: Callable | None = None) -> dict:
         check_may_act(principal)
-        expected = expected_version(if_match)
+        expected = expected_version(if_match, "claim")
 
         def step_in(tx):
             current = self._load(tx.claims, claim_id)
@@ -232,7 +231,7 @@ class ClaimsService:
                                         limit, "occurred_at")
         items = [{**entry, "event_id": entry["_id"]} for entry in page]
         if principal.role == "family":
-            items = [views.family_history_line(entry) for entry in items]
+            items = [family_history_line(entry) for entry in items]
         return {"items": items, "next_cursor": next_cursor}
 
     # -- stage clocks and notes (clocks.py) ----------------------------------------------
@@ -276,14 +275,3 @@ class ClaimsService:
             raise NotFound("No claim with that number.")
         return claim
 
-
-def expected_version(if_match: str | None) -> int:
-    if not if_match:
-        raise PreconditionRequired("Send If-Match with the ETag of the claim you read, so no change is lost.")
-    tag = if_match.strip()
-    if tag.startswith("W/"):
-        raise PreconditionFailed("If-Match needs the claim's strong ETag (as sent, without W/).")
-    try:
-        return int(tag.removeprefix('"').removesuffix('"'))
-    except ValueError:
-        raise PreconditionFailed("If-Match does not name a version of this claim.") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from shared.access import family_phone
 from shared.auth import Principal
+from shared.redaction import only, without
 
 # Top-level fields a family member sees as stored (nested records are judged below).
 KEPT = ("claim_id", "type", "name_en", "name_bn", "catalogue_version", "catalogue_number", "migrant_reference",
@@ -30,7 +31,6 @@ STEP_RECORDS = {"recommendation": ("amount", "rule_amount", "reason", "unmet_con
                 "withdrawal": ("reason", "at")}
 OTHER_HEIR = ("heir_id", "name_en", "name_bn", "share")
 PAYMENT = ("amount", "method", "heir_id", "recorded_at")
-HISTORY_LINE = ("event_id", "type", "status", "occurred_at", "summary", "summary_bn")
 
 
 def family_view(claim: dict, principal: Principal) -> dict:
@@ -39,7 +39,7 @@ def family_view(claim: dict, principal: Principal) -> dict:
     shown = {k: without_actors(claim[k]) for k in KEPT if k in claim}
     for name, keep in STEP_RECORDS.items():
         if name in claim:
-            shown[name] = _only(claim[name], keep)
+            shown[name] = only(claim[name], keep)
     if "information_request" in claim:
         shown["information_request"] = _information_request(claim["information_request"])
     heirs = claim.get("heirs")
@@ -55,28 +55,15 @@ def family_view(claim: dict, principal: Principal) -> dict:
         to_claimant = not heirs and bool(phone) and claim.get("claimant_phone") == phone
         shown["payments"] = [_payment(p, to_claimant or p.get("heir_id") in own) for p in claim["payments"]]
     if claim.get("filed_by") is not None:  # staff, a UDC or the migrant: the role, not the person
-        shown["filed_by"] = _only(claim["filed_by"], ("role", "udc_centre", "at"))
+        shown["filed_by"] = only(claim["filed_by"], ("role", "udc_centre", "at"))
     return shown
 
-
-def family_history_line(entry: dict) -> dict:
-    """A history line: what happened and when, never who did it."""
-    return {k: entry[k] for k in HISTORY_LINE if k in entry}
 
 
 def without_actors(value):
     """`value` with every actor id (ACTOR_KEYS) removed from the dicts it holds, at any depth."""
-    if isinstance(value, dict):
-        return {k: without_actors(v) for k, v in value.items() if k not in ACTOR_KEYS}
-    if isinstance(value, list):
-        return [without_actors(v) for v in value]
-    return value
+    return without(value, ACTOR_KEYS)
 
-
-def _only(record, keep) -> dict | None:
-    if record is None:
-        return None
-    return {k: record[k] for k in keep if k in record}
 
 
 def _information_request(request: dict | None) -> dict | None:
@@ -85,13 +72,13 @@ def _information_request(request: dict | None) -> dict | None:
         return None
     keep = ("from", "note", "at", "answered_at", "answer") if request.get("from") == "family" else \
         ("from", "at", "answered_at")
-    return _only(request, keep)
+    return only(request, keep)
 
 
 def _heir(heir: dict, phone: str | None) -> dict:
     if phone and heir.get("phone") == phone:
         return without_actors(heir)
-    return _only(heir, OTHER_HEIR)
+    return only(heir, OTHER_HEIR)
 
 
 def _own_heir_ids(heirs: list[dict] | None, phone: str | None) -> set:
@@ -103,9 +90,9 @@ def _child(child: dict | None, phone: str | None) -> dict | None:
         return None
     if phone and child.get("guardian_phone") == phone:
         return dict(child)
-    return _only(child, ("name_en", "name_bn"))
+    return only(child, ("name_en", "name_bn"))
 
 
 def _payment(payment: dict, theirs: bool) -> dict:
     """A payment's amount and date; its account and reference only to the one paid."""
-    return _only(payment, (*PAYMENT, "account", "reference") if theirs else PAYMENT)
+    return only(payment, (*PAYMENT, "account", "reference") if theirs else PAYMENT)

@@ -6,6 +6,7 @@ from flask import Flask, request
 from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
+from shared.etags import etag
 from shared.http.api import Api, Reply
 from shared.http.app import broker_check, create_app
 from shared.pagination import PageQuerySchema
@@ -16,7 +17,7 @@ from .schemas import (ETAG, AcknowledgementSchema, AdjournmentSchema, Assignment
                       ComplaintSchema, DueQueueQuerySchema, EnforcementSchema, EvidenceSchema, HearingHeldSchema,
                       HearingSchema, HistoryPageSchema, LinkedClaimSchema, ListQuerySchema, NoteSchema, OutcomeSchema,
                       PaymentSchema, ReasonSchema, ReferralUpdateSchema, intake_schema, referral_schema)
-from .service import ComplaintsService, etag
+from .service import ComplaintsService
 
 FILERS = frozenset(intake.FILING_ROLES)
 # Who reads complaints: staff, a migrant their own, a family member the complaints their

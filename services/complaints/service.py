@@ -20,10 +20,12 @@ from typing import Callable
 
 from shared.access import acting_for, check_may_act, check_owner, may_read_case, named_cases_page
 from shared.auth import Principal
-from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
+from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from shared.etags import expected_version
 from shared.events import to_json_safe
 from shared.fields import today_in_bangladesh
 from shared.pagination import keyset_page, position_after
+from shared.redaction import family_history_line
 
 from . import awards, changes, domain, hearings, intake, receipts, referrals, views
 from .categories import Lists
@@ -42,9 +44,6 @@ def new_complaint_id(now: datetime | None = None) -> str:
     year = (now or _utcnow()).year
     return f"{COMPLAINT_PREFIX}{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
-
-def etag(complaint: dict) -> str:
-    return f'"{complaint["version"]}"'
 
 
 _TOP_LEVEL_TIMES = ("created_at", "updated_at", "stage_since", "due_order", "alarm_at")
@@ -127,7 +126,7 @@ class ComplaintsService:
               prepare: Callable | None = None) -> dict:
         """Load, check the version and who may see it, change (domain), save with its event.
         `prepare(tx, current)` looks up what the change needs in the same transaction."""
-        expected = expected_version(if_match)
+        expected = expected_version(if_match, "complaint")
 
         def step_in(tx):
             current = self._current(tx, principal, complaint_id, expected)
@@ -232,7 +231,7 @@ class ComplaintsService:
     def record_payment(self, principal, complaint_id, body, if_match):
         """A payment is its own event; the one that pays the whole also makes the complaint
         complied, a second change with its own event (so each event has its own version)."""
-        expected = expected_version(if_match)
+        expected = expected_version(if_match, "complaint")
 
         def pay_in(tx):
             current = self._current(tx, principal, complaint_id, expected)
@@ -319,7 +318,7 @@ class ComplaintsService:
                                         limit, "occurred_at")
         items = [{**entry, "event_id": entry["_id"]} for entry in page]
         if principal.role == "family":
-            items = [views.family_history_line(entry) for entry in items]
+            items = [family_history_line(entry) for entry in items]
         return {"items": items, "next_cursor": next_cursor}
 
     def due_queue(self, principal: Principal, filters: dict, overdue: bool | None, limit: int,
@@ -393,14 +392,3 @@ class ComplaintsService:
             raise NotFound("No complaint with that number.")
         return complaint
 
-
-def expected_version(if_match: str | None) -> int:
-    if not if_match:
-        raise PreconditionRequired("Send If-Match with the ETag of the complaint you read, so no change is lost.")
-    tag = if_match.strip()
-    if tag.startswith("W/"):
-        raise PreconditionFailed("If-Match needs the complaint's strong ETag (as sent, without W/).")
-    try:
-        return int(tag.removeprefix('"').removesuffix('"'))
-    except ValueError:
-        raise PreconditionFailed("If-Match does not name a version of this complaint.") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from shared.access import family_phone
 from shared.auth import Principal
+from shared.redaction import only, without
 
 # Top-level fields a family member sees as stored (nested records are judged below).
 KEPT = ("complaint_id", "receipt_number", "channel", "category", "respondents", "agency_licences",
@@ -27,7 +28,6 @@ HEARING = ("hearing_no", "date", "venue", "parties", "state", "notices", "attend
            "adjourned_at", "adjournment_reason")
 REFERRAL = ("referral_no", "body", "state", "since", "due_at")
 EVIDENCE = ("document_id", "doc_type", "at")
-HISTORY_LINE = ("event_id", "type", "status", "occurred_at", "summary", "summary_bn")
 
 
 def family_view(complaint: dict, principal: Principal) -> dict:
@@ -35,47 +35,34 @@ def family_view(complaint: dict, principal: Principal) -> dict:
     shown = {k: without_actors(complaint[k]) for k in KEPT if k in complaint}
     for name, keep in STEP_RECORDS.items():
         if name in complaint:
-            shown[name] = _only(complaint[name], keep)
+            shown[name] = only(complaint[name], keep)
     if "complainant" in complaint:
         shown["complainant"] = _complainant(complaint["complainant"], family_phone(principal))
     if "narrative" in complaint and not complaint.get("restricted"):
         shown["narrative"] = complaint["narrative"]
     for name, keep in (("hearings", HEARING), ("evidence", EVIDENCE), ("linked_claims", ("claim_id", "at"))):
         if name in complaint:
-            shown[name] = [_only(entry, keep) for entry in complaint[name] or []]
+            shown[name] = [only(entry, keep) for entry in complaint[name] or []]
     if "referrals" in complaint:
         shown["referrals"] = [_referral(r) for r in complaint["referrals"] or []]
     if complaint.get("filed_by") is not None:  # staff, a UDC or the migrant: the role, not the person
-        shown["filed_by"] = _only(complaint["filed_by"], ("role", "udc_centre", "at"))
+        shown["filed_by"] = only(complaint["filed_by"], ("role", "udc_centre", "at"))
     return shown
 
-
-def family_history_line(entry: dict) -> dict:
-    """A history line: what happened and when, never who did it."""
-    return {k: entry[k] for k in HISTORY_LINE if k in entry}
 
 
 def without_actors(value):
     """`value` with every actor id (ACTOR_KEYS) removed from the dicts it holds, at any depth."""
-    if isinstance(value, dict):
-        return {k: without_actors(v) for k, v in value.items() if k not in ACTOR_KEYS}
-    if isinstance(value, list):
-        return [without_actors(v) for v in value]
-    return value
+    return without(value, ACTOR_KEYS)
 
-
-def _only(record, keep) -> dict | None:
-    if record is None:
-        return None
-    return {k: record[k] for k in keep if k in record}
 
 
 def _referral(referral: dict) -> dict:
     """A body and its state, and the states it went through; not staff's notes to it."""
-    return {**_only(referral, REFERRAL), "history": [_only(h, ("state", "at")) for h in referral.get("history", [])]}
+    return {**only(referral, REFERRAL), "history": [only(h, ("state", "at")) for h in referral.get("history", [])]}
 
 
 def _complainant(complainant: dict, phone: str | None) -> dict:
     if phone and complainant.get("phone") == phone:
         return dict(complainant)
-    return _only(complainant, ("migrant_reference", "name", "relation"))
+    return only(complainant, ("migrant_reference", "name", "relation"))

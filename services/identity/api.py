@@ -13,6 +13,7 @@ from flask import Flask, request
 from shared import jwks, mongo
 from shared.auth import STAFF
 from shared.config import Settings
+from shared.etags import etag
 from shared.http.api import PUBLIC, Api, Reply
 from shared.http.app import broker_check, create_app
 from shared.http.problems import Problem
@@ -23,7 +24,7 @@ from .config import IdentityConfig
 from .schemas import (ETAG, DeactivationSchema, JwksSchema, OpenIdConfigurationSchema, PasswordChangeSchema,
                       RefreshSchema, SignInSchema, StaffCreateSchema, StaffPageSchema, StaffSchema,
                       StaffWithPasswordSchema, TokenPairSchema)
-from .service import AccountLocked, IdentityService, Unauthorized, etag
+from .service import AccountLocked, IdentityService, Unauthorized
 
 PREFIX = "/api/v1"
 ADMINS = frozenset({"admin"})

@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from shared.auth import STAFF, Principal
-from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed
+from shared.etags import expected_version
 from shared.pagination import decode_cursor, encode_cursor
 
 from . import changes, domain, keys, passwords
@@ -54,20 +55,6 @@ class _Refusal:
     error: DomainError
 
 
-def etag(account: dict) -> str:
-    return f'"{account["version"]}"'
-
-
-def expected_version(if_match: str | None) -> int:
-    if not if_match:
-        raise PreconditionRequired("Send If-Match with the ETag of the account you read, so no change is lost.")
-    tag = if_match.strip()
-    if tag.startswith("W/"):
-        raise PreconditionFailed("If-Match needs the account's strong ETag (as sent, without W/).")
-    try:
-        return int(tag.removeprefix('"').removesuffix('"'))
-    except ValueError:
-        raise PreconditionFailed("If-Match does not name a version of this account.") from None
 
 
 def _weak(password: str, username: str, field: str = "new_password") -> None:
@@ -166,7 +153,7 @@ class IdentityService:
         return account
 
     def _step(self, principal: Principal, username: str, if_match: str | None, change) -> dict:
-        expected = expected_version(if_match)
+        expected = expected_version(if_match, "account")
 
         def step(tx):
             account = self._load(tx.staff, username)

@@ -7,6 +7,7 @@ from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
 from shared.errors import Invalid
+from shared.etags import etag
 from shared.http.api import Api, Reply
 from shared.http.app import broker_check, create_app
 from shared.pagination import PageQuerySchema, page_schema
@@ -15,7 +16,7 @@ from . import bootstrap
 from . import spellings
 from .schemas import (REFERENCE_FORMAT, HistoryEntrySchema, MembershipSchema, MigrantCreateSchema, MigrantSchema,
                       MigrantUpdateSchema, Normalised, StepSchema)
-from .service import RegistrationService, etag
+from .service import RegistrationService
 from .validation import (normalise_birth_registration, normalise_nid, normalise_passport, normalise_phone,
                          normalise_reference)
 

@@ -11,7 +11,8 @@ from typing import Callable
 
 from shared.access import acting_for, acting_on, check_owner
 from shared.auth import Principal
-from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired
+from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from shared.etags import expected_version
 from shared.pagination import keyset_page, position_after
 
 from . import domain
@@ -24,9 +25,6 @@ _DATE_FIELDS = ("date_of_birth",)
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
-
-def etag(migrant: dict) -> str:
-    return f'"{migrant["version"]}"'
 
 
 def view(migrant: dict) -> dict:
@@ -77,7 +75,7 @@ class RegistrationService:
         raise Conflict("Could not allocate a reference number; try again.")
 
     def update(self, principal: Principal, reference: str, changes: dict, if_match: str | None) -> dict:
-        expected = self._expected_version(if_match)
+        expected = expected_version(if_match, "record")
         changes = dict(changes)
         person_present = changes.pop("person_present", False)
 
@@ -201,16 +199,3 @@ class RegistrationService:
         if migrant is None:
             raise NotFound("No migrant with that reference.")
         return migrant
-
-    @staticmethod
-    def _expected_version(if_match: str | None) -> int:
-        if not if_match:
-            raise PreconditionRequired("Send If-Match with the ETag of the record you read, so no change is lost.")
-        tag = if_match.strip()
-        # If-Match uses the strong comparison (RFC 9110 13.1.1): a weak tag never matches.
-        if tag.startswith("W/"):
-            raise PreconditionFailed("If-Match needs the record's strong ETag (as sent, without W/).")
-        try:
-            return int(tag.removeprefix('"').removesuffix('"'))
-        except ValueError:
-            raise PreconditionFailed("If-Match does not name a version of this record.") from None

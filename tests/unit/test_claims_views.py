@@ -10,6 +10,7 @@ from services.claims import catalogue, domain, views
 from services.claims.service import view, view_for
 from shared.access import family_phone
 from shared.auth import Principal
+from shared.redaction import family_history_line
 
 CATALOGUE = catalogue.load()
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
@@ -137,7 +138,7 @@ def test_a_childs_guardian_sees_the_child_in_full_anyone_else_by_name():
 def test_history_lines_keep_what_happened_and_drop_anything_else():
     entry = {"_id": "e1", "event_id": "e1", "claim_id": GRANT, "type": domain.APPROVED_EVENT, "status": "approved",
              "occurred_at": NOW, "summary": "Approved", "summary_bn": "অনুমোদিত", "actor": {"user": "officer-7"}}
-    assert views.family_history_line(entry) == {"event_id": "e1", "type": domain.APPROVED_EVENT,
+    assert family_history_line(entry) == {"event_id": "e1", "type": domain.APPROVED_EVENT,
                                                 "status": "approved", "occurred_at": NOW, "summary": "Approved",
                                                 "summary_bn": "অনুমোদিত"}
 

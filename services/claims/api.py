@@ -6,9 +6,9 @@ from flask import Flask, Response, request
 from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
-from shared.etags import etag
 from shared.http.api import Api, Reply
 from shared.http.app import broker_check, create_app
+from shared.http.steps import StepRoutes, with_etag
 from shared.pagination import PageQuerySchema
 
 from . import bootstrap, catalogue_api, report_schemas, reports
@@ -24,16 +24,10 @@ FILERS = frozenset({"migrant", "udc_operator", "welfare_officer", "admin"})
 # names (the service answers 404 for the rest); a family member does nothing else here.
 READERS = frozenset({"migrant", "family", *STAFF})
 OFFICERS = frozenset({"welfare_officer", "admin"})
-IF_MATCH = {"If-Match": "the ETag of the claim as read (GET answers it), e.g. \"3\""}
-STEP_PROBLEMS = {409: "Not a step the claim's status allows; names the allowed ones",
-                 412: "If-Match is stale: the claim changed since it was read", 428: "If-Match is missing"}
 
 
 def make_api(service: ClaimsService) -> Api:
     api = Api("claims")
-
-    def with_etag(claim: dict, status: int = 200, **headers) -> Reply:
-        return Reply(claim, status, {"ETag": etag(claim), **headers})
 
     # The catalogue's versions (catalogue_api); the document states the catalogue in force at start.
     stored = getattr(service, "catalogues", None) is not None
@@ -68,17 +62,9 @@ def make_api(service: ClaimsService) -> Api:
     def claim_history(principal, claim_id, query):
         return service.history(principal, claim_id, query["limit"], query["cursor"])
 
-    def step(rule: str, name: str, summary: str, schema=None, problems=None):
-        """A lifecycle step: officers only, If-Match required, answers the claim and its ETag."""
-        def register(fn):
-            def run(principal, claim_id, **kwargs):
-                return with_etag(fn(principal, claim_id, request.headers.get("If-Match"), **kwargs))
-            run.__name__ = name
-            api.route(f"/claims/<claim_id>/{rule}", "POST", roles=OFFICERS, body=schema, response=ClaimSchema,
-                      response_headers=ETAG, summary=summary + "; needs If-Match",
-                      problems={**STEP_PROBLEMS, **(problems or {})}, headers=IF_MATCH)(run)
-            return fn
-        return register
+    # A lifecycle step: officers only, If-Match required, answers the claim and its ETag.
+    step = StepRoutes(api, "claims", "claim_id", "claim", roles=OFFICERS, response=ClaimSchema,
+                      response_headers=ETAG).step
 
     @step("information-requests", "request_information", "Ask the family or the mission for information "
           "(the claim waits)", InfoRequestSchema)

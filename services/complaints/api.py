@@ -6,9 +6,9 @@ from flask import Flask, request
 from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
-from shared.etags import etag
-from shared.http.api import Api, Reply
+from shared.http.api import Api
 from shared.http.app import broker_check, create_app
+from shared.http.steps import StepRoutes, with_etag
 from shared.pagination import PageQuerySchema
 
 from . import bootstrap, intake, scorecard, scorecard_api
@@ -25,16 +25,10 @@ FILERS = frozenset(intake.FILING_ROLES)
 READERS = frozenset({"migrant", "family", *STAFF})
 LEGAL_AID = frozenset({"legal_aid", "admin"})
 COMPLAINANT_OR_LEGAL_AID = frozenset({"migrant", *LEGAL_AID})
-IF_MATCH = {"If-Match": "the ETag of the complaint as read (GET answers it), e.g. \"3\""}
-STEP_PROBLEMS = {409: "Not a step the complaint's status allows; names the allowed ones",
-                 412: "If-Match is stale: the complaint changed since it was read", 428: "If-Match is missing"}
 
 
 def make_api(service: ComplaintsService) -> Api:
     api = Api("complaints")
-
-    def with_etag(complaint: dict, status: int = 200, **headers) -> Reply:
-        return Reply(complaint, status, {"ETag": etag(complaint), **headers})
 
     @api.route("/complaints", "POST", roles=FILERS, body=intake_schema(service.lists), response=ComplaintSchema,
                status=201, response_headers={**ETAG, "Location": "the new complaint's URL"},
@@ -81,17 +75,10 @@ def make_api(service: ComplaintsService) -> Api:
                    "agency_licences": query.get("agency_licence")}
         return service.due_queue(principal, filters, query.get("overdue"), query["limit"], query["cursor"])
 
-    def step(rule: str, name: str, summary: str, schema=None, problems=None, roles=LEGAL_AID):
-        """A lifecycle step: legal aid staff and admins, If-Match required, answers the complaint and its ETag."""
-        def register(fn):
-            def run(principal, complaint_id, **kwargs):
-                return with_etag(fn(principal, complaint_id, request.headers.get("If-Match"), **kwargs))
-            run.__name__ = name
-            api.route(f"/complaints/<complaint_id>/{rule}", "POST", roles=roles, body=schema,
-                      response=ComplaintSchema, response_headers=ETAG, summary=summary + "; needs If-Match",
-                      problems={**STEP_PROBLEMS, **(problems or {})}, headers=IF_MATCH)(run)
-            return fn
-        return register
+    # A lifecycle step: legal aid staff and admins, If-Match required, answers the complaint and its ETag.
+    steps = StepRoutes(api, "complaints", "complaint_id", "complaint", roles=LEGAL_AID, response=ComplaintSchema,
+                       response_headers=ETAG)
+    step = steps.step
 
     @step("scrutiny", "start_scrutiny", "Start scrutiny of a received complaint")
     def _scrutiny(principal, complaint_id, if_match):
@@ -143,8 +130,8 @@ def make_api(service: ComplaintsService) -> Api:
         return service.refer(principal, complaint_id, body, if_match)
 
     @api.route("/complaints/<complaint_id>/referrals/<referral_no>", "POST", roles=LEGAL_AID,
-               body=ReferralUpdateSchema, response=ComplaintSchema, response_headers=ETAG, headers=IF_MATCH,
-               problems=STEP_PROBLEMS, summary="A referral was accepted, declined or completed by the body; "
+               body=ReferralUpdateSchema, response=ComplaintSchema, response_headers=ETAG, headers=steps.if_match,
+               problems=steps.problems, summary="A referral was accepted, declined or completed by the body; "
                                                "needs If-Match")
     def update_referral(principal, complaint_id, referral_no, body):
         return with_etag(service.update_referral(principal, complaint_id, referral_no, body,

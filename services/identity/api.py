@@ -13,9 +13,9 @@ from flask import Flask, request
 from shared import jwks, mongo
 from shared.auth import STAFF
 from shared.config import Settings
-from shared.etags import etag
 from shared.http.api import PUBLIC, Api, Reply
 from shared.http.app import broker_check, create_app
+from shared.http.steps import with_etag
 from shared.http.problems import Problem
 from shared.pagination import PageQuerySchema
 
@@ -107,9 +107,6 @@ def make_api(service: IdentityService, config: IdentityConfig) -> Api:
                   summary="OpenID Provider metadata: the issuer and where its keys are")(openid_configuration)
 
     # -- staff administration (admin) ------------------------------------------------------
-    def with_etag(account: dict, status: int = 200, **headers) -> Reply:
-        return Reply(account, status, {"ETag": etag(account), **headers})
-
     def handed_over(account: dict, temporary: str) -> dict:
         expires = domain.temporary_password_expires_at(account, config.temporary_password_hours)
         return {**account, "temporary_password": temporary, "temporary_password_expires_at": expires}

@@ -7,9 +7,9 @@ from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
 from shared.errors import Invalid
-from shared.etags import etag
-from shared.http.api import Api, Reply
+from shared.http.api import Api
 from shared.http.app import broker_check, create_app
+from shared.http.steps import with_etag
 from shared.pagination import PageQuerySchema, page_schema
 
 from . import bootstrap
@@ -56,9 +56,6 @@ def _search_filters(query: dict) -> dict:
 
 def make_api(service: RegistrationService) -> Api:
     api = Api("registration")
-
-    def with_etag(migrant: dict, status: int = 200, **headers) -> Reply:
-        return Reply(migrant, status, {"ETag": etag(migrant), **headers})
 
     @api.route("/migrants", "POST", roles=REGISTRARS, body=MigrantCreateSchema, response=MigrantSchema,
                status=201, summary="Register a migrant (UDC operators register on someone's behalf)",

@@ -35,3 +35,18 @@ def winning_plans(collection: Collection, queries: list[dict], sort: list) -> li
     """The winning plan of each query (tests check that no filter scans the collection)."""
     return [collection.find(query).sort(sort).limit(21).explain()["queryPlanner"]["winningPlan"]
             for query in queries]
+
+
+def winning_plan(answer):
+    """The winning plan wherever an explain answer nests it (an aggregate's cursor stage, a
+    find's queryPlanner), or None."""
+    if isinstance(answer, dict):
+        if "winningPlan" in answer:
+            return answer["winningPlan"]
+        answer = list(answer.values())
+    if isinstance(answer, list):
+        for item in answer:
+            found = winning_plan(item)
+            if found is not None:
+                return found
+    return None

@@ -26,6 +26,8 @@ from datetime import date, timedelta
 from pymongo import ASCENDING
 from pymongo.database import Database
 
+from shared import keyset
+
 from .repository import CLAIMS
 
 SUBJECT = "claim_report"
@@ -116,20 +118,8 @@ def explain(db: Database, query: dict, group_by: list[str]) -> dict:
     """The winning plan of the report's read (tests check it is an index scan)."""
     answer = db.command("explain", {"aggregate": CLAIMS, "pipeline": pipeline(query, group_by), "cursor": {}},
                         verbosity="queryPlanner")
-    return _find(answer, "winningPlan")
+    return keyset.winning_plan(answer)
 
-
-def _find(node, key: str):
-    if isinstance(node, dict):
-        if key in node:
-            return node[key]
-        node = list(node.values())
-    if isinstance(node, list):
-        for item in node:
-            found = _find(item, key)
-            if found is not None:
-                return found
-    return None
 
 
 # -- pure helpers: medians, rows, CSV ------------------------------------------------------

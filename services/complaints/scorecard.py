@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
 
+from shared import keyset
 from shared.errors import PermanentError
 
 from . import domain
@@ -357,17 +358,5 @@ class ScorecardReads:
         answer = self.db.command("explain", {"find": AGENCIES, "filter": filter_, "projection": projection,
                                              "sort": dict(self.ranked_sort(rank_by, order)), "limit": 21},
                                  verbosity="queryPlanner")
-        return _find(answer, "winningPlan") or answer
+        return keyset.winning_plan(answer) or answer
 
-
-def _find(node, key: str):
-    if isinstance(node, dict):
-        if key in node:
-            return node[key]
-        node = list(node.values())
-    if isinstance(node, list):
-        for item in node:
-            found = _find(item, key)
-            if found is not None:
-                return found
-    return None

@@ -12,12 +12,12 @@ and share only, no notes, no officers' ids).
 """
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime, timezone
 from typing import Callable
 
 from shared.access import acting_for, check_may_act, check_owner, may_read_case, named_cases_page
 from shared.auth import Principal
+from shared.case_ids import new_case_id
 from shared.events import to_json_safe
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from shared.etags import expected_version
@@ -30,7 +30,6 @@ from .catalogue import Catalogue
 from .config import ClaimsConfig
 from .repository import DuplicateClaim, DuplicatePaymentReference
 
-_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CLAIM_PREFIX = "CLM-"
 
 
@@ -39,9 +38,7 @@ def _utcnow() -> datetime:
 
 
 def new_claim_id(now: datetime | None = None) -> str:
-    year = (now or _utcnow()).year
-    return f"{CLAIM_PREFIX}{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-
+    return new_case_id(CLAIM_PREFIX, now)
 
 
 _TOP_LEVEL_TIMES = ("created_at", "updated_at", "stage_since")

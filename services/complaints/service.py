@@ -14,12 +14,12 @@ absent from every list. A family member changes nothing, and sees less of a comp
 """
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime, timezone
 from typing import Callable
 
 from shared.access import acting_for, check_may_act, check_owner, may_read_case, named_cases_page
 from shared.auth import Principal
+from shared.case_ids import new_case_id
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from shared.etags import expected_version
 from shared.events import to_json_safe
@@ -32,7 +32,6 @@ from .categories import Lists
 from .config import ComplaintsConfig
 from .repository import LIST_FILTERS, DuplicateComplaint, matches
 
-_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 COMPLAINT_PREFIX = "CMP-"
 
 
@@ -41,9 +40,7 @@ def _utcnow() -> datetime:
 
 
 def new_complaint_id(now: datetime | None = None) -> str:
-    year = (now or _utcnow()).year
-    return f"{COMPLAINT_PREFIX}{year}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-
+    return new_case_id(COMPLAINT_PREFIX, now)
 
 
 _TOP_LEVEL_TIMES = ("created_at", "updated_at", "stage_since", "due_order", "alarm_at")

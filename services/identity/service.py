@@ -55,8 +55,6 @@ class _Refusal:
     error: DomainError
 
 
-
-
 def _weak(password: str, username: str, field: str = "new_password") -> None:
     problems = passwords.weaknesses(password, username)
     if problems:

@@ -26,7 +26,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-
 def view(migrant: dict) -> dict:
     """The stored record as the API shows it: dates as dates, absent optionals as null."""
     out = {k: v for k, v in migrant.items() if k != "_id"}

@@ -8,6 +8,8 @@ from marshmallow import Schema, fields
 from pymongo import DESCENDING
 from pymongo.database import Database
 
+from shared.pagination import keyset_page, position_after
+
 HISTORY = "history"
 
 
@@ -31,6 +33,14 @@ class Timeline:
                             {"occurred_at": occurred_at, "_id": {"$lt": event_id}}]
         return list(self.collection.find(query, session=self.session)
                     .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+
+
+def history_page(history, subject_id: str, limit: int, cursor: str | None) -> dict:
+    """One page of `history` (a Timeline, or any port with its `page`) as every history
+    endpoint answers it: entries with their event id, and the cursor of the next page."""
+    page, next_cursor = keyset_page(history.page(subject_id, limit + 1, position_after(cursor)), limit,
+                                    "occurred_at")
+    return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
 
 
 class TimelineEntrySchema(Schema):

@@ -22,6 +22,7 @@ from shared.events import to_json_safe
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from shared.etags import expected_version
 from shared.fields import today_in_bangladesh
+from shared.history import history_page
 from shared.pagination import keyset_page, position_after
 from shared.redaction import family_history_line
 
@@ -224,12 +225,10 @@ class ClaimsService:
         self._check_reader(principal, claim)
         if principal.is_staff:
             self.audit.record(principal, "read_history", domain.SUBJECT, claim_id)
-        page, next_cursor = keyset_page(self.reads.history.page(claim_id, limit + 1, position_after(cursor)),
-                                        limit, "occurred_at")
-        items = [{**entry, "event_id": entry["_id"]} for entry in page]
+        answer = history_page(self.reads.history, claim_id, limit, cursor)
         if principal.role == "family":
-            items = [family_history_line(entry) for entry in items]
-        return {"items": items, "next_cursor": next_cursor}
+            answer["items"] = [family_history_line(entry) for entry in answer["items"]]
+        return answer
 
     # -- stage clocks and notes (clocks.py) ----------------------------------------------
     def due_queue(self, principal: Principal, filters: dict, overdue: bool | None, limit: int,

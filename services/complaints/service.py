@@ -24,6 +24,7 @@ from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from shared.etags import expected_version
 from shared.events import to_json_safe
 from shared.fields import today_in_bangladesh
+from shared.history import history_page
 from shared.pagination import keyset_page, position_after
 from shared.redaction import family_history_line
 
@@ -311,12 +312,10 @@ class ComplaintsService:
 
     def history(self, principal: Principal, complaint_id: str, limit: int, cursor: str | None) -> dict:
         self._readable(principal, complaint_id, "read_history")
-        page, next_cursor = keyset_page(self.reads.history.page(complaint_id, limit + 1, position_after(cursor)),
-                                        limit, "occurred_at")
-        items = [{**entry, "event_id": entry["_id"]} for entry in page]
+        answer = history_page(self.reads.history, complaint_id, limit, cursor)
         if principal.role == "family":
-            items = [family_history_line(entry) for entry in items]
-        return {"items": items, "next_cursor": next_cursor}
+            answer["items"] = [family_history_line(entry) for entry in answer["items"]]
+        return answer
 
     def due_queue(self, principal: Principal, filters: dict, overdue: bool | None, limit: int,
                   cursor: str | None) -> dict:

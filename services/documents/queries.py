@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.auth import Principal
 from shared.errors import NotFound
+from shared.history import history_page
 from shared.pagination import keyset_page, position_after
 
 from . import domain
@@ -43,9 +44,7 @@ def history(ports: Ports, principal: Principal, document_id: str, limit: int, cu
     domain.visible(principal, ports.reads.documents.get(document_id), allow_deleted=True)
     if principal.is_staff:
         ports.audit.record(principal, "read_history", SUBJECT, document_id)
-    page, next_cursor = keyset_page(ports.reads.history.page(document_id, limit + 1, position_after(cursor)),
-                                    limit, "occurred_at")
-    return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
+    return history_page(ports.reads.history, document_id, limit, cursor)
 
 
 def document_types(ports: Ports) -> list[dict]:

@@ -13,6 +13,7 @@ from shared.access import acting_for, acting_on, check_owner
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from shared.etags import expected_version
+from shared.history import history_page
 from shared.pagination import keyset_page, position_after
 
 from . import domain
@@ -152,9 +153,7 @@ class RegistrationService:
         self._load(self.reads, reference)
         if principal.is_staff:
             self.audit.record(principal, "read_history", domain.SUBJECT, reference)
-        page, next_cursor = keyset_page(self.history_reads.page(reference, limit + 1, position_after(cursor)),
-                                        limit, "occurred_at")
-        return {"items": [{**entry, "event_id": entry["_id"]} for entry in page], "next_cursor": next_cursor}
+        return history_page(self.history_reads, reference, limit, cursor)
 
     # -- helpers -----------------------------------------------------------------
     @staticmethod

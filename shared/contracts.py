@@ -223,6 +223,10 @@ class ComplaintChanged(CaseChanged):
     # Taka the complainant claims (the scorecard sums it per agency); absent from events
     # raised before it was published.
     amount_claimed = fields.Integer(strict=True, validate=Range(min=0))
+    # The legal aid staff member's user id (null: not assigned), so a subscriber shows a
+    # restricted complaint to its assignee; a staff id, not a migrant's identifier. Absent
+    # from events raised before it was published.
+    assignee = fields.String(allow_none=True, validate=Length(min=1))
 
 
 class HearingChanged(ComplaintChanged):
@@ -338,9 +342,11 @@ class Outcome(Contract):
 
 class ComplaintSnapshot(ComplaintChanged):
     """A complaint as complaints holds it now (aggregate_version = the complaint's version):
-    what every complaints.complaint.* event carries (`restricted` too; never the narrative),
-    and for a late learner's timeline when it was filed and last changed, the hearing still
-    to be held (null: none), the outcome (null: none yet) and the taka paid so far."""
+    what every complaints.complaint.* event carries (`restricted` and `assignee`, always
+    present here; never the narrative), and for a late learner's timeline when it was filed
+    and last changed, the hearing still to be held (null: none), the outcome (null: none
+    yet) and the taka paid so far."""
+    assignee = fields.String(required=True, allow_none=True, validate=Length(min=1))
     filed_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     next_hearing = fields.Nested(NextHearing, required=True, allow_none=True)

@@ -74,7 +74,7 @@ CLAIM_EXTRA = {"claims.claim.overdue": {"stage": "under_review", "due_at": "2026
 
 COMPLAINT_FIELDS = {"receipt_number": "CP-2345-678X", "migrant_reference": "PB-2345-6789",
                     "complainant_phone": "+8801712345678", "category": "unpaid_wages", "agency_licences": ["RL-1234"],
-                    "restricted": False}
+                    "restricted": False, "assignee": "legal_aid-7"}
 HEARING = {"hearing_no": 1, "date": "2026-12-05", "venue": "BMET Dhaka", "parties": ["complainant", "sub_agent"]}
 REFERRAL = {"referral_no": 1, "body": "court", "referral_state": "pending", "due_at": "2026-12-28T09:00:00+00:00"}
 AWARD = {"amount": 100000, "paid_total": 0, "payment_deadline": "2027-01-31"}
@@ -113,6 +113,17 @@ def test_a_claim_event_carries_whole_taka_approved_and_only_a_payment_event_the_
         emit("claims.claim.approved", {**data, "payment_amount": 150000})
     with pytest.raises(ContractViolation, match="payment_amount"):
         emit("claims.claim.payment_recorded", {**data, "payment_amount": 0, "paid_total": 0})
+
+
+def test_a_complaint_event_names_its_assignee_or_null_and_the_snapshot_always_does():
+    data = {"case_id": "CP-1", "status": "received", "document_ids": [], **COMPLAINT_FIELDS}
+    emit("complaints.complaint.received", {**data, "assignee": None})
+    with pytest.raises(ContractViolation, match="assignee"):
+        emit("complaints.complaint.assigned", {**data, "assignee": ""})
+    snapshot = {**data, **COMPLAINT_EXTRA["complaints.complaint.snapshot"]}
+    emit("complaints.complaint.snapshot", snapshot)
+    with pytest.raises(ContractViolation, match="assignee"):
+        emit("complaints.complaint.snapshot", {k: v for k, v in snapshot.items() if k != "assignee"})
 
 
 def _declared_names(schema, seen=()) -> set[str]:

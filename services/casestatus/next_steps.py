@@ -59,7 +59,10 @@ def fold(facts: dict, event) -> dict:
         "type": event.type, "status": data["status"], "migrant_reference": data["migrant_reference"],
         "claim_type": data.get("claim_type"), "category": data.get("category"),
         "receipt_number": data.get("receipt_number"), "restricted": bool(data.get("restricted")),
-        "approved_amount": data.get("approved_amount")})  # claims do not publish it (yet): None then
+        # Every claim event carries the taka approved (None before a decision, and in events
+        # raised before claims published it); every complaint event its assignee, who may see
+        # a restricted complaint (None: no one assigned yet).
+        "approved_amount": data.get("approved_amount"), "assignee": data.get("assignee")})
     if "hearing_no" in data:
         _keep(case["hearings"], str(data["hearing_no"]), event, {
             "state": event.type.rsplit("_", 1)[-1], "date": data["date"], "venue": data["venue"],
@@ -67,7 +70,7 @@ def fold(facts: dict, event) -> dict:
     if "referral_no" in data:
         _keep(case["referrals"], str(data["referral_no"]), event, {
             "body": data["body"], "state": data["referral_state"], "due_at": data["due_at"]})
-    if "paid_total" in data:
+    if kind == COMPLAINT and "paid_total" in data:  # a claim's payments carry it too, but award no taka
         _keep(case, "award", event, {"amount": data.get("amount"), "paid_total": data["paid_total"],
                                      "payment_deadline": data.get("payment_deadline")})
     return facts

@@ -108,11 +108,14 @@ def assert_each_event_applied_once(producing: Settings, consuming: Settings, pro
     return counts
 
 
-def queue_ready(amqp_url: str, queue: str) -> bool:
+def queue_consumed(amqp_url: str, queue: str) -> bool:
+    """True once a consumer takes from `queue`. A consumer process declares its queue, then binds
+    it key by key, and only then consumes: the queue merely existing does not mean the events a
+    producer starts now are routed to it (the complaints consumer binds 32 keys, registrations last but one; under load the first
+    registrations went to the exchange before their binding existed, and were lost to it)."""
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:
-        connection.channel().queue_declare(queue, passive=True)
-        return True
+        return connection.channel().queue_declare(queue, passive=True).method.consumer_count > 0
     except pika.exceptions.ChannelClosedByBroker:
         return False
     finally:

@@ -17,7 +17,7 @@ from shared.consumer import Worker
 from shared.outbox import OUTBOX
 from shared.uow import INBOX, MongoUnitOfWork
 from tests import processes
-from tests.load import queue_ready
+from tests.load import queue_consumed
 from tests.consumer_probe import SERVICE, consumer, counter, event, publish
 from tests.waiting import wait_for
 
@@ -96,7 +96,7 @@ def test_a_consumer_killed_inside_its_transaction_loses_nothing_and_applies_once
     blocking = BlockingProbe(settings, tmp_path, {"PROBE_BLOCK": "1"}).start()
     try:
         names = topology.Names(settings.amqp_prefix, SERVICE)
-        wait_for(lambda: blocking.alive() and queue_ready(settings.amqp_url, names.queue), 30,
+        wait_for(lambda: blocking.alive() and queue_consumed(settings.amqp_url, names.queue), 30,
                  lambda: f"the consumer did not start:\n{blocking.log()}")
         held = event("a", block=True)
         publish(settings, held)

@@ -20,7 +20,7 @@ from services.complaints.consumer import consumer as complaints_consumer
 from shared import deadletters, mongo, topology
 from shared.events import Envelope
 from tests import processes
-from tests.load import Counter, Producer, queue_ready
+from tests.load import Counter, Producer, queue_consumed
 from tests.tcpproxy import TcpProxy
 from tests.waiting import wait_for
 
@@ -90,8 +90,8 @@ def test_complaints_consumer_reconnects_after_its_broker_connection_is_cut_twice
         started = [processes.relay("registration", registration, tmp_path).start(),
                    processes.consumer("complaints", complaints, tmp_path).start()]
         relay, consumer = started
-        wait_for(lambda: queue_ready(infra.amqp_url, topology.Names(complaints.amqp_prefix, "complaints").queue), 30,
-                 "the consumer never declared its queue")
+        wait_for(lambda: queue_consumed(infra.amqp_url, topology.Names(complaints.amqp_prefix, "complaints").queue), 30,
+                 "the consumer never started consuming its queue")
         producer = Producer(registration, EVENTS).start()
         for applied in (EVENTS // 4, EVENTS // 2):
             wait_for(lambda: len(inbox(complaints)) >= applied, 60, "no progress before the cut")

@@ -23,7 +23,7 @@ from shared.outbox import OutboxStore
 from shared.relay import Relay
 from tests import processes
 from tests.load import (Counter, Producer, assert_each_event_applied_once, declare_queues, migrant,
-                        queue_ready)
+                        queue_consumed)
 from tests.tcpproxy import TcpProxy
 from tests.waiting import wait_for
 
@@ -54,7 +54,7 @@ def test_broker_connection_cut_twice_mid_load(infra, stack):
         counter = Counter(infra.tap("registration.#"))
         relay, consumer = stack("relay", settings), stack("consumer", docs)
         names = topology.Names(settings.amqp_prefix, "documents")
-        wait_for(lambda: queue_ready(infra.amqp_url, names.queue), 30, "the consumer never declared its queue")
+        wait_for(lambda: queue_consumed(infra.amqp_url, names.queue), 30, "the consumer never started consuming its queue")
         producer = Producer(settings, EVENTS).start()
         effects = mongo.database(docs).owners
         for applied in (EVENTS // 4, EVENTS // 2):

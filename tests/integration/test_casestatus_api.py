@@ -1,8 +1,8 @@
 """The case-status read API against the real database: who reads which timeline (a migrant
 their own, another migrant 403, a family member their named case only, staff any and
 audited, restricted complaints only their assignee, admins and the complainant), clear
-JSON errors; and catch-up from complaints' real replay (python -m shared.replay), with its
-progress output, no SMS, and nothing new the second time."""
+JSON errors; and catch-up from complaints' and claims' real replays (python -m shared.replay),
+with its progress output, no SMS, and nothing new the second time."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,9 +12,11 @@ import pytest
 from services.casestatus import api as casestatus_api
 from services.casestatus import bootstrap
 from services.casestatus import consumer as casestatus_consumer
+from services.claims import consumer as claims_consumer
 from services.complaints import consumer as complaints_consumer
 from shared.auth import issue_token
 from tests.integration import test_case_replays as case_replays
+from tests.integration import test_claims_api as claims_tests
 from tests.integration.test_replay import run_command, serving, start_worker
 from tests.unit.casestatus_builders import MIGRANT, PHONE, START, complaint, journey, registered
 
@@ -153,3 +155,24 @@ def test_catch_up_from_complaints_replay_builds_timelines_without_sms(infra, des
     again, out, err = run_command(infra, "--to", "casestatus", "--from", "complaints", "--timeout", "15")
     assert again == 0 and "casestatus: applied 0 of 2" in out, err or out
     assert desk.db.entries.count_documents({}) == before and desk.db.notifications.count_documents({}) == 0
+
+
+def test_catch_up_from_claims_replay_tells_the_approved_amount(infra, desk):
+    claims = case_replays.claims_desk(infra)
+    claim_id, _ = claims_tests.approved_claim(claims)  # recommended, then approved by a second officer
+    assert claims.step(claim_id, "approval", {}, user="officer-2").json["status"] == "approved"
+    case_replays.publish_while_nobody_listens(claims.settings)
+    serving(infra, claims_consumer.replays.start(claims.settings, claims.db, page_size=1))
+    start_worker(infra, casestatus_consumer.consumer, desk.settings, desk.uow)
+    casestatus_consumer.replays.start(desk.settings, desk.db)
+
+    code, out, err = run_command(infra, "--to", "casestatus", "--from", "claims", "--timeout", "15")
+
+    assert code == 0 and "casestatus: applied 1 of 1" in out, err or out
+    timeline = desk.get(f"/migrants/{case_replays.REF}/timeline?lang=en", "migrant", migrant_ref=case_replays.REF)
+    assert timeline.json["items"][0]["text"].endswith("is now: approved."), timeline.json
+    [steps] = timeline.json["open_cases"]
+    assert (steps["case_id"], steps["amount"], steps["steps"][0]) == (claim_id, 300000, "Tk 3,00,000 will be sent to you.")
+    bangla = desk.get(f"/migrants/{case_replays.REF}/timeline", "migrant", migrant_ref=case_replays.REF).json
+    assert bangla["open_cases"][0]["steps"][0] == "৩,০০,০০০ টাকা পাঠানো হবে।"
+    assert desk.db.notifications.count_documents({}) == 0

@@ -21,10 +21,10 @@ from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-EXPECTED_EN = ["Your application was approved.",
+EXPECTED_EN = ["Your application was approved: Tk 1,50,000.",
                "Hearing 1 was postponed; the next hearing is on 12 December 2026 at DEMO Cumilla.",
                "All documents are verified; an officer is reviewing the application."]
-EXPECTED_BN = ["আপনার আবেদন মঞ্জুর হয়েছে।",
+EXPECTED_BN = ["আপনার আবেদন মঞ্জুর হয়েছে: ১,৫০,০০০ টাকা।",
                "১ নম্বর শুনানি মুলতবি হয়েছে; পরের শুনানি ১২ ডিসেম্বর ২০২৬ তারিখে, DEMO Cumilla-এ।",
                "সব কাগজ যাচাই হয়েছে; একজন কর্মকর্তা আবেদনটি পর্যালোচনা করছেন।"]
 SMS_TYPES = ["claims.claim.approved", "complaints.complaint.hearing_adjourned",

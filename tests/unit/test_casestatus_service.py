@@ -58,7 +58,7 @@ def test_a_journey_is_a_timeline_newest_first_in_both_languages_with_what_happen
     answer = desk.timeline(lang="en")
     assert [item["id"] for item in answer["items"]] == [e.id for e in reversed(events)]
     assert answer["items"][-1]["text"] == "You were registered as a migrant worker."
-    assert answer["items"][0]["text"] == "Your application was approved."
+    assert answer["items"][0]["text"] == "Your application was approved: Tk 1,50,000."
     bangla = desk.timeline(lang="bn")
     assert bangla["items"][-1]["text"] == "আপনি প্রবাসী কর্মী হিসেবে নিবন্ধিত হয়েছেন।"
     assert bangla["items"][-1]["when"] == "২০ নভেম্বর ২০২৬, ১০:০০"

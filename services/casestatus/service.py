@@ -174,7 +174,10 @@ class CaseStatusService:
         steps = next_steps.all_next_steps(facts)
         open_cases = [_next_steps_view(facts["cases"][case_id], step, lang) for case_id, step in steps.items()
                       if may_see_case(facts["cases"][case_id], principal)]
-        return {"migrant_reference": reference, "lang": lang, "items": [_entry_view(e, lang) for e in page],
+        # A document sent for a restricted complaint is on the timeline, but not which complaint.
+        hidden = {case_id for case_id, case in facts["cases"].items()
+                  if _restricted(case) and not may_see_case(case, principal)}
+        return {"migrant_reference": reference, "lang": lang, "items": [_entry_view(e, lang, hidden) for e in page],
                 "next_cursor": next_cursor, "open_cases": open_cases}
 
     def case_timeline(self, principal: Principal, case_id: str, lang: str, limit: int, cursor: str | None) -> dict:
@@ -240,8 +243,10 @@ def _position(cursor: str | None) -> list | None:
         raise Invalid({"cursor": ["Not a cursor from this API; start again without it."]}) from None
 
 
-def _entry_view(entry: dict, lang: str) -> dict:
+def _entry_view(entry: dict, lang: str, hidden: set[str] = frozenset()) -> dict:
     case = entry.get("case")
+    if case and case["id"] in hidden:
+        case = None
     return {"id": entry["_id"], "type": entry["type"], "occurred_at": entry["occurred_at"],
             "when": entry["when"][lang], "text": entry["text"][lang],
             "case": {"id": case["id"], "kind": case["kind"],

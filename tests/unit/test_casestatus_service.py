@@ -210,8 +210,13 @@ def test_a_restricted_complaint_shows_only_to_its_assignee_admins_and_the_compla
         answer = desk.timeline(principal)
         return {i["id"] for i in answer["items"]}, [c["case_id"] for c in answer["open_cases"]]
 
-    assert seen(OFFICER) == ({registered().id}, [])
-    assert seen(Principal("legal-2", "legal_aid"))[0] == {registered().id}
+    evidence = stored("DOC-EV", "passport_copy", START + timedelta(hours=2), 1, case_id="CMP-1")
+    desk.apply(evidence)
+    assert seen(OFFICER) == ({registered().id, evidence.id}, [])
+    # The document is on the timeline, but not which (confidential) complaint it was sent for.
+    assert [i["case"] for i in desk.timeline(OFFICER)["items"] if i["id"] == evidence.id] == [None]
+    assert [i["case"]["id"] for i in desk.timeline(ADMIN)["items"] if i["id"] == evidence.id] == ["CMP-1"]
+    assert seen(Principal("legal-2", "legal_aid"))[0] == {registered().id, evidence.id}
     for principal in (LEGAL_AID, ADMIN, MIGRANT_P):
         ids, cases = seen(principal)
         assert restricted_ids <= ids and cases == ["CMP-1"], principal
@@ -222,7 +227,7 @@ def test_a_restricted_complaint_shows_only_to_its_assignee_admins_and_the_compla
     with pytest.raises(Forbidden):  # named, but not the phone that filed it
         desk.service.case_timeline(named, "CMP-1", "bn", 20, None)
     filer = Principal(f"family:{PHONE}", "family", cases=("CMP-1",))
-    assert len(desk.service.case_timeline(filer, "CMP-1", "bn", 20, None)["items"]) == 2
+    assert len(desk.service.case_timeline(filer, "CMP-1", "bn", 20, None)["items"]) == 3
 
 
 def test_a_family_member_reads_the_named_case_only(desk):

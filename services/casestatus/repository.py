@@ -74,6 +74,11 @@ class EntryRepository:
         return self.collection.find_one({"aggregate.id": aggregate_id, "aggregate.version": {"$gte": version},
                                          "replayed": {"$ne": True}}, {"_id": 1}, session=self.session) is not None
 
+    def has_told(self, aggregate_id: str, event_type: str, text_en: str) -> bool:
+        """Whether a live entry of the aggregate already says this (a replayed step it told)."""
+        return self.collection.find_one({"aggregate.id": aggregate_id, "type": event_type, "text.en": text_en,
+                                         "replayed": {"$ne": True}}, {"_id": 1}, session=self.session) is not None
+
     def page(self, filters: list[dict], limit: int, after: list | None) -> list[dict]:
         """Up to `limit` entries matching any of `filters` (each an equality one index serves),
         newest first, after the keyset position `after`: each read as index ranges, then merged."""

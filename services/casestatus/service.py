@@ -74,8 +74,9 @@ class CaseStatusService:
             self._notify(tx, facts, event, document_cases)
 
     def learn_snapshot(self, event: Envelope, tx) -> None:
-        """A replayed state (catch-up): entries and facts, no SMS. A state older than entries
-        the live events already wrote adds none (they tell it better)."""
+        """A replayed state (catch-up): entries and facts, no SMS. Run against live traffic,
+        it adds no entry the live events already wrote: no state older than the live entries
+        of its case or migrant (they tell it better), no step a live event told."""
         data = event.data
         migrant = data.get("reference") or data.get("owner") or data.get("migrant_reference") or event.subject.id
         stored = tx.facts.get(migrant) or empty_facts(migrant)
@@ -85,7 +86,8 @@ class CaseStatusService:
                 self._link(tx, facts, data["document_id"], case_id)
         if not tx.entries.has_version(event.subject.id, event.aggregate_version):
             for entry in catch_up.snapshot_entries(event):
-                tx.entries.add(entry)
+                if not tx.entries.has_told(event.subject.id, entry["type"], entry["text"]["en"]):
+                    tx.entries.add(entry)
         facts.update(catch_up.fold_snapshot(facts, event))
         self._learn_phone(facts, event)
         if entries.kind_of(event.type):

@@ -42,6 +42,10 @@ class FakeEntries:
         return any(r["aggregate"]["id"] == aggregate_id and r["aggregate"]["version"] >= version
                    and not r.get("replayed") for r in self.rows.values())
 
+    def has_told(self, aggregate_id, event_type, text_en):
+        return any(r["aggregate"]["id"] == aggregate_id and r["type"] == event_type and r["text"]["en"] == text_en
+                   and not r.get("replayed") for r in self.rows.values())
+
     def page(self, filters, limit, after):
         found = [r for r in self.rows.values() if any(_matches(r, f) for f in filters)]
         found.sort(key=sort_key, reverse=True)

@@ -239,3 +239,12 @@ def test_a_family_member_reads_the_named_case_only(desk):
     assert any(i["type"] == "documents.document.rejected" for i in answer["items"])  # sent for the claim
     with pytest.raises(Forbidden):
         desk.service.case_timeline(family, "CMP-1", "en", 50, None)
+
+
+def test_catch_up_against_live_traffic_adds_no_entry_a_live_event_told(desk):
+    from .casestatus_builders import step
+    live = [registered(START), step("fingerprint", "2026-01-10", START + timedelta(hours=1), 2)]
+    desk.apply(*live)
+    [migrant] = [e for e in snapshots() if e.type == "registration.migrant.snapshot"]  # version 3: newer
+    desk.uow.run(lambda tx: casestatus_consumer.service.learn_snapshot(migrant, tx))
+    assert set(desk.entries) == {e.id for e in live}  # registered and the step: told live already

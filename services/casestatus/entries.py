@@ -119,6 +119,15 @@ def _enforcement(data: dict, lang: str) -> str:
             else "The agency did not pay, and suspension of its licence was recommended.")
 
 
+def _with_amount(data: dict, lang: str, field: str, plain: tuple[str, str], told: tuple[str, str]) -> str:
+    """The sentence with the taka when the event carries it (claims publish it since a while:
+    older events do not), else without."""
+    amount = data.get(field)
+    if not isinstance(amount, int):
+        return plain[lang == "bn"]
+    return told[lang == "bn"].format(amount=format_taka(amount, lang))
+
+
 _CLAIM = "claims.claim."
 _COMPLAINT = "complaints.complaint."
 
@@ -151,13 +160,17 @@ TEXTS: dict[str, Text] = {
     _CLAIM + "info_received": _both("The information asked for was received.", "চাওয়া তথ্য পাওয়া গেছে।"),
     _CLAIM + "recommended": _both("Recommended for approval; a second officer will decide.",
                                   "অনুমোদনের সুপারিশ করা হয়েছে; আরেকজন কর্মকর্তা সিদ্ধান্ত দেবেন।"),
-    _CLAIM + "approved": _both("Your application was approved.", "আপনার আবেদন মঞ্জুর হয়েছে।"),
+    _CLAIM + "approved": lambda data, lang: _with_amount(
+        data, lang, "approved_amount", ("Your application was approved.", "আপনার আবেদন মঞ্জুর হয়েছে।"),
+        ("Your application was approved: {amount}.", "আপনার আবেদন মঞ্জুর হয়েছে: {amount}।")),
     _CLAIM + "rejected": _both("Your application was not approved. You may ask for a review.",
                                "আপনার আবেদন মঞ্জুর হয়নি। আপনি পুনর্বিবেচনার আবেদন করতে পারেন।"),
     _CLAIM + "review_requested": _both("A review of the decision was requested.",
                                        "সিদ্ধান্ত পুনর্বিবেচনার আবেদন করা হয়েছে।"),
     _CLAIM + "payment_ordered": _both("Payment was ordered.", "অর্থ প্রদানের আদেশ দেওয়া হয়েছে।"),
-    _CLAIM + "payment_recorded": _both("A payment was sent.", "অর্থের একটি কিস্তি পাঠানো হয়েছে।"),
+    _CLAIM + "payment_recorded": lambda data, lang: _with_amount(
+        data, lang, "payment_amount", ("A payment was sent.", "অর্থের একটি কিস্তি পাঠানো হয়েছে।"),
+        ("A payment of {amount} was sent.", "{amount} পাঠানো হয়েছে।")),
     _CLAIM + "paid": _both("The full amount was paid.", "সম্পূর্ণ অর্থ পরিশোধ করা হয়েছে।"),
     _CLAIM + "closed": _both("The application is closed.", "আবেদনটির কাজ শেষ হয়েছে।"),
     _CLAIM + "withdrawn": _both("The application was withdrawn.", "আবেদনটি প্রত্যাহার করা হয়েছে।"),
@@ -290,10 +303,10 @@ def timeline(entries) -> list[dict]:
     return sorted(unique.values(), key=sort_key)
 
 
-def may_see(audience: dict, principal: Principal, phone: str | None = None) -> bool:
+def may_see(audience: dict, principal: Principal, phone: str | None = None, assignee: str | None = None) -> bool:
     """A migrant their own entries; a family member (`phone`: the one they signed in with) the
     cases their token names, a restricted complaint only if they filed it from that phone; staff
-    any, a restricted complaint only an admin (this service is not told the assignee)."""
+    any, a restricted complaint only an admin or its `assignee` (the complaint's latest facts)."""
     if principal.role == "migrant":
         return principal.migrant_ref == audience["migrant_reference"]
     if principal.role == "family":
@@ -301,5 +314,6 @@ def may_see(audience: dict, principal: Principal, phone: str | None = None) -> b
             return False
         return not audience["restricted"] or (phone is not None and phone == audience.get("case_phone"))
     if audience["restricted"]:
-        return principal.role == "admin"
+        return principal.role == "admin" or (principal.is_staff and assignee is not None
+                                             and principal.subject == assignee)
     return principal.is_staff

@@ -61,8 +61,10 @@ def fold(facts: dict, event) -> dict:
         "receipt_number": data.get("receipt_number"), "restricted": bool(data.get("restricted")),
         # Every claim event carries the taka approved (None before a decision, and in events
         # raised before claims published it); every complaint event its assignee, who may see
-        # a restricted complaint (None: no one assigned yet).
-        "approved_amount": data.get("approved_amount"), "assignee": data.get("assignee")})
+        # a restricted complaint (None: no one assigned yet); and the case's phone (the
+        # claimant's or complainant's: their SMS, and family access to a restricted one).
+        "approved_amount": data.get("approved_amount"), "assignee": data.get("assignee"),
+        "phone": data.get("claimant_phone") if kind == CLAIM else data.get("complainant_phone")})
     if "hearing_no" in data:
         _keep(case["hearings"], str(data["hearing_no"]), event, {
             "state": event.type.rsplit("_", 1)[-1], "date": data["date"], "venue": data["venue"],

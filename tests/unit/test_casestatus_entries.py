@@ -117,6 +117,11 @@ def test_a_restricted_complaint_shows_only_to_those_who_may_see_it():
     assert entries.may_see(audience, family, phone=PHONE)            # filed it from this phone
     open_audience = entries.entry(complaint("received", "received", START, 1))["audience"]
     assert entries.may_see(open_audience, _principal("legal_aid"))
+    # Its assignee (from the complaint's latest facts) sees it; other staff do not.
+    assert entries.may_see(audience, _principal("legal_aid", subject="legal-7"), assignee="legal-7")
+    assert not entries.may_see(audience, _principal("legal_aid", subject="legal-8"), assignee="legal-7")
+    assert not entries.may_see(audience, _principal("migrant", migrant_ref="PB-9999-9999", subject="legal-7"),
+                               assignee="legal-7")
 
 
 def test_a_document_verdict_shows_to_family_of_the_case_its_upload_was_for():
@@ -124,3 +129,16 @@ def test_a_document_verdict_shows_to_family_of_the_case_its_upload_was_for():
     family = _principal("family", cases=("CLM-1",))
     assert not entries.may_see(entries.entry(rejected)["audience"], family)
     assert entries.may_see(entries.entry(rejected, cases=("CLM-1",))["audience"], family)
+
+
+def test_a_claim_decision_and_payment_tell_the_taka_when_the_event_carries_it():
+    from .casestatus_builders import claim
+    approved = claim("approved", "approved", START, 3)
+    assert entries.entry(approved)["text"]["en"] == "Your application was approved."  # raised before the amount
+    approved.data["approved_amount"] = 300000
+    assert entries.entry(approved)["text"] == {"en": "Your application was approved: Tk 3,00,000.",
+                                               "bn": "আপনার আবেদন মঞ্জুর হয়েছে: ৩,০০,০০০ টাকা।"}
+    paid = claim("payment_recorded", "payment_ordered", START, 5)
+    paid.data.update(payment_amount=150000, paid_total=150000)
+    assert entries.entry(paid)["text"] == {"en": "A payment of Tk 1,50,000 was sent.",
+                                           "bn": "১,৫০,০০০ টাকা পাঠানো হয়েছে।"}

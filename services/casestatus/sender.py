@@ -48,7 +48,7 @@ from shared.sms import HttpSms, Sms, SmsRefused, SmsUnavailable, masked
 from . import notifications
 from .notification_repository import NotificationStore, PreferenceStore
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("probashi.casestatus.sender")  # not __main__ under -m
 
 SERVICE = "casestatus"
 
@@ -106,7 +106,7 @@ class Sender(timers.Timer):
 
     def __init__(self, outbox: NotificationStore, preferences: PreferenceStore, sms: Sms, config: SenderConfig,
                  clock: Callable[[], datetime] = timers.utcnow, owner: str | None = None):
-        super().__init__("notification", self._due, self._send_claimed, config, clock)
+        super().__init__("notification sender", self._due, self._send_claimed, config, clock)
         self.outbox, self.preferences, self.sms = outbox, preferences, sms
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 

@@ -9,7 +9,9 @@ Each delivery runs its handler inside the service's unit of work together with a
 record (consumer, event id) and its aggregate's high-water mark (shared.inbox); the
 message is acked only after that transaction committed, so a redelivered or duplicated
 event has no second effect, and an event older than what was already applied for its
-aggregate is skipped (and logged).
+aggregate is skipped (and logged), unless the consumer applies late events
+(`EventConsumer(service, apply_late=True)`: handlers that keep every event in its place and
+cannot move state backwards, see shared.inbox).
 
 A failing handler is retried through the delay queues with growing delays; a permanent
 failure, or the last failed attempt, goes to the dead-letter queue with the error in its
@@ -46,8 +48,9 @@ Handler = Callable[[Envelope, Tx], None]
 
 
 class EventConsumer:
-    def __init__(self, service: str):
+    def __init__(self, service: str, *, apply_late: bool = False):
         self.service = service
+        self.apply_late = apply_late
         self._handlers: list[tuple[str, Handler]] = []
         self._unrouted: set[str] = set()
 
@@ -70,13 +73,13 @@ class EventConsumer:
 
     def process(self, uow, event: Envelope) -> bool:
         """Apply an event once. Returns False when this consumer already applied it, or a
-        later version of its aggregate."""
+        later version of its aggregate (unless it applies late events)."""
         handlers = self.handlers_for(event.type)
         if not handlers:
             raise PermanentError(f"{self.service} has no handler for {event.type}")
 
         def apply(tx: Tx) -> None:
-            tx.claim(self.service, event)
+            tx.claim(self.service, event, apply_late=self.apply_late)
             for handler in handlers:
                 handler(event, tx)
 

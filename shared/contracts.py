@@ -160,6 +160,17 @@ class ClaimChanged(CaseChanged):
     claim_type = _text(required=True)
     migrant_reference = _text(required=True)
     claimant_phone = fields.String(required=True, allow_none=True)
+    # Whole taka approved (null: no decision yet), for a timeline's "what happens next";
+    # absent from events raised before it was published.
+    approved_amount = fields.Integer(strict=True, allow_none=True, validate=Range(min=0))
+
+
+class ClaimPayment(ClaimChanged):
+    """payment_recorded, and paid for the payment that completes it (services/claims/domain.py
+    payment_data): the taka of this payment and the total paid so far; absent from events
+    raised before they were published. The account paid into stays in claims."""
+    payment_amount = fields.Integer(strict=True, validate=Range(min=1))
+    paid_total = fields.Integer(strict=True, validate=Range(min=0))
 
 
 # services/claims/domain.py EVENT_TYPES, kept in step by tests/unit/test_claims_events.py.
@@ -178,6 +189,8 @@ CONTRACTS: dict[tuple[str, int], type[Contract]] = {
     ("documents.document.rejected", 1): DocumentDecided,
     ("documents.document.deleted", 1): DocumentDeleted,
     **{(f"claims.claim.{action}", 1): ClaimChanged for action in CLAIM_ACTIONS},
+    ("claims.claim.payment_recorded", 1): ClaimPayment,
+    ("claims.claim.paid", 1): ClaimPayment,
 }
 
 
@@ -210,6 +223,10 @@ class ComplaintChanged(CaseChanged):
     # Taka the complainant claims (the scorecard sums it per agency); absent from events
     # raised before it was published.
     amount_claimed = fields.Integer(strict=True, validate=Range(min=0))
+    # The legal aid staff member's user id (null: not assigned), so a subscriber shows a
+    # restricted complaint to its assignee; a staff id, not a migrant's identifier. Absent
+    # from events raised before it was published.
+    assignee = fields.String(allow_none=True, validate=Length(min=1))
 
 
 class HearingChanged(ComplaintChanged):
@@ -302,8 +319,8 @@ class DocumentSnapshot(Contract):
 
 class ClaimSnapshot(ClaimChanged):
     """A claim as claims holds it now (aggregate_version = the claim's version): what every
-    claims.claim.* event carries, and for a late learner's timeline when it was filed and
-    last changed and the taka approved (null: not yet) and paid so far."""
+    claims.claim.* event carries (the taka approved, null: not yet, always present here),
+    and for a late learner's timeline when it was filed and last changed and the taka paid so far."""
     filed_at = fields.DateTime(required=True)
     filed_on = fields.Date(required=True, allow_none=True)  # Dhaka's date of filing
     updated_at = fields.DateTime(required=True)
@@ -325,9 +342,11 @@ class Outcome(Contract):
 
 class ComplaintSnapshot(ComplaintChanged):
     """A complaint as complaints holds it now (aggregate_version = the complaint's version):
-    what every complaints.complaint.* event carries (`restricted` too; never the narrative),
-    and for a late learner's timeline when it was filed and last changed, the hearing still
-    to be held (null: none), the outcome (null: none yet) and the taka paid so far."""
+    what every complaints.complaint.* event carries (`restricted` and `assignee`, always
+    present here; never the narrative), and for a late learner's timeline when it was filed
+    and last changed, the hearing still to be held (null: none), the outcome (null: none
+    yet) and the taka paid so far."""
+    assignee = fields.String(required=True, allow_none=True, validate=Length(min=1))
     filed_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     next_hearing = fields.Nested(NextHearing, required=True, allow_none=True)

@@ -8,7 +8,11 @@ that applies the event, so they say exactly what was committed.
 
 An event older than the high-water mark of its aggregate (subject type + id) is skipped:
 a retry or a redelivery may arrive after a later event of the same aggregate was applied,
-and applying it then would move the state backwards.
+and applying it then would move the state backwards. A consumer whose handlers cannot move
+anything backwards (a timeline: every event is an entry of its own, and state keeps the
+highest version) claims with `apply_late=True`: an older event is then recorded in the inbox
+and applied, and the mark stays where it was. Such handlers must also be idempotent: once
+its inbox row is pruned, a copy of an old event is not stopped by the mark.
 
 Why pruning the inbox cannot let a duplicate through: the broker can hand back an event
 long after it was applied (a copy waiting in a delay queue, a dead letter replayed weeks
@@ -46,9 +50,10 @@ class Superseded(AlreadyHandled):
         self.applied_version = applied_version
 
 
-def claim(db: Database, session: ClientSession, consumer: str, event: Envelope) -> None:
+def claim(db: Database, session: ClientSession, consumer: str, event: Envelope, *, apply_late: bool = False) -> None:
     """Record (consumer, event) and advance the aggregate's mark, in the caller's
-    transaction; raises AlreadyHandled (or Superseded) when the event must not apply."""
+    transaction; raises AlreadyHandled (or Superseded, unless `apply_late`) when the event
+    must not apply."""
     try:
         db[INBOX].insert_one({"_id": f"{consumer}:{event.id}", "consumer": consumer, "event_id": event.id,
                               "claimed_at": datetime.now(timezone.utc)}, session=session)
@@ -66,6 +71,8 @@ def claim(db: Database, session: ClientSession, consumer: str, event: Envelope) 
         if event.id in mark["event_ids"]:
             raise AlreadyHandled(event.id)  # its inbox row was pruned; the mark remembers it
         change = {"$addToSet": {"event_ids": event.id}}  # a producer that repeats a version
+    elif apply_late:
+        return  # applied in its place (the inbox row stops its copies); the mark stays newer
     else:
         raise Superseded(event, mark["version"])
     # Both transactions of a race write this row: one of them conflicts and runs again.

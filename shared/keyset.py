@@ -20,6 +20,20 @@ def newest_first(filters: dict, after: list | None) -> list[dict]:
             {**filters, "created_at": {"$lt": created_at}}]
 
 
+def descending_after(filters: dict, fields: list[str], after: list | None) -> list[dict]:
+    """The queries of a page sorted descending by `fields` (the last one unique, e.g. _id),
+    after the position `after` (one value per field): for (a, b, _id), the rest of a's and
+    b's tie, then the rest of a's tie, then beyond a; each an equality prefix and one range."""
+    if not after:
+        return [dict(filters)]
+    queries = []
+    for n in range(len(fields) - 1, -1, -1):
+        query = {**filters, **dict(zip(fields[:n], after[:n]))}
+        query[fields[n]] = {"$lt": after[n]}
+        queries.append(query)
+    return queries
+
+
 def read(collection: Collection, queries: list[dict], sort: list, limit: int, session=None,
          projection: dict | None = None) -> list[dict]:
     """Up to `limit` rows of `queries` in turn, each sorted by `sort` (a page's order)."""

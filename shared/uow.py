@@ -44,10 +44,11 @@ class Tx:
         self.events.append(event)
         return event
 
-    def claim(self, consumer: str, event: Envelope) -> None:
+    def claim(self, consumer: str, event: Envelope, *, apply_late: bool = False) -> None:
         """Record (consumer, event) in this transaction; a second delivery, or an event
-        older than what was applied for its aggregate, finds it and stops (shared.inbox)."""
-        inbox.claim(self.db, self.session, consumer, event)
+        older than what was applied for its aggregate (unless `apply_late`), finds it and
+        stops (shared.inbox)."""
+        inbox.claim(self.db, self.session, consumer, event, apply_late=apply_late)
 
 
 class MongoUnitOfWork:

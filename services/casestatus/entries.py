@@ -290,10 +290,10 @@ def timeline(entries) -> list[dict]:
     return sorted(unique.values(), key=sort_key)
 
 
-def may_see(audience: dict, principal: Principal, phone: str | None = None) -> bool:
+def may_see(audience: dict, principal: Principal, phone: str | None = None, assignee: str | None = None) -> bool:
     """A migrant their own entries; a family member (`phone`: the one they signed in with) the
     cases their token names, a restricted complaint only if they filed it from that phone; staff
-    any, a restricted complaint only an admin (this service is not told the assignee)."""
+    any, a restricted complaint only an admin or its `assignee` (the complaint's latest facts)."""
     if principal.role == "migrant":
         return principal.migrant_ref == audience["migrant_reference"]
     if principal.role == "family":
@@ -301,5 +301,6 @@ def may_see(audience: dict, principal: Principal, phone: str | None = None) -> b
             return False
         return not audience["restricted"] or (phone is not None and phone == audience.get("case_phone"))
     if audience["restricted"]:
-        return principal.role == "admin"
+        return principal.role == "admin" or (principal.is_staff and assignee is not None
+                                             and principal.subject == assignee)
     return principal.is_staff

@@ -466,10 +466,17 @@ def assign(claim: dict, *, officer: str, actor: dict, now: datetime) -> dict:
 
 def event_data(claim: dict, **extra) -> dict:
     """What every claims event carries: the case shape documents reads for legal hold, the
-    migrant's reference and the claimant's phone (notifications)."""
+    migrant's reference and the claimant's phone (notifications), and the taka approved
+    (None before a decision) for a timeline's "what happens next"."""
     return {"case_id": claim["_id"], "status": claim["status"], "document_ids": document_ids(claim),
             "claim_type": claim["type"], "migrant_reference": claim["migrant_reference"],
-            "claimant_phone": claim.get("claimant_phone"), **extra}
+            "claimant_phone": claim.get("claimant_phone"), "approved_amount": claim.get("approved_amount"), **extra}
+
+
+def payment_data(claim: dict) -> dict:
+    """What a payment's event (payment_recorded, or paid for the last one) adds: the taka of
+    the payment just recorded and the total paid so far."""
+    return {"payment_amount": claim["payments"][-1]["amount"], "paid_total": claim["paid_total"]}
 
 
 SUMMARIES = {

@@ -60,11 +60,11 @@ STORED_FIELDS = {"status": 1, "checklist.document_id": 1, "type": 1, "migrant_re
 
 
 def snapshot_data(claim: dict) -> dict:
-    """What every live event carries, and what a late learner needs for a timeline: when it
-    was filed and last changed, and the taka approved and paid so far."""
+    """What every live event carries (the taka approved too), and what a late learner needs
+    for a timeline: when it was filed and last changed, and the taka paid so far."""
     return {**domain.event_data(claim), "filed_at": (claim.get("filed_by") or {}).get("at") or claim["created_at"],
             "filed_on": claim.get("filed_on"), "updated_at": claim["updated_at"],
-            "approved_amount": claim.get("approved_amount"), "paid_total": claim.get("paid_total", 0)}
+            "paid_total": claim.get("paid_total", 0)}
 
 
 def snapshots(db, claims: list[dict]) -> list[Snapshot]:

@@ -120,7 +120,8 @@ class ClaimsService:
 
     # -- steps (each needs If-Match) ----------------------------------------------------
     def _step(self, principal: Principal, claim_id: str, if_match: str | None, change, event_type: str,
-              event_for: Callable[[dict], str] | None = None, reserve: Callable | None = None) -> dict:
+              event_for: Callable[[dict], str] | None = None, reserve: Callable | None = None,
+              extra: Callable[[dict], dict] | None = None) -> dict:
         check_may_act(principal)
         expected = expected_version(if_match, "claim")
 
@@ -132,7 +133,8 @@ class ClaimsService:
             updated = change(current, principal.as_actor(), self.clock())
             if reserve:
                 reserve(tx, updated)
-            changes.save(tx, updated, expected, event_for(updated) if event_for else event_type)
+            changes.save(tx, updated, expected, event_for(updated) if event_for else event_type,
+                         **(extra(updated) if extra else {}))
             return updated
         return view(self.uow.run(step_in))
 
@@ -173,7 +175,7 @@ class ClaimsService:
             return self._step(principal, claim_id, if_match, lambda c, a, now: domain.record_payment(
                 c, dict(body), actor=a, now=now), domain.PAYMENT_RECORDED,
                 event_for=lambda c: domain.PAID_EVENT if c["status"] == domain.PAID else domain.PAYMENT_RECORDED,
-                reserve=reserve)
+                reserve=reserve, extra=domain.payment_data)
         except DuplicatePaymentReference:
             used = self.reads.payment_references.get(body["reference"]) or {}
             raise Conflict(f"Payment reference {body['reference']} is already recorded"

@@ -250,13 +250,14 @@ def document_ids(complaint: dict) -> list[str]:
 def event_data(complaint: dict, **extra) -> dict:
     """What every complaints event carries: the case shape documents reads for legal hold,
     the receipt number and the complainant's phone (notifications), the agency licences and
-    the amount claimed (the scorecard)."""
+    the amount claimed (the scorecard), and the assigned staff member's user id (None: no
+    one yet), so a subscriber can show a restricted complaint to its assignee as visible_to does."""
     return {"case_id": complaint["_id"], "status": complaint["status"], "document_ids": document_ids(complaint),
             "receipt_number": complaint["receipt_number"],
             "migrant_reference": complaint["complainant"]["migrant_reference"],
             "complainant_phone": complaint["complainant"]["phone"], "category": complaint["category"],
             "agency_licences": complaint["agency_licences"], "restricted": complaint["restricted"],
-            "amount_claimed": complaint.get("amount_claimed", 0), **extra}
+            "amount_claimed": complaint.get("amount_claimed", 0), "assignee": complaint.get("assignee"), **extra}
 
 
 # -- history -----------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def learn_document(event, tx) -> None:
 # Only what a snapshot says: the narrative, respondents' details, minutes and payments'
 # particulars are never read, so a restricted complaint's story cannot leak through one.
 STORED_FIELDS = {"receipt_number": 1, "status": 1, "evidence.document_id": 1, "complainant.migrant_reference": 1,
-                 "complainant.phone": 1, "category": 1, "agency_licences": 1, "restricted": 1, "amount_claimed": 1,
+                 "complainant.phone": 1, "category": 1, "agency_licences": 1, "restricted": 1, "amount_claimed": 1, "assignee": 1,
                  "hearings.state": 1, "hearings.date": 1, "hearings.venue": 1, "outcome.kind": 1,
                  "outcome.amount": 1, "outcome.payment_deadline": 1, "paid_total": 1, "version": 1,
                  "filed_by.at": 1, "created_at": 1, "updated_at": 1}

@@ -139,7 +139,7 @@ def test_a_death_grant_with_two_heirs_moves_to_review_as_its_documents_are_verif
     last = desk.db.outbox.find_one({"type": "claims.claim.ready_for_review"})["envelope"]["data"]
     assert last == {"case_id": claim["claim_id"], "status": "under_review", "claim_type": "death_grant",
                     "document_ids": [f"DOC-{REF}-1", f"DOC-{REF}-2", f"DOC-{REF}-3"],
-                    "migrant_reference": REF, "claimant_phone": "+8801712345601"}
+                    "migrant_reference": REF, "claimant_phone": "+8801712345601", "approved_amount": None}
     history = desk.http.get(f"/api/v1/claims/{claim['claim_id']}/history", headers=desk.headers()).json["items"]
     assert history[0]["type"] == "claims.claim.ready_for_review" and history[-1]["type"] == "claims.claim.submitted"
     assert len(history) == desk.db.outbox.count_documents({"envelope.subject.id": claim["claim_id"]})
@@ -188,6 +188,9 @@ def test_approval_above_the_threshold_needs_a_second_officer(desk):
     assert approved.json["approved_amount"] == 300000
     assert approved.json["decision"]["by"] == "welfare_officer-1"
     assert approved.json["decision"]["approved_by"] == "officer-2"
+    decided = {row["type"]: row["envelope"]["data"]["approved_amount"] for row in desk.db.outbox.find(
+        {"type": {"$in": ["claims.claim.recommended", "claims.claim.approved"]}})}
+    assert decided == {"claims.claim.recommended": None, "claims.claim.approved": 300000}
 
 
 def test_payments_beyond_the_approved_amount_are_refused_and_the_claim_is_paid_when_whole(desk):
@@ -207,6 +210,10 @@ def test_payments_beyond_the_approved_amount_are_refused_and_the_claim_is_paid_w
                                             "method": "mobile_wallet", "account": "01712345602"})
     assert (paid.json["status"], paid.json["paid_total"]) == ("paid", 300000)
     assert desk.outbox_types()[-1] == "claims.claim.paid"
+    payments = [e["envelope"]["data"] for e in desk.db.outbox.find(
+        {"type": {"$in": ["claims.claim.payment_recorded", "claims.claim.paid"]}}).sort("envelope.aggregate_version")]
+    assert [(d["status"], d["approved_amount"], d["payment_amount"], d["paid_total"]) for d in payments] == [
+        ("payment_ordered", 300000, 150000, 150000), ("paid", 300000, 150000, 300000)]
     assert desk.step(claim_id, "closure", {"note": "Both heirs confirmed by SMS"}).json["status"] == "closed"
 
 

@@ -177,6 +177,7 @@ def test_a_complaint_goes_from_intake_through_two_hearings_to_an_award_paid_in_t
     assert [e["aggregate_version"] for e in events] == list(range(1, 15))
     assert all(e["data"]["receipt_number"] == receipt and e["data"]["complainant_phone"] == "+8801712345678"
                and e["data"]["case_id"] == complaint_id for e in events)
+    assert [e["data"]["assignee"] for e in events] == [None] * 4 + ["legal_aid-7"] * 10
     assert events[6]["data"]["next_date"] == day(14) and events[7]["data"]["respondent_attended"] is True
     assert (events[11]["data"]["payment_amount"], events[11]["data"]["paid_total"]) == (60000, 120000)
     history = desk.http.get(f"/api/v1/complaints/{complaint_id}/history?limit=100", headers=desk.headers()).json

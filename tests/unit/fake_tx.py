@@ -23,15 +23,15 @@ class FakeTxBase:
         self.events.append(event)
         return event
 
-    def claim(self, consumer, event):
+    def claim(self, consumer, event, *, apply_late=False):
         key, aggregate = f"{consumer}:{event.id}", (consumer, event.subject.type, event.subject.id)
         applied = self.state["applied_versions"].get(aggregate, event.aggregate_version)
         if key in self.state["inbox"]:
             raise AlreadyHandled(event.id)
-        if event.aggregate_version < applied:
+        if event.aggregate_version < applied and not apply_late:
             raise Superseded(event, applied)
         self.state["inbox"].add(key)
-        self.state["applied_versions"][aggregate] = event.aggregate_version
+        self.state["applied_versions"][aggregate] = max(applied, event.aggregate_version)
 
 
 class FakeUnitOfWorkBase:

@@ -265,7 +265,7 @@ def test_every_event_carries_the_case_shape_documents_reads():
     data = domain.event_data(file(documents=[doc("D1", "passport_copy", "verified")]))
     assert data == {"case_id": "CLM-2026-TEST0001", "status": "documents_pending", "document_ids": ["D1"],
                     "claim_type": "death_grant", "migrant_reference": "PB-2345-6789",
-                    "claimant_phone": "+8801712345601"}
+                    "claimant_phone": "+8801712345601", "approved_amount": None}
 
 
 def test_eligibility_is_reassessed_when_registration_publishes_more_under_the_rules_it_was_filed_with():

@@ -9,7 +9,7 @@ import pytest
 from services.complaints import domain
 from shared.errors import Conflict, Forbidden, Invalid
 
-from .complaints_builders import MIGRANT, NOW, STAFF, at_notice, heard, received
+from .complaints_builders import LISTS, MIGRANT, NOW, STAFF, at_notice, day, heard, received
 
 
 def test_the_steps_before_a_hearing_go_in_order_and_each_moves_the_version_and_stage():
@@ -108,6 +108,30 @@ def test_evidence_is_the_complainants_own_documents_once_each_and_travels_in_eve
         "case_id": "CMP-1", "status": "received", "receipt_number": "CP-2345-678X",
         "complainant_phone": "+8801712345678"}
     assert data["agency_licences"] == ["RL-1234"] and data["category"] == "unpaid_wages"
+
+
+def emitted(event_type: str, data: dict) -> dict:
+    from shared.uow import Tx
+    return Tx(None, None, "complaints").emit(event_type, subject_type=domain.SUBJECT, subject_id="CMP-1",
+                                             aggregate_version=1, data=data).data
+
+
+def test_every_event_carries_the_assignee_null_until_staff_is_assigned_within_its_contract():
+    from services.complaints import awards, hearings, referrals, replay
+    assert emitted(domain.RECEIVED_EVENT, domain.event_data(received(restricted=True)))["assignee"] is None
+    c = domain.assign(received(restricted=True), staff="legal-2", actor=STAFF, now=NOW)
+    assert emitted(domain.ASSIGNED_EVENT, domain.event_data(c))["assignee"] == "legal-2"
+    c = domain.assign(heard(), staff="legal-2", actor=STAFF, now=NOW)
+    assert emitted(domain.HEARING_HELD_EVENT, hearings.event_data(c, 1))["assignee"] == "legal-2"
+    referred = referrals.refer(c, body="mission_labour_wing", note="Recover wages", target_days=30,
+                               lists=LISTS, actor=STAFF, now=NOW)
+    assert emitted(domain.REFERRED_EVENT, referrals.event_data(referred, 1))["assignee"] == "legal-2"
+    decided = awards.decide(c, kind=domain.AWARD_ISSUED, amount=100000, payment_deadline=day(60), instalments=None,
+                            terms=None, actor=STAFF, now=NOW, today=day(8))
+    assert emitted(domain.AWARD_ISSUED_EVENT, awards.event_data(decided))["assignee"] == "legal-2"
+    snapshot = emitted(replay.SNAPSHOT, replay.snapshot_data(decided))
+    assert (snapshot["assignee"], snapshot["restricted"]) == ("legal-2", False)
+    assert "assignee" in replay.STORED_FIELDS  # the replay reads what the snapshot says
 
 
 def test_evidence_of_another_migrant_or_unknown_or_on_a_closed_complaint_is_refused():

@@ -59,9 +59,13 @@ def test_every_event_type_a_consumer_handles_has_a_contract(service):
         assert contracts.types_matching(key), f"{service} consumes {key!r}, which no contract defines"
 
 
-CLAIM_FIELDS = {"claim_type": "death_grant", "migrant_reference": "PB-2345-6789", "claimant_phone": None}
-# What a claims event carries beyond the case shape (the overdue mark says which clock, due when).
+CLAIM_FIELDS = {"claim_type": "death_grant", "migrant_reference": "PB-2345-6789", "claimant_phone": None,
+                "approved_amount": 300000}
+# What a claims event carries beyond the case shape (the overdue mark says which clock, due when;
+# a payment its taka and the total paid so far).
 CLAIM_EXTRA = {"claims.claim.overdue": {"stage": "under_review", "due_at": "2026-12-01T00:00:00+00:00"},
+               **{f"claims.claim.{a}": {"payment_amount": 150000, "paid_total": 300000}
+                  for a in ("payment_recorded", "paid")},
                # the replay's: the claim as it stands, with what a late learner's timeline needs
                "claims.claim.snapshot": {"filed_at": "2026-11-01T09:00:00Z", "filed_on": "2026-11-01",
                                          "updated_at": "2026-11-02T09:00:00Z", "approved_amount": None,
@@ -70,7 +74,7 @@ CLAIM_EXTRA = {"claims.claim.overdue": {"stage": "under_review", "due_at": "2026
 
 COMPLAINT_FIELDS = {"receipt_number": "CP-2345-678X", "migrant_reference": "PB-2345-6789",
                     "complainant_phone": "+8801712345678", "category": "unpaid_wages", "agency_licences": ["RL-1234"],
-                    "restricted": False}
+                    "restricted": False, "assignee": "legal_aid-7"}
 HEARING = {"hearing_no": 1, "date": "2026-12-05", "venue": "BMET Dhaka", "parties": ["complainant", "sub_agent"]}
 REFERRAL = {"referral_no": 1, "body": "court", "referral_state": "pending", "due_at": "2026-12-28T09:00:00+00:00"}
 AWARD = {"amount": 100000, "paid_total": 0, "payment_deadline": "2027-01-31"}
@@ -96,6 +100,30 @@ def test_the_case_events_documents_consumes_have_their_expected_shape():
         emit(event_type, {"case_id": "CL-1", "status": "closed", "document_ids": [], **more})
         with pytest.raises(ContractViolation):
             emit(event_type, {"status": "open", **more})
+
+
+def test_a_claim_event_carries_whole_taka_approved_and_only_a_payment_event_the_taka_paid():
+    data = {"case_id": "CL-1", "status": "approved", "document_ids": [], **CLAIM_FIELDS}
+    emit("claims.claim.approved", data)
+    emit("claims.claim.submitted", {**data, "status": "submitted", "approved_amount": None})
+    for amount in (-1, 300000.5, "300000"):
+        with pytest.raises(ContractViolation, match="approved_amount"):
+            emit("claims.claim.approved", {**data, "approved_amount": amount})
+    with pytest.raises(ContractViolation, match="payment_amount"):
+        emit("claims.claim.approved", {**data, "payment_amount": 150000})
+    with pytest.raises(ContractViolation, match="payment_amount"):
+        emit("claims.claim.payment_recorded", {**data, "payment_amount": 0, "paid_total": 0})
+
+
+def test_a_complaint_event_names_its_assignee_or_null_and_the_snapshot_always_does():
+    data = {"case_id": "CP-1", "status": "received", "document_ids": [], **COMPLAINT_FIELDS}
+    emit("complaints.complaint.received", {**data, "assignee": None})
+    with pytest.raises(ContractViolation, match="assignee"):
+        emit("complaints.complaint.assigned", {**data, "assignee": ""})
+    snapshot = {**data, **COMPLAINT_EXTRA["complaints.complaint.snapshot"]}
+    emit("complaints.complaint.snapshot", snapshot)
+    with pytest.raises(ContractViolation, match="assignee"):
+        emit("complaints.complaint.snapshot", {k: v for k, v in snapshot.items() if k != "assignee"})
 
 
 def _declared_names(schema, seen=()) -> set[str]:

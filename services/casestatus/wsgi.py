@@ -1,0 +1,4 @@
+"""gunicorn services.casestatus.wsgi:app"""
+from .api import create
+
+app = create()

@@ -3,8 +3,9 @@ audited, phones in full); a person stops or resumes them, or picks their languag
 their own phone; staff do it on a person's behalf (a UDC operator at the counter), audited.
 
 Whose phone: a family member's token carries it (shared/access.family_phone); staff name it;
-a migrant's own is the one registration gave, which `migrant_phone(reference)` looks up
-(the case-status phone projection; until it is wired a migrant is told to ask a UDC).
+a migrant's own is the one registration gave, which `migrant_phone(reference)` looks up (the
+phone the case-status facts learned from registration's events); a migrant whose phone is not
+known yet is told to ask at a UDC, where an operator acts for them.
 """
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from typing import Callable
 from shared.access import family_phone
 from shared.audit import AuditTrail
 from shared.auth import Principal
-from shared.errors import Forbidden, Invalid, NotFound
+from shared.errors import Forbidden, NotFound
 from shared.pagination import keyset_page, position_after
 from shared.timers import utcnow
 
 from .notification_repository import NotificationStore, PreferenceStore
+from .service import phone_of
 
 NOTIFICATION, PREFERENCES = "notification", "notification_preferences"  # audit subjects
 
@@ -57,21 +59,19 @@ class NotificationService:
         return {"phone": phone, **self._shown(self.uow.run(set_in))}
 
     def _whose(self, principal: Principal, phone: str | None) -> str:
-        if principal.is_staff:
-            if not phone:
-                raise Invalid({"phone": ["Say whose phone: staff act on a person's behalf."]})
+        if principal.is_staff and phone:
             return phone
         if principal.role == "family":
-            own = family_phone(principal)
+            own = phone_of(family_phone(principal))
         elif principal.role == "migrant":
             own = self.migrant_phone(principal.migrant_ref) if self.migrant_phone else None
             if own is None:
                 raise NotFound("Case status does not know your phone yet: ask at a Union Digital Centre, "
                                "where an operator can change your notifications for you.")
-        else:
+        else:  # staff have no phone of their own here: they name whose
             own = None
         if own is None:
-            raise Forbidden("Your sign-in names no phone.")
+            raise Forbidden("Your sign-in names no phone of its own: say whose (phone).")
         if phone and phone != own:
             raise Forbidden("You may change only the notifications of the phone you signed in with.")
         return own

@@ -55,13 +55,14 @@ class NotificationSchema(StrictSchema):
 
 
 class PreferenceQuerySchema(StrictSchema):
-    phone = _phone("staff: whose preferences; others: their own phone (or leave it out)")
+    phone = _phone("staff: whose preferences (required); others: their own phone, or leave it out")
 
 
 class PreferenceChangeSchema(StrictSchema):
     opted_out = StrictBoolean(metadata={"description": "true: no more SMS to this phone"})
     language = fields.String(validate=OneOf(LANGUAGES), metadata={"description": "the SMS language"})
-    phone = _phone("staff: whose preferences (required); family: their own phone, or leave it out")
+    phone = _phone("staff: whose preferences (required); others: their own phone, or leave it out")
+    OPENAPI_EXTRA = {"anyOf": [{"required": ["opted_out"]}, {"required": ["language"]}]}
 
     @validates_schema
     def _something(self, data, **kwargs):
@@ -105,3 +106,11 @@ def build_service(uow, db, migrant_phone=None) -> NotificationService:
 
     from .notification_repository import stores
     return NotificationService(uow, *stores(db), AuditTrail(db), migrant_phone=migrant_phone)
+
+
+def for_case_status(service) -> NotificationService:
+    """Over a CaseStatusService's unit of work and reads: a migrant's own phone is the one
+    its facts learned from registration's events (service._learn_phone)."""
+    def migrant_phone(reference: str) -> str | None:
+        return ((service.reads.facts.get(reference) or {}).get("phone") or {}).get("value")
+    return build_service(service.uow, service.reads.db, migrant_phone)

@@ -50,8 +50,6 @@ from .notification_repository import NotificationStore, PreferenceStore
 
 log = logging.getLogger("probashi.casestatus.sender")  # not __main__ under -m
 
-SERVICE = "casestatus"
-
 
 @dataclass(frozen=True)
 class SenderConfig(timers.TimerConfig):
@@ -180,15 +178,16 @@ def main() -> None:
     from shared import logs, mongo, sms
     from shared.config import Settings
 
-    from .notification_repository import ensure_indexes, stores
+    from . import bootstrap
+    from .notification_repository import stores
 
-    settings = Settings.from_env(SERVICE)
-    logs.configure(f"{SERVICE}-sender", settings.log_level)
+    settings = Settings.from_env(bootstrap.SERVICE)
+    logs.configure(f"{bootstrap.SERVICE}-sender", settings.log_level)
     config = SenderConfig.from_env()
     gateway = sms.from_settings(backoff=())
     check_lease(config, gateway)
     db = mongo.database(settings)
-    mongo.prepare(db, [ensure_indexes])
+    bootstrap.prepare_database(db)
     sender = Sender(*stores(db), gateway, config)
     timers.stop_on_signals(sender)
     sender.run()

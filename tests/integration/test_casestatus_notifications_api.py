@@ -167,7 +167,7 @@ def test_a_migrant_changes_the_phone_registration_gave_and_no_other(desk):
 
 
 def test_staff_change_a_named_phone_on_the_persons_behalf_audited(desk):
-    assert desk.put(desk.staff("udc_operator"), {"opted_out": True}).status_code == 422  # whose?
+    assert desk.put(desk.staff("udc_operator"), {"opted_out": True}).status_code == 403  # whose? staff name it
     answer = desk.put(desk.staff("udc_operator"), {"opted_out": True, "phone": OTHER_PHONE})
     assert answer.status_code == 200 and answer.json["opted_out"]
     (record,) = desk.db.audit.find({"action": "set_preferences"})
@@ -175,6 +175,12 @@ def test_staff_change_a_named_phone_on_the_persons_behalf_audited(desk):
     read = desk.http.get("/api/v1/notification-preferences", query_string={"phone": OTHER_PHONE},
                          headers=desk.staff())
     assert read.json["opted_out"] and desk.db.audit.count_documents({"action": "read"}) == 1
+    assert desk.http.get("/api/v1/notification-preferences", headers=desk.staff()).status_code == 403
+
+
+def test_the_document_says_a_change_sends_opted_out_or_language(desk):
+    schema = desk.http.get("/openapi.json").json["components"]["schemas"]["PreferenceChange"]
+    assert schema["anyOf"] == [{"required": ["opted_out"]}, {"required": ["language"]}]
 
 
 @pytest.mark.parametrize("body", [{}, {"opted_out": "yes"}, {"opted_out": 1}, {"language": "fr"},
@@ -199,3 +205,17 @@ def test_the_openapi_document_lists_the_routes(desk):
     paths = desk.http.get("/openapi.json").json["paths"]
     assert {"get"} <= set(paths["/api/v1/notifications"]) and {"get", "put"} <= set(
         paths["/api/v1/notification-preferences"])
+
+
+def test_the_case_status_api_serves_them_with_the_phone_registration_gave(infra):
+    from services.casestatus import api as casestatus_api
+    from services.casestatus.repository import FactsRepository, empty_facts
+
+    desk = Desk(infra)
+    FactsRepository(desk.db).put({**empty_facts(MIGRANT), "phone": {"value": MIGRANT_PHONE, "stamp": [1, "e-1"]}})
+    http = casestatus_api.create(desk.settings, configure_logging=False).test_client()
+    answer = http.put("/api/v1/notification-preferences", json={"opted_out": True}, headers=desk.migrant())
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {"phone": MIGRANT_PHONE, "language": "bn", "opted_out": True}
+    assert http.get("/api/v1/notifications", headers=desk.staff()).status_code == 200
+    assert "/api/v1/notifications" in http.get("/openapi.json").json["paths"]

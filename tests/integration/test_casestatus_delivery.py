@@ -153,7 +153,7 @@ def test_an_event_planned_twice_queues_one_notification(delivery):
     assert delivery.row(first)["attempts"] == 0 and delivery.row(first)["migrant"] == "PB-2345-6789"
 
 
-def test_the_sender_retries_a_failing_gateway_and_records_refusals_and_failures_with_their_reason(delivery):
+def test_the_sender_retries_a_failing_gateway_records_refusals_and_failures_and_respects_an_opt_out(delivery):
     flaky, refused, down = phone(1), phone(2), phone(3)
 
     def answer(to, nth):
@@ -164,15 +164,17 @@ def test_the_sender_retries_a_failing_gateway_and_records_refusals_and_failures_
         return 503, {"message": "gateway busy"}
     gateway = delivery.gateway(answer)
     ids = [delivery.queue(flaky, 1), delivery.queue(refused, 2), delivery.queue(down, 3)]
+    stopped = delivery.queue(phone(4), 4)  # queued, and then the person stopped notifications
+    delivery.preferences.set(phone(4), opted_out=True, by="family:" + phone(4))
     sender = delivery.start_sender(gateway)
-    wait_for(lambda: delivery.all_final(ids), 30, delivery.logs)
+    wait_for(lambda: delivery.all_final(ids) and delivery.row(stopped)["state"] == "cancelled", 30, delivery.logs)
 
     sent, failed, spent = map(delivery.row, ids)
     assert sent["state"] == "sent" and sent["attempts"] == 2 and sent["gateway_id"] == "gw-flaky"
     assert sent["last_error"] is None and sent["sent_at"] is not None and sent["segments"] == 1
     assert failed["state"] == "failed" and failed["attempts"] == 1 and "not a mobile number" in failed["last_error"]
     assert spent["state"] == "failed" and spent["attempts"] == 3 and "gateway busy" in spent["last_error"]
-    assert [gateway.requests_to(p) for p in (flaky, refused, down)] == [2, 1, 3]
+    assert [gateway.requests_to(p) for p in (flaky, refused, down, phone(4))] == [2, 1, 3, 0]
 
     assert sender.stop(signal.SIGTERM) == 0  # stops cleanly between ticks
     log = sender.log()

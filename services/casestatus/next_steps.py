@@ -59,10 +59,11 @@ def fold(facts: dict, event) -> dict:
         "type": event.type, "status": data["status"], "migrant_reference": data["migrant_reference"],
         "claim_type": data.get("claim_type"), "category": data.get("category"),
         "receipt_number": data.get("receipt_number"), "restricted": bool(data.get("restricted")),
-        "approved_amount": data.get("approved_amount"),  # claims do not publish it (yet): None then
-        # Who may see a restricted complaint (its legal aid assignee), and the case's phone
-        # (the claimant's or complainant's: their SMS, and family access to a restricted one).
-        "assignee": data.get("assignee"),
+        # Every claim event carries the taka approved (None before a decision, and in events
+        # raised before claims published it); every complaint event its assignee, who may see
+        # a restricted complaint (None: no one assigned yet); and the case's phone (the
+        # claimant's or complainant's: their SMS, and family access to a restricted one).
+        "approved_amount": data.get("approved_amount"), "assignee": data.get("assignee"),
         "phone": data.get("claimant_phone") if kind == CLAIM else data.get("complainant_phone")})
     if "hearing_no" in data:
         _keep(case["hearings"], str(data["hearing_no"]), event, {
@@ -71,7 +72,7 @@ def fold(facts: dict, event) -> dict:
     if "referral_no" in data:
         _keep(case["referrals"], str(data["referral_no"]), event, {
             "body": data["body"], "state": data["referral_state"], "due_at": data["due_at"]})
-    if "paid_total" in data and kind == COMPLAINT:  # a claim's snapshot has paid_total, not an award
+    if kind == COMPLAINT and "paid_total" in data:  # a claim's payments carry it too, but award no taka
         _keep(case, "award", event, {"amount": data.get("amount"), "paid_total": data["paid_total"],
                                      "payment_deadline": data.get("payment_deadline")})
     return facts

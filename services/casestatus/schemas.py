@@ -41,7 +41,7 @@ class MissingDocumentSchema(Schema):
 
 
 class HearingSchema(Schema):
-    date = fields.Date(required=True)
+    date = fields.String(required=True, metadata={"format": "date", "description": "the day, YYYY-MM-DD"})
     venue = fields.String(required=True)
 
 

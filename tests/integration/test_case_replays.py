@@ -195,6 +195,7 @@ def test_a_complaint_snapshot_is_the_complaint_now_within_its_contract_and_never
     scheduled = events[open_id].data
     assert scheduled["next_hearing"] == {"date": complaints_tests.day(7), "venue": "BMET Dhaka, room 3"}
     assert (scheduled["outcome"], scheduled["paid_total"], scheduled["restricted"]) == (None, 0, False)
+    assert (scheduled["assignee"], events[restricted_id].data["assignee"]) == ("legal_aid-7", None)
     settled = events[settled_id].data
     assert (settled["status"], settled["next_hearing"], settled["paid_total"]) == ("compliance_monitoring", None, 10000)
     assert settled["outcome"] == {"kind": "settled", "amount": 90000, "payment_deadline": complaints_tests.day(30)}

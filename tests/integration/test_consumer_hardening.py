@@ -12,10 +12,10 @@ import pika
 import pytest
 
 from shared import deadletters, mongo, topology
-from shared.consumer import Worker
+from shared.consumer import EventConsumer, Worker
 from shared.uow import INBOX, MongoUnitOfWork
 from tests import processes
-from tests.consumer_probe import SERVICE, consumer, counter, event, publish, queue_depth
+from tests.consumer_probe import SERVICE, consumer, count, counter, event, publish, queue_depth
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -129,6 +129,23 @@ def test_an_event_older_than_the_applied_version_is_skipped_and_logged(infra, pr
     skipped = [r for r in caplog.records if "older than" in r.getMessage()]
     assert len(skipped) == 1 and getattr(skipped[0], "event_id", None) == older.id
     assert db[INBOX].count_documents({"event_id": older.id}) == 0
+
+
+def test_a_consumer_that_applies_late_events_applies_an_older_one_once_and_keeps_the_mark(infra, probe):
+    """EventConsumer(apply_late=True), for handlers that keep each event in its place (a
+    timeline): the older event applies after the newer, a copy of it stops at the inbox,
+    and the aggregate's mark stays at the newest version."""
+    settings, db = probe
+    late = EventConsumer(SERVICE, apply_late=True)
+    late.handles("probe.#")(count)
+    worker, _ = start_worker(infra, settings, db, handlers=late)
+    newer, older = event("a", 2), event("a", 1)
+    for message in (newer, older, older):
+        publish(settings, message)
+    wait_for(lambda: worker.processed == 3)
+    assert counter(db, "a")["events"] == [newer.id, older.id]
+    assert db[INBOX].count_documents({"event_id": older.id}) == 1
+    assert db["inbox_aggregates"].find_one({"_id": f"{SERVICE}:thing:a"})["version"] == 2
 
 
 # -- 4. housekeeping --------------------------------------------------------------------

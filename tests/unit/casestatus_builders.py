@@ -49,17 +49,18 @@ def decided(document_id, doc_type, at, version, verdict="verified", reason=None)
         "by": STAFF}, at)
 
 
-def claim(action, status, at, version, claim_id="CLM-1", claim_type="medical_aid", phone=PHONE):
+def claim(action, status, at, version, claim_id="CLM-1", claim_type="medical_aid", phone=PHONE,
+          approved_amount=None, **extra):
     return envelope(f"claims.claim.{action}", ("claim", claim_id), version, {
         "case_id": claim_id, "status": status, "document_ids": [], "claim_type": claim_type,
-        "migrant_reference": MIGRANT, "claimant_phone": phone}, at)
+        "migrant_reference": MIGRANT, "claimant_phone": phone, "approved_amount": approved_amount, **extra}, at)
 
 
-def complaint(action, status, at, version, restricted=False, **extra):
+def complaint(action, status, at, version, restricted=False, assignee=None, **extra):
     return envelope(f"complaints.complaint.{action}", ("complaint", "CMP-1"), version, {
         "case_id": "CMP-1", "status": status, "document_ids": [], "receipt_number": "CP-2345-678X",
         "migrant_reference": MIGRANT, "complainant_phone": PHONE, "category": "unpaid_wages",
-        "agency_licences": ["RL-1234"], "restricted": restricted, **extra}, at)
+        "agency_licences": ["RL-1234"], "restricted": restricted, "assignee": assignee, **extra}, at)
 
 
 def hearing(action, at, version, no=1, on="2026-12-05", venue="DEMO Cumilla", **extra):
@@ -95,5 +96,5 @@ def journey() -> list[Envelope]:
         decided("DOC-CLR", "emigration_clearance", t[15], 2),
         claim("ready_for_review", "under_review", t[16], 2),
         hearing("adjourned", t[17], 6, next_date="2026-12-12"),
-        claim("approved", "approved", t[18], 3),
+        claim("approved", "approved", t[18], 3, approved_amount=150000),
     ]

@@ -117,6 +117,11 @@ def test_a_restricted_complaint_shows_only_to_those_who_may_see_it():
     assert entries.may_see(audience, family, phone=PHONE)            # filed it from this phone
     open_audience = entries.entry(complaint("received", "received", START, 1))["audience"]
     assert entries.may_see(open_audience, _principal("legal_aid"))
+    # Its assignee (from the complaint's latest facts) sees it; other staff do not.
+    assert entries.may_see(audience, _principal("legal_aid", subject="legal-7"), assignee="legal-7")
+    assert not entries.may_see(audience, _principal("legal_aid", subject="legal-8"), assignee="legal-7")
+    assert not entries.may_see(audience, _principal("migrant", migrant_ref="PB-9999-9999", subject="legal-7"),
+                               assignee="legal-7")
 
 
 def test_a_document_verdict_shows_to_family_of_the_case_its_upload_was_for():

@@ -129,3 +129,47 @@ def test_a_document_decision_folds_the_same_before_or_after_its_upload():
 def test_a_decided_complaint_has_no_hearing_to_come_even_if_the_last_hearing_event_says_scheduled():
     decided_award = award("award_issued", "award_issued", START + timedelta(days=30), 8)
     assert steps(journey() + [decided_award])["CMP-1"]["next_hearing"] is None
+
+
+def test_an_approved_claim_names_the_amount_to_be_sent_in_bangla_digits_grouped_by_lakh():
+    result = steps(journey())["CLM-1"]
+    assert (result["status"], result["amount"]) == ("approved", 150000)
+    assert result["text"]["en"][0] == "Tk 1,50,000 will be sent to you."
+    assert result["text"]["bn"][0] == "১,৫০,০০০ টাকা পাঠানো হবে।"
+    grant = claim("approved", "approved", START, 3, claim_id="CLM-2", claim_type="death_grant",
+                  approved_amount=300000)
+    assert steps([grant])["CLM-2"]["text"]["bn"][0] == "৩,০০,০০০ টাকা পাঠানো হবে।"
+
+
+def test_a_claims_payments_keep_the_approved_amount_not_an_award():
+    later = START + timedelta(days=30)
+    events = journey() + [claim("payment_ordered", "payment_ordered", later, 4, approved_amount=150000),
+                          claim("payment_recorded", "payment_ordered", later, 5, approved_amount=150000,
+                                payment_amount=50000, paid_total=50000)]
+    facts = next_steps.fold_all(events)
+    assert "award" not in facts["cases"]["CLM-1"]
+    result = next_steps.all_next_steps(facts)["CLM-1"]
+    assert result["amount"] == 150000 and result["text"]["en"][0] == "Tk 1,50,000 will be sent to you."
+
+
+def test_a_claim_event_raised_before_claims_published_the_amount_says_the_approved_amount():
+    from .casestatus_builders import MIGRANT, PHONE, envelope
+    old = envelope("claims.claim.approved", ("claim", "CLM-1"), 3, {
+        "case_id": "CLM-1", "status": "approved", "document_ids": [], "claim_type": "medical_aid",
+        "migrant_reference": MIGRANT, "claimant_phone": PHONE}, START)
+    result = steps([old])["CLM-1"]
+    assert result["amount"] is None
+    assert result["text"]["en"][0] == "The approved amount will be sent to you."
+
+
+def test_a_complaints_latest_facts_hold_its_assignee_whatever_order_events_arrive_in():
+    later = START + timedelta(days=1)
+    assigned = complaint("assigned", "hearing", later, 7, assignee="legal_aid-7")
+    held = hearing("held", later + timedelta(days=1), 8, no=2, on="2026-12-12", respondent_attended=True,
+                   assignee="legal_aid-7")
+    events = journey() + [assigned, held]
+    for order in (events, list(reversed(events))):
+        latest = next_steps.fold_all(order)["cases"]["CMP-1"]["latest"]
+        assert (latest["assignee"], latest["type"]) == ("legal_aid-7", "complaints.complaint.hearing_held")
+    assert next_steps.fold_all(journey())["cases"]["CMP-1"]["latest"]["assignee"] is None  # no one yet
+    assert next_steps.fold_all(journey())["cases"]["CLM-1"]["latest"]["assignee"] is None  # claims name none

@@ -38,7 +38,7 @@ def make_api(service: CaseStatusService) -> Api:
     def case_timeline(principal, case_id, query):
         return service.case_timeline(principal, case_id, query["lang"], query["limit"], query["cursor"])
 
-    notifications_api.register(api, notifications_api.for_case_status(service))
+    notifications_api.register(api, lambda: notifications_api.for_case_status(service))
     return api
 
 

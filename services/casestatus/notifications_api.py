@@ -7,6 +7,9 @@
 """
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
 from marshmallow import ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf
 
@@ -76,27 +79,31 @@ class PreferencesSchema(StrictSchema):
     opted_out = fields.Boolean(required=True)
 
 
-def register(api: Api, service: NotificationService, prefix: str = "") -> None:
+def register(api: Api, service: NotificationService | Callable[[], NotificationService], prefix: str = "") -> None:
+    """The routes on `api`. `service`, or a function making it on the first request (declaring
+    routes uses no service: the OpenAPI document is built without one)."""
+    current = (lambda: service) if isinstance(service, NotificationService) else functools.cache(service)
+
     @api.route(f"{prefix}/notifications", "GET", roles=STAFF, query=NotificationQuerySchema,
                response=page_schema(NotificationSchema), tag="notifications",
                summary="Notifications newest first, with their state, attempts and the gateway's last error "
                        "(every read audited)")
     def list_notifications(principal, query):
         filters = {k: query.get(k) for k in ("state", "phone", "migrant", "event_id")}
-        return service.search(principal, filters, query["limit"], query["cursor"])
+        return current().search(principal, filters, query["limit"], query["cursor"])
 
     @api.route(f"{prefix}/notification-preferences", "GET", roles=PEOPLE, query=PreferenceQuerySchema,
                response=PreferencesSchema, tag="notifications",
                summary="A phone's SMS language and whether it stopped notifications")
     def get_preferences(principal, query):
-        return service.preferences_of(principal, query.get("phone"))
+        return current().preferences_of(principal, query.get("phone"))
 
     @api.route(f"{prefix}/notification-preferences", "PUT", roles=PEOPLE, body=PreferenceChangeSchema,
                response=PreferencesSchema, tag="notifications",
                summary="Stop or resume notifications, or choose their language, for your own phone "
                        "(staff: for the phone named, on the person's behalf; audited)")
     def set_preferences(principal, body):
-        return service.set_preferences(principal, body)
+        return current().set_preferences(principal, body)
 
 
 def build_service(uow, db, migrant_phone=None) -> NotificationService:

@@ -213,7 +213,9 @@ def _reason(raw: bytes, fallback) -> str:
 
 # -- configuration -------------------------------------------------------------------------
 
-def from_settings(env: dict | None = None) -> Sms:
+def from_settings(env: dict | None = None, *, backoff: tuple[float, ...] | None = None) -> Sms:
+    """The adapter `env` names. `backoff`: the HTTP adapter's in-call retry delays (None keeps
+    its default; a sender with durable retries of its own passes ())."""
     env = os.environ if env is None else env
     adapter = env.get("SMS_ADAPTER") or "dev"
     if adapter == "dev":
@@ -233,5 +235,5 @@ def from_settings(env: dict | None = None) -> Sms:
             timeout = float(env.get("SMS_GATEWAY_TIMEOUT") or 5.0)
         except ValueError:
             raise ConfigError(f"SMS_GATEWAY_TIMEOUT must be a number, got {env['SMS_GATEWAY_TIMEOUT']!r}") from None
-        return HttpSms(url, key, timeout=timeout)
+        return HttpSms(url, key, timeout=timeout, **({} if backoff is None else {"backoff": backoff}))
     raise ConfigError(f"SMS_ADAPTER must be dev or http, got {adapter!r}")

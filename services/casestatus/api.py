@@ -9,7 +9,7 @@ from shared.config import Settings
 from shared.http.api import Api
 from shared.http.app import broker_check, create_app
 
-from . import bootstrap
+from . import bootstrap, notifications_api
 from .schemas import CaseTimelineSchema, MigrantTimelineSchema, TimelineQuerySchema
 from .service import CaseStatusService
 
@@ -38,6 +38,7 @@ def make_api(service: CaseStatusService) -> Api:
     def case_timeline(principal, case_id, query):
         return service.case_timeline(principal, case_id, query["lang"], query["limit"], query["cursor"])
 
+    notifications_api.register(api, lambda: notifications_api.for_case_status(service))
     return api
 
 

@@ -479,6 +479,12 @@ def types_matching(pattern: str) -> list[str]:
     return [event_type for event_type in event_types() if topic_matches(pattern, event_type)]
 
 
+def live_types_matching(pattern: str) -> list[str]:
+    """types_matching without the replays' snapshots: those are sent straight to a learner's
+    queue (shared.replay), never bound, so a consumer names each live type instead."""
+    return [event_type for event_type in types_matching(pattern) if not event_type.endswith(".snapshot")]
+
+
 def personal_identifiers_in(data, path: str = "") -> list[str]:
     """Where PERSONAL_IDENTIFIERS occur as keys in `data`, at any depth."""
     found: list[str] = []

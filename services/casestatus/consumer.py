@@ -12,9 +12,8 @@ services' replays (catch-up, no SMS):
     python -m shared.replay --to casestatus --from claims
     python -m shared.replay --to casestatus --from complaints
 """
-from shared.config import Settings
 from shared.consumer import EventConsumer
-from shared.contracts import types_matching
+from shared.contracts import live_types_matching
 from shared.replay import Replays
 
 from . import bootstrap, catch_up
@@ -22,10 +21,6 @@ from .service import CaseStatusService
 
 consumer = EventConsumer(bootstrap.SERVICE, apply_late=True)
 service = CaseStatusService(uow=None)  # the handlers run in the consumer's unit of work
-
-
-def live_types_matching(pattern: str) -> list[str]:
-    return [event_type for event_type in types_matching(pattern) if not event_type.endswith(".snapshot")]
 
 
 LIVE_TYPES = [event_type for pattern in ("registration.migrant.*", "documents.document.*", "claims.claim.*",
@@ -37,13 +32,8 @@ for event_type in LIVE_TYPES:
 replays = Replays(consumer)
 for snapshot_type in catch_up.SNAPSHOTS:
     replays.learn(snapshot_type, service.learn_snapshot)
-
-
-def start(settings: Settings):
-    """The unit of work the handlers run in, and the answers to the end markers of its replays."""
-    uow = bootstrap.unit_of_work(settings)
-    replays.start(settings, uow.db)
-    return uow
+# The process's start: the unit of work, and the answers to the end markers of its replays.
+start = replays.starting(bootstrap.unit_of_work)
 
 
 if __name__ == "__main__":

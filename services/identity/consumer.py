@@ -6,18 +6,13 @@ existed before its queue did from their replays (shared/replay/): their handlers
 registered here. Its own events are not among them: an account's change is written
 with its event (changes.py).
 """
-from shared.config import Settings
 from shared.consumer import EventConsumer
-from shared.contracts import types_matching
+from shared.contracts import live_types_matching
 from shared.replay import Replays
 
 from . import bootstrap, projections
 
 consumer = EventConsumer(bootstrap.SERVICE)
-
-
-def live_types_matching(pattern: str) -> list[str]:
-    return [event_type for event_type in types_matching(pattern) if not event_type.endswith(".snapshot")]
 
 
 # -- one-time codes (otp package): consumer.handles(...)(projections.<handler>) ----------
@@ -37,13 +32,8 @@ replays = Replays(consumer)
 replays.learn("registration.migrant.snapshot", projections.migrant_phone)
 replays.learn(projections.CLAIM_SNAPSHOT, projections.claim_changed)
 replays.learn(projections.COMPLAINT_SNAPSHOT, projections.complaint_changed)
-
-
-def start(settings: Settings):
-    """The unit of work the handlers run in, and the answers to the end markers of its replays."""
-    uow = bootstrap.unit_of_work(settings)
-    replays.start(settings, uow.db)
-    return uow
+# The process's start: the unit of work, and the answers to the end markers of its replays.
+start = replays.starting(bootstrap.unit_of_work)
 
 
 if __name__ == "__main__":

@@ -159,12 +159,12 @@ def search_terms(name: dict) -> list[str]:
 
 # A word searched for is cut to this length, as the stored beginnings are.
 MAX_TERM = 20
-_PUNCTUATION = ".,;:()[]{}'\"/&-"
+# Word separators besides whitespace: "Al-Noor (Pvt.)" is found by "noor" and "pvt".
+_SEPARATORS = str.maketrans({ch: " " for ch in ".,;:()[]{}'\"/&-_|+"})
 
 
 def query_words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFC", text).lower()
-    return [word for word in (w.strip(_PUNCTUATION) for w in text.split()) if word]
+    return unicodedata.normalize("NFC", text).lower().translate(_SEPARATORS).split()
 
 
 def new_entry(kind: str, entry_id_: str, content: dict, now: datetime, actor: dict) -> dict:

@@ -11,6 +11,7 @@ from shared import mongo
 from shared.config import Settings
 from shared.http.api import PUBLIC, Api
 from shared.http.app import broker_check, create_app
+from shared.http.problems import Problem
 from shared.http.steps import with_etag
 
 from . import bootstrap, domain
@@ -64,7 +65,10 @@ def _entry_routes(api: Api, service: DirectoryService, kind: str, path: str, arg
         return with_etag(service.get(kind, path_args[argument]))
 
     def put(principal, body, **path_args):
-        entry, created = service.put(principal, kind, path_args[argument], body, request.headers.get("If-Match"))
+        if_match = request.headers.get("If-Match")
+        if if_match is not None and not if_match.strip():
+            raise Problem(400, "Bad request", "If-Match is empty: send the ETag you read, or no If-Match to create.")
+        entry, created = service.put(principal, kind, path_args[argument], body, if_match)
         if created:
             return with_etag(entry, 201, Location=f"{api.url_prefix}{path}/{entry[domain.ID_FIELDS[kind]]}")
         return with_etag(entry)

@@ -65,6 +65,9 @@ class Entries:
             raise PreconditionFailed(f"The {domain.NOUNS[self.kind]} changed since you read it; fetch it again "
                                      "and reapply your change.")
 
+    def any(self) -> bool:
+        return self.collection.find_one({}, {"_id": 1}, session=self.session) is not None
+
     def all(self, filters: dict | None = None) -> list[dict]:
         order = IN_GUIDE_ORDER if self.kind == domain.TOPIC else [("_id", ASCENDING)]
         return list(self.collection.find(filters or {}, session=self.session).sort(order).limit(MAX_LIST))

@@ -1,9 +1,10 @@
 """Load the directory's seed file (services/directory/seed.json, or DIRECTORY_SEED_FILE):
 
-    python -m services.directory.seed [--file PATH] [--force]
+    python -m services.directory.seed [--file PATH] [--force | --if-empty]
 
 Idempotent: an entry already in the database is left alone (an admin may have changed it
-since), unless --force, which replaces those that differ. Every entry is checked first, by
+since), unless --force, which replaces those that differ; --if-empty seeds only a directory
+with no entry at all (`make run` seeds on its first start, once). Every entry is checked first, by
 the API's own schemas and rules, so a bad file writes nothing. Each write is an admin's PUT
 would be: a version, a `directory.<kind>.changed` event in the outbox, an audit record.
 
@@ -77,10 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="services.directory.seed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", type=Path, default=None, help="the seed file (default: DIRECTORY_SEED_FILE or "
                                                                 "the shipped seed.json)")
-    parser.add_argument("--force", action="store_true", help="replace entries already there that differ")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true", help="replace entries already there that differ")
+    mode.add_argument("--if-empty", action="store_true", help="only if the directory has no entry yet")
     args = parser.parse_args(argv)
     path = args.file or DirectoryConfig.from_env().seed_path
     service = bootstrap.build(Settings.from_env(bootstrap.SERVICE))
+    if args.if_empty and not service.empty():
+        print("The directory has entries already: nothing seeded (without --if-empty, missing ones are added).")
+        return 0
     try:
         entries = read(path, service.today())
     except SeedError as exc:

@@ -51,6 +51,10 @@ class DirectoryService:
         query = {name: value for name, value in (filters or {}).items() if value is not None}
         return {"items": [domain.view(r) for r in self.reads.entries(kind).all(query)]}
 
+    def empty(self) -> bool:
+        """No entry of any kind yet: a first start."""
+        return not any(self.reads.entries(kind).any() for kind in domain.KINDS)
+
     def agencies(self, q: str | None, status: str | None, limit: int, cursor: str | None) -> dict:
         """Agencies in licence order. `q` is a licence (any spelling registration takes, or
         its number alone) or the beginnings of words of the name, in either language."""

@@ -257,3 +257,18 @@ def test_the_seed_refuses_a_bad_file_before_writing_anything(desk, tmp_path):
     with pytest.raises(seed.SeedError, match="last_checked"):
         seed.read(bad, desk.service.today())
     assert desk.stored() == dict.fromkeys(STORES, 0)
+
+
+def test_the_seed_command_seeds_a_first_start_once(desk, monkeypatch, capsys):
+    monkeypatch.setenv("MONGO_URI", desk.settings.mongo_uri)
+    monkeypatch.setenv("MONGO_DB", desk.settings.database)
+    monkeypatch.delenv("DIRECTORY_SEED_FILE", raising=False)
+    assert seed.main(["--if-empty"]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("Seeding the directory from ") and "Done: 22 created" in first
+    assert desk.http.get("/api/v1/guide/topics/complaint").json["amounts"] == {"bn": "বিনা খরচে।",
+                                                                               "en": "Free of charge."}
+    assert seed.main(["--if-empty"]) == 0
+    assert "nothing seeded" in capsys.readouterr().out
+    assert seed.main([]) == 0 and "Done: 22 kept" in capsys.readouterr().out
+    assert desk.db.outbox.count_documents({}) == 22

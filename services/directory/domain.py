@@ -41,7 +41,7 @@ COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 # nested ones (dotted paths; a nested text is required when its parent is there).
 BILINGUAL = {
     AGENCY: {"required": ("name",), "optional": ("address", "note")},
-    COUNTRY: {"required": ("name",), "optional": ("note", "mission.name", "mission.labour_wing.address")},
+    COUNTRY: {"required": ("name", "mission.name"), "optional": ("note", "mission.labour_wing.address")},
     LINK: {"required": ("title", "purpose"), "optional": ("note",)},
     TOPIC: {"required": ("title", "summary", "who_may_apply"), "optional": ("amounts", "time_limits", "note"),
             "lists": ("documents", "where_to_go")},

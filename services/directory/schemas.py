@@ -93,15 +93,19 @@ class LabourWingSchema(StrictSchema):
     url = _url(allow_none=True, load_default=None)
 
 
+def _unknown_labour_wing() -> dict:
+    return {"phone": None, "email": None, "address": None, "url": None}
+
+
 class MissionSchema(StrictSchema):
     name = _label(required=True, metadata={"description": "the mission's official name"})
-    labour_wing = fields.Nested(LabourWingSchema, allow_none=True, load_default=None)
+    labour_wing = fields.Nested(LabourWingSchema, load_default=_unknown_labour_wing,
+                                metadata={"description": "its contacts, each null where not known here"})
 
 
 class CountryBodySchema(_Entry):
     name = _label(required=True)
-    mission = fields.Nested(MissionSchema, allow_none=True, load_default=None,
-                            metadata={"description": "Bangladesh's mission there (null: none known here)"})
+    mission = fields.Nested(MissionSchema, required=True, metadata={"description": "Bangladesh's mission there"})
 
 
 class LinkBodySchema(_Entry):

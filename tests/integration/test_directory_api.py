@@ -101,8 +101,12 @@ def test_every_kind_is_created_read_and_listed_bangla_first(desk):
     assert desk.put("/links/muktopaath", link).status_code == 201
     assert desk.put("/guide/topics/passport", topic()).status_code == 201
 
+    assert desk.put("/countries/OM", {"name": {"bn": "ওমান", "en": "Oman"}, "last_checked": TODAY, "mission": {
+        "name": {"bn": "বাংলাদেশ দূতাবাস, মাস্কাট", "en": "Embassy of Bangladesh, Muscat"}}}).status_code == 201
     countries = desk.http.get("/api/v1/countries").json["items"]
-    assert [(c["code"], c["mission"]["labour_wing"]["phone"]) for c in countries] == [("SA", None)]
+    assert [(c["code"], c["mission"]["labour_wing"]) for c in countries] == [
+        ("OM", {"phone": None, "email": None, "address": None, "url": None}),
+        ("SA", {"phone": None, "email": None, "address": None, "url": None})]
     assert desk.http.get("/api/v1/links").json["items"][0]["url"] == "https://muktopaath.gov.bd"
     topics = desk.http.get("/api/v1/guide/topics").json["items"]
     assert topics == [{"id": "passport", "kind": "migration_paper", "title": {"bn": "পাসপোর্ট", "en": "Passport"},
@@ -112,7 +116,7 @@ def test_every_kind_is_created_read_and_listed_bangla_first(desk):
     assert detail["documents"] == [] and detail["forms"] == [] and detail["amounts"] is None
     assert detail["where_to_go"] == topic()["where_to_go"] and detail["sources"] == []
     assert [e["type"] for e in desk.db.outbox.find({}).sort([("created_at", 1)])] == [
-        "directory.country.changed", "directory.link.changed", "directory.topic.changed"]
+        "directory.country.changed", "directory.link.changed", "directory.topic.changed", "directory.country.changed"]
 
 
 def test_replacing_needs_the_current_if_match_and_a_create_none(desk):
@@ -139,7 +143,10 @@ def test_replacing_needs_the_current_if_match_and_a_create_none(desk):
     ("an unknown field", "/agencies/RL-5", agency(rating=5), 422, "rating"),
     ("a licence no agency has", "/agencies/ABC-5", agency(), 404, None),
     ("a country code of three letters", "/countries/SAU",
-     {"name": {"bn": "সৌদি আরব", "en": "Saudi Arabia"}, "last_checked": TODAY}, 404, None),
+     {"name": {"bn": "সৌদি আরব", "en": "Saudi Arabia"}, "last_checked": TODAY,
+      "mission": {"name": {"bn": "বাংলাদেশ দূতাবাস, রিয়াদ", "en": "Embassy of Bangladesh, Riyadh"}}}, 404, None),
+    ("a country without its mission", "/countries/SA",
+     {"name": {"bn": "সৌদি আরব", "en": "Saudi Arabia"}, "last_checked": TODAY}, 422, "mission"),
     ("a link to a plain http address", "/links/bdjobs",
      {"title": {"bn": "বিডিজবস", "en": "bdjobs"}, "url": "http://bdjobs.com",
       "purpose": {"bn": "চাকরি", "en": "Jobs"}, "last_checked": TODAY}, 422, "url"),

@@ -74,10 +74,14 @@ def test_a_topic_and_a_country_keep_the_rules():
     errors = domain.check(domain.TOPIC, topic(kind="visa", documents=[{"bn": "x", "en": "x"}],
                                               forms=[{"title": {"bn": "", "en": "Form"}}]), TODAY)
     assert set(errors) == {"kind", "documents.0", "forms.0.title"}
+    wing = {"phone": None, "email": None, "address": {"bn": "মাস্কাট", "en": "Muscat"}, "url": None}
     country = {"name": {"bn": "ওমান", "en": "Oman"}, "last_checked": TODAY,
-               "mission": {"name": {"bn": "Embassy", "en": "Embassy"}, "labour_wing": None}}
-    assert set(domain.check(domain.COUNTRY, country, TODAY)) == {"mission.name"}
-    assert domain.check(domain.COUNTRY, {**country, "mission": None}, TODAY) == {}
+               "mission": {"name": {"bn": "বাংলাদেশ দূতাবাস, মাস্কাট", "en": "Embassy of Bangladesh, Muscat"},
+                           "labour_wing": wing}}
+    assert domain.check(domain.COUNTRY, country, TODAY) == {}
+    embassy = {**country["mission"], "name": {"bn": "Embassy", "en": "Embassy"}}
+    assert set(domain.check(domain.COUNTRY, {**country, "mission": embassy}, TODAY)) == {"mission.name"}
+    assert set(domain.check(domain.COUNTRY, {**country, "mission": None}, TODAY)) == {"mission.name"}
 
 
 def test_versions_and_what_a_replace_keeps():
@@ -106,7 +110,7 @@ def test_the_beginnings_of_each_word_find_a_name():
     (domain.LINK, domain.new_entry(domain.LINK, "bibhui", {"title": NAME, "url": None, "purpose": NAME,
                                                           "note": None, "last_checked": TODAY, "sources": []},
                                    NOW, ADMIN)),
-    (domain.COUNTRY, domain.new_entry(domain.COUNTRY, "SA", {"name": NAME, "mission": None, "note": None,
+    (domain.COUNTRY, domain.new_entry(domain.COUNTRY, "SA", {"name": NAME, "mission": {"name": NAME}, "note": None,
                                                              "last_checked": TODAY, "sources": []}, NOW, ADMIN)),
 ])
 def test_each_event_matches_its_contract(kind, record):
@@ -126,7 +130,7 @@ def test_the_shipped_seed_keeps_every_rule_and_invents_no_contact():
     for kind, entry_id, content in entries:
         assert content["last_checked"] <= TODAY
         if kind == domain.COUNTRY:  # no phone, email or address the reference does not give
-            assert content["mission"]["labour_wing"] is None and "ask" in content["note"]["en"].lower()
+            assert set(content["mission"]["labour_wing"].values()) == {None} and "ask" in content["note"]["en"].lower()
     links = {entry_id: content["url"] for kind, entry_id, content in entries if kind == domain.LINK}
     assert links == {"bdjobs": "https://bdjobs.com", "bideshjatra": "https://bideshjatra.gov.bd", "bibhui": None,
                      "bkttc": None, "muktopaath": "https://muktopaath.gov.bd"}

@@ -27,10 +27,14 @@ SERVICES = [
     ("claims", 8003),
     ("complaints", 8004),
     ("identity", 8005),
+    ("directory", 8007),
 ]
 
 # Services with a timer process (python -m services.<name>.timers): their overdue marks.
 TIMERS = ["claims", "complaints"]
+# Services whose data starts from a seed file (python -m services.<name>.seed --if-empty):
+# loaded before their API starts, on the first start only (a database with entries is left alone).
+SEEDS = ["directory"]
 
 MONGO_PORT = 27027
 # `make run`'s development signing key (services trust no key by default): an Ed25519 key made
@@ -203,13 +207,19 @@ class Supervisor:
         if busy:  # else health checks could pass against someone else's server
             raise SystemExit(f"port(s) {busy} already in use - is another `make run` going?")
         upgrade_topology(env)
+        for svc in SEEDS:
+            say(f"==> {svc}: seeding on first start (python -m services.{svc}.seed --if-empty)")
+            if subprocess.run([str(VENV_BIN / "python"), "-m", f"services.{svc}.seed", "--if-empty"], cwd=ROOT,
+                              env=env).returncode != 0:
+                raise SystemExit(f"the {svc} seed failed (see above)")
         for svc, port in SERVICES:
             # Worker model and limits come from shared/http/server.py, as in the tests and the image.
             self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
                                       "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
                                       f"services.{svc}.wsgi:app"], env)
             self.spawn(f"{svc}-relay", [str(VENV_BIN / "python"), "-m", f"services.{svc}.relay"], env)
-            self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
+            if (ROOT / "services" / svc / "consumer.py").exists():  # directory consumes no events
+                self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
         for svc in TIMERS:
             self.spawn(f"{svc}-timer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.timers"], env)
 

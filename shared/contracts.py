@@ -470,6 +470,50 @@ CONTRACTS.update({("identity.otp.requested", 1): OtpRequested, ("identity.otp.ve
                   ("identity.otp.failed", 1): OtpFailed})
 
 
+# -- directory: the public guide's data (services/directory/domain.py event_data) -----
+# Which entry changed, how, when it was last checked and by whom, and what a subscriber
+# shows without asking; the whole entry is the directory's public API.
+
+class Bilingual(Contract):
+    bn = _text(required=True)
+    en = _text(required=True)
+
+
+class DirectoryEntryChanged(Contract):
+    change = fields.String(required=True, validate=OneOf(("created", "replaced")))
+    last_checked = fields.Date(required=True)
+    by = fields.Nested(Actor, required=True)
+
+
+class AgencyChanged(DirectoryEntryChanged):
+    """A recruiting agency's entry: its licence status (the scorecard may show it)."""
+    licence_number = fields.String(required=True, validate=LICENCE)
+    name = fields.Nested(Bilingual, required=True)
+    status = fields.String(required=True, validate=OneOf(("valid", "suspended", "cancelled", "expired")))
+    valid_until = fields.Date(required=True, allow_none=True)
+
+
+class CountryChanged(DirectoryEntryChanged):
+    code = fields.String(required=True, validate=Regexp(r"^[A-Z]{2}$", error="ISO 3166-1 alpha-2, upper-case."))
+    name = fields.Nested(Bilingual, required=True)
+
+
+class LinkChanged(DirectoryEntryChanged):
+    id = _text(required=True)
+    title = fields.Nested(Bilingual, required=True)
+    url = fields.String(required=True, allow_none=True)
+
+
+class TopicChanged(DirectoryEntryChanged):
+    id = _text(required=True)
+    kind = _text(required=True)
+    title = fields.Nested(Bilingual, required=True)
+
+
+CONTRACTS.update({("directory.agency.changed", 1): AgencyChanged, ("directory.country.changed", 1): CountryChanged,
+                  ("directory.link.changed", 1): LinkChanged, ("directory.topic.changed", 1): TopicChanged})
+
+
 def event_types() -> list[str]:
     return sorted({event_type for event_type, _ in CONTRACTS})
 

@@ -58,6 +58,8 @@ class Operation:
     problems: dict[int, str]
     headers: dict[str, str] = field(default_factory=dict)
     response_headers: dict[str, str] = field(default_factory=dict)
+    optional_headers: dict[str, str] = field(default_factory=dict)
+    other_statuses: dict[int, str] = field(default_factory=dict)
 
 
 def authenticate(roles: frozenset | None) -> Principal | None:
@@ -255,12 +257,16 @@ class Api:
               response: type[Schema] | None = None, status: int = 200, tag: str | None = None,
               request_doc: dict | None = None, response_doc: dict | None = None,
               problems: dict[int, str] | None = None, headers: dict[str, str] | None = None,
-              response_headers: dict[str, str] | None = None) -> Callable:
+              response_headers: dict[str, str] | None = None,
+              optional_headers: dict[str, str] | None = None,
+              other_statuses: dict[int, str] | None = None) -> Callable:
         """`problems`: the endpoint's own error statuses (409, 412 ...) for the OpenAPI document;
         400, 401, 403, 404, 415, 422 and 503 are listed for every endpoint where they apply.
         `headers`: request headers the endpoint requires, with what they carry (the function
-        reads them itself); `response_headers`: those its success answer carries. `form` (multipart/form-data, capped at `max_body_bytes`) replaces
-        `body` for uploads."""
+        reads them itself), `optional_headers` those it may take; `response_headers`: those its
+        success answer carries; `other_statuses`: success statuses besides `status` with the same
+        answer (a PUT's 201 and 200). `form` (multipart/form-data, capped at `max_body_bytes`)
+        replaces `body` for uploads."""
         if form is not None and (body is not None or not max_body_bytes):
             raise ValueError("a form route takes no JSON body and needs max_body_bytes")
 
@@ -285,7 +291,9 @@ class Api:
                                              response=response, status=status, tag=tag or self.name,
                                              request_doc=request_doc, response_doc=response_doc,
                                              problems=problems or {}, headers=headers or {},
-                                             response_headers=response_headers or {}))
+                                             response_headers=response_headers or {},
+                                             optional_headers=optional_headers or {},
+                                             other_statuses=other_statuses or {}))
             return fn
         return decorator
 
@@ -302,6 +310,8 @@ class Api:
                   for n in re.findall(r"<(?:[^:>]+:)?([^>]+)>", op.rule)]
         params += [{"in": "header", "name": name, "required": True, "description": text,
                     "schema": {"type": "string", "minLength": 1}} for name, text in op.headers.items()]
+        params += [{"in": "header", "name": name, "required": False, "description": text,
+                    "schema": {"type": "string", "minLength": 1}} for name, text in op.optional_headers.items()]
         operation: dict = {"summary": op.summary, "tags": [op.tag], "operationId": f"{self.name}_{op.rule}_{op.method}",
                            "responses": {}}
         if op.query is not None:
@@ -331,6 +341,8 @@ class Api:
         if op.response_headers:
             ok["headers"] = {**ok.get("headers", {}), **_headers(op.response_headers)}
         operation["responses"][str(op.status)] = ok
+        for code, text in op.other_statuses.items():
+            operation["responses"][str(code)] = {**ok, "description": text}
         problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         if op.roles is not PUBLIC:
             operation["security"] = [{"bearer": []}]

@@ -44,7 +44,25 @@ def build_spec(api, *, title: str, version: str, description: str, extra_paths: 
         spec.path(path=path, operations=operations)
     for path, operations in (extra_paths or {}).items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return _null_only(spec.to_dict())
+
+
+# apispec writes a nullable nested schema (OpenAPI 3.0) as anyOf [its $ref, this], and
+# this admits any object at all, so a body's {"note": {}} looked valid: null it is.
+_ANY_OBJECT_OR_NULL = {"type": "object", "nullable": True}
+
+
+def _null_only(node):
+    if isinstance(node, dict):
+        if _ANY_OBJECT_OR_NULL in node.get("anyOf", []):
+            node["anyOf"] = [{"nullable": True, "enum": [None]} if branch == _ANY_OBJECT_OR_NULL else branch
+                             for branch in node["anyOf"]]
+        for value in node.values():
+            _null_only(value)
+    elif isinstance(node, list):
+        for value in node:
+            _null_only(value)
+    return node
 
 
 # Swagger UI from the pinned swagger-ui-bundle package, served by the service itself: no

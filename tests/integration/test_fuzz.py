@@ -70,8 +70,9 @@ CONFIG = {
         # - a well-formed If-Match that is not the record's current ETag is 412 (RFC 9110
         #   13.1.1); the fuzzer cannot know the version, as it cannot know what is a duplicate (409).
         #   A document the stateful phase deleted is 410 Gone, as 404 would be for one never made.
+        #   A PUT that would replace an entry (directory) without If-Match is 428, as a step's would.
         "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "410", "412",
-                                                           "429", "5xx"]},
+                                                           "428", "429", "5xx"]},
     },
 }
 
@@ -235,6 +236,8 @@ def seed(service: str, app_settings) -> dict:
         return seed_complaints(app_settings)
     if service == "identity":
         return seed_identity(app_settings)
+    if service == "directory":
+        return seed_directory(app_settings)
     if service != "documents":
         return {}
     from services.documents.bootstrap import unit_of_work
@@ -302,6 +305,21 @@ def seed_identity(app_settings) -> dict:
     bootstrap.build(app_settings).create_staff(Principal("admin-1", "admin"), {
         "username": "rahima.khatun", "full_name": "Rahima Khatun", "role": "welfare_officer", "district": "Cumilla"})
     return {"username": "rahima.khatun"}
+
+
+def seed_directory(app_settings) -> dict:
+    """The shipped seed and one agency (the seed has none), so generated requests reach the
+    code behind a 404 and a replace."""
+    from services.directory import bootstrap
+    from services.directory import seed as directory_seed
+    from shared.auth import Principal
+    service = bootstrap.build(app_settings)
+    directory_seed.load(service, directory_seed.read(directory_seed.DirectoryConfig().seed_path),
+                        say=lambda line: None)
+    service.put(Principal("admin-1", "admin"), "agency", "RL-1234", {
+        "name": {"bn": "উদাহরণ ওভারসিজ", "en": "Example Overseas"}, "status": "valid", "valid_until": None,
+        "address": None, "phone": None, "note": None, "last_checked": today_in_bangladesh(), "sources": []}, None)
+    return {"licence_number": "RL-1234", "code": "SA", "link_id": "bibhui", "topic_id": "complaint"}
 
 
 def run(schema) -> tuple[Counter, list[str]]:

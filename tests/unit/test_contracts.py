@@ -52,6 +52,19 @@ def test_registration_and_documents_publish_what_their_contracts_say():
     assert published_types("documents") == set(contracts.types_matching("documents.#"))
 
 
+def test_the_directory_publishes_what_its_contracts_say_and_names_an_agency_by_its_licence():
+    assert published_types("directory") == set(contracts.types_matching("directory.#")) == {
+        f"directory.{kind}.changed" for kind in ("agency", "country", "link", "topic")}
+    data = {"licence_number": "RL-123", "change": "replaced", "last_checked": "2026-11-28",
+            "by": {"user": "admin-1", "role": "admin"}, "name": {"bn": "নূর ট্রাভেলস", "en": "Noor Travels"},
+            "status": "suspended", "valid_until": None}
+    emit("directory.agency.changed", data)
+    for wrong in ({"licence_number": "RL-0123"}, {"status": "blacklisted"}, {"change": "deleted"},
+                  {"name": {"en": "Noor Travels"}}):
+        with pytest.raises(ContractViolation):
+            emit("directory.agency.changed", {**data, **wrong})
+
+
 @pytest.mark.parametrize("service", [s for s in SERVICE_NAMES if (SERVICES / s / "consumer.py").exists()])
 def test_every_event_type_a_consumer_handles_has_a_contract(service):
     consumer = importlib.import_module(f"services.{service}.consumer").consumer

@@ -1,0 +1,4 @@
+"""gunicorn services.directory.wsgi:app"""
+from .api import create
+
+app = create()

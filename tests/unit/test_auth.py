@@ -199,7 +199,7 @@ def test_tokens_longer_than_the_maximum_are_not_issued():
 def test_a_token_is_for_the_services_it_was_issued_for_by_default_all():
     everywhere = issue_token(settings("auth"), subject="u", role="admin")
     assert jwt.decode(everywhere, options={"verify_signature": False})["aud"] == [
-        "casestatus", "claims", "complaints", "documents", "identity", "registration"]
+        "casestatus", "claims", "complaints", "directory", "documents", "identity", "registration"]
     token = issue_token(settings("registration"), subject="u", role="admin", audience="registration")
     assert verify_token(settings("registration"), token).role == "admin"
     with pytest.raises(InvalidToken, match="(?i)audience"):

@@ -35,6 +35,8 @@ SKIPPED: dict[str, str] = {
                       "unlocked", "sign_in_failed")},
     **{f"identity.otp.{action}": "a sign-in attempt by SMS code: security records, not a case step"
        for action in ("requested", "verified", "failed")},
+    **{f"directory.{kind}.changed": "the public guide's data (agencies, missions, links, topics), about no migrant"
+       for kind in ("agency", "country", "link", "topic")},
 }
 
 Text = Callable[[dict, str], str]  # (event data, language) -> a sentence

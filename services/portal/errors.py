@@ -70,8 +70,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(BackendError)
     def _refused(exc: BackendError):  # one a page did not handle itself
-        status = exc.status if exc.status in (403, 404) else 400
-        return render_template("error.html", title=_("We could not do that"), message=form_sentence(exc)), status
+        titles = {403: _("You are not allowed to see this"), 404: _("Page not found")}
+        status = exc.status if exc.status in titles else 400
+        return render_template("error.html", title=titles.get(status, _("We could not do that")),
+                               message=form_sentence(exc)), status
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):

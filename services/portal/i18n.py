@@ -34,7 +34,8 @@ def number(value) -> str:
 
 
 def digits(value) -> str:
-    """Any text with its digits in the page's language (references keep their letters)."""
+    """A phone number or the like with its digits in the page's language. Not for case ids,
+    references and licence numbers: people copy and type those, so they stay as issued."""
     return dates.bangla_digits(value) if lang() == "bn" else str(value)
 
 

@@ -7,6 +7,7 @@ import uuid
 from flask import Flask, Response, g, jsonify, request
 
 from shared import context, logs, mongo
+from shared.http.app import BodyReadTimeout
 
 from . import errors, i18n, labels, security, signin
 from .backends import Backends
@@ -33,6 +34,7 @@ def create(config: PortalConfig | None = None, store: SessionStore | None = None
     app = Flask(__name__)
     app.config.update(PORTAL=config, SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=64 * 1024,
                       BACKENDS=backends or Backends(config.backend_urls, config.connect_timeout, config.read_timeout))
+    app.wsgi_app = BodyReadTimeout(app.wsgi_app, settings.body_read_timeout)  # a stalled form post: 408
     app.session_interface = ServerSessionInterface(store, config.session_idle_seconds, config.cookie_secure)
     app.jinja_env.autoescape = True  # every template, whatever its name: nothing typed is rendered raw
     security.init(app)

@@ -44,8 +44,23 @@ AGENCIES = [
     {"licence_number": "RL-0666", "name": {"bn": "দ্রুত ভিসা লিমিটেড", "en": "Quick Visa Ltd <b>"},
      "status": "cancelled", "valid_until": "2025-01-31", "last_checked": "2026-11-25"},
 ]
+COUNTRIES = [
+    {"code": "SA", "name": {"bn": "সৌদি আরব", "en": "Saudi Arabia"},
+     "mission": {"name": {"bn": "বাংলাদেশ দূতাবাস, রিয়াদ", "en": "Embassy of Bangladesh, Riyadh"},
+                 "labour_wing": {"phone": "+966112345678", "email": "labour.riyadh@example.org",
+                                 "address": {"bn": "রিয়াদ", "en": "Riyadh"}, "url": None}},
+     "note": None, "last_checked": "2026-11-28", "sources": []},
+    {"code": "MY", "name": {"bn": "মালয়েশিয়া", "en": "Malaysia"},
+     "mission": {"name": {"bn": "বাংলাদেশ হাইকমিশন, কুয়ালালামপুর", "en": "Bangladesh High Commission, Kuala Lumpur"},
+                 "labour_wing": None},
+     "note": {"bn": "শ্রম উইংয়ের ফোন এখনো দেওয়া হয়নি", "en": "The labour wing's phone is not listed yet"},
+     "last_checked": "2026-11-28", "sources": []},
+]
 LINKS = [{"id": "bmet", "title": {"bn": "বিএমইটি", "en": "BMET"}, "url": "https://www.bmet.gov.bd",
-          "purpose": {"bn": "নিবন্ধন ও স্মার্ট কার্ড", "en": "Registration and smart card"}, "last_checked": "2026-11-20"}]
+          "purpose": {"bn": "নিবন্ধন ও স্মার্ট কার্ড", "en": "Registration and smart card"}, "last_checked": "2026-11-20"},
+         {"id": "bibhui", "title": {"bn": "বিভূঁই", "en": "Bibhui"}, "url": None,
+          "purpose": {"bn": "প্রাক-বহির্গমন ওরিয়েন্টেশন", "en": "Pre-departure orientation"},
+          "note": {"bn": "ঠিকানা যাচাই চলছে", "en": "Address being confirmed"}, "last_checked": "2026-11-20"}]
 
 
 def token_for(who: dict, ttl: int = 900) -> str:
@@ -138,6 +153,10 @@ class StubServices:
                 if a["licence_number"] == licence.upper():
                     return a
             return problem(404, "not-found", "No agency with that licence.")
+
+        @app.get("/api/v1/countries")
+        def countries():
+            return {"items": COUNTRIES}
 
         @app.get("/api/v1/links")
         def links():

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.portal_stub import CODE
 
@@ -22,17 +24,26 @@ PUBLIC_PAGES = {
     "topic-passport": "/guide/passport",
     "agencies": "/agencies?q=RL",
     "agency": "/agencies/RL-1234",
+    "countries": "/countries",
     "sign-in": "/sign-in",
     "staff-sign-in": "/sign-in/staff",
 }
 SIGNED_IN_PAGES = {"timeline": "/me/timeline", "case": "/cases/CLM-2026-R6HA9MGP"}
 
 
+def arrive(browser, site, path):
+    """Waits until a form's answer has loaded (a click or Enter returns before the next page is there)."""
+    WebDriverWait(browser, 15).until(lambda d: d.current_url.startswith(site + path)
+                                     and d.execute_script("return document.readyState") == "complete")
+
+
 def sign_in(browser, site, phone="01712345678"):
     browser.get(site + "/sign-in")
     browser.find_element(By.ID, "f-phone").send_keys(phone)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    arrive(browser, site, "/sign-in/code")
     browser.find_element(By.ID, "f-code").send_keys(CODE + Keys.ENTER)
+    arrive(browser, site, "/me/")
 
 
 def resources(browser) -> list[dict]:
@@ -96,13 +107,16 @@ def test_a_migrants_pages_fit_phone_and_desktop_in_budget_and_accessible(browser
 def test_a_visitor_finds_in_bangla_the_papers_of_a_death_grant_and_an_agencys_licence(browser, site):
     browser.get(site + "/")
     browser.find_element(By.LINK_TEXT, "মৃত্যুজনিত আর্থিক অনুদান").click()
+    arrive(browser, site, "/guide/claims/death_grant")
     papers = browser.find_element(By.CSS_SELECTOR, "ol.papers").text
     assert "মৃত্যু সনদ" in papers and "পাসপোর্টের কপি" in papers and "ওয়ারিশ সনদ" in papers
     assert "৩,০০,০০০ টাকা" in browser.find_element(By.CSS_SELECTOR, "dl.facts").text
     browser.get(site + "/")
     search = browser.find_element(By.ID, "q")
     search.send_keys("RL-1234" + Keys.ENTER)
+    arrive(browser, site, "/agencies?q=RL-1234")
     browser.find_element(By.LINK_TEXT, "আল-নূর ওভারসিজ").click()
+    arrive(browser, site, "/agencies/RL-1234")
     assert browser.find_element(By.CSS_SELECTOR, ".verdict").text == "লাইসেন্স বৈধ"
     browser.get(site + "/agencies?q=RL-0666")
     assert "লাইসেন্স বাতিল" in browser.find_element(By.TAG_NAME, "table").text
@@ -115,6 +129,8 @@ def test_a_migrant_signs_in_with_the_sms_code_and_reads_payment_sent_in_bangla(b
     browser.get(site + "/cases/CLM-2026-ZZZZZZZZ")  # someone else's case, by editing the URL
     assert "অনুমতি নেই" in browser.find_element(By.TAG_NAME, "h1").text
     browser.find_element(By.CSS_SELECTOR, "header button").click()  # sign out
+    WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: "সাইন ইন" in d.find_element(By.TAG_NAME, "header").text)
     browser.get(site + "/me/timeline")
     assert browser.current_url.startswith(site + "/sign-in")
 
@@ -123,6 +139,7 @@ def test_a_form_sent_without_its_csrf_token_is_refused(browser, site):
     browser.get(site + "/sign-in")
     browser.execute_script("document.querySelector('main input[name=csrf_token]').remove()")
     browser.find_element(By.ID, "f-phone").send_keys("01712345678" + Keys.ENTER)
+    arrive(browser, site, "/sign-in/phone")
     assert "ফর্মটি গ্রহণ করা যায়নি" in browser.find_element(By.ID, "main").text
 
 

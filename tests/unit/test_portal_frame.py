@@ -60,7 +60,7 @@ def sign_in_by_code(client, phone="01712345678"):
 # -- security by default --------------------------------------------------------------------------
 
 def test_every_page_carries_the_security_headers(web):
-    for path in ("/", "/sign-in", "/agencies?q=al", "/guide/claims/death_grant", "/no-such-page"):
+    for path in ("/", "/sign-in", "/agencies?q=al", "/guide/claims/death_grant", "/countries", "/no-such-page"):
         response = web.get(path)
         csp = response.headers["Content-Security-Policy"]
         assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
@@ -142,6 +142,14 @@ def test_what_people_typed_and_what_services_hold_is_escaped(web):
     assert "Quick Visa Ltd &lt;b&gt;" in page
     topic = web.get("/guide/passport").get_data(as_text=True)
     assert 'href="https://www.epassport.gov.bd"' in topic and "javascript:" not in topic
+
+
+def test_missions_abroad_with_their_labour_wing_or_whom_to_ask(web):
+    html = web.get("/countries").get_data(as_text=True)
+    assert "বাংলাদেশ দূতাবাস, রিয়াদ" in html and 'href="tel:+966112345678"' in html
+    assert "শ্রম উইংয়ের ফোন এখনো দেওয়া হয়নি" in html
+    home = web.get("/").get_data(as_text=True)
+    assert "বিভূঁই" in home and "ঠিকানা যাচাই চলছে" in home  # a link with no address yet: its name, no link
 
 
 def test_no_page_links_outside_except_the_official_sites_a_service_names(web):

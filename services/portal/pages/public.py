@@ -98,6 +98,12 @@ def agency(licence: str):
     return render_template("agency.html", agency=found, status_name=agency_status)
 
 
+@bp.get("/countries")
+def countries():
+    found = backends().directory.get("/countries")
+    return render_template("countries.html", countries=found.get("items", []))
+
+
 @bp.get("/language/<code>")
 def language(code: str):
     """The switch: a cookie for a year (the choice holds no personal data; a GET, so it works

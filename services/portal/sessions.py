@@ -7,6 +7,7 @@ Signing in gives the session a new id (`regenerate`), so an id planted before si
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 from datetime import datetime, timedelta, timezone
@@ -14,6 +15,8 @@ from typing import Protocol
 
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
+
+log = logging.getLogger("probashi.portal.sessions")
 
 # A session's expiry moves on with each request, but is written at most this often unless it changed.
 TOUCH_SECONDS = 300
@@ -103,7 +106,11 @@ class ServerSessionInterface(SessionInterface):
     def open_session(self, app, request):
         session_id = request.cookies.get(self.cookie_name, "")
         if 20 <= len(session_id) <= 100:
-            row = self.store.load(key_of(session_id))
+            try:
+                row = self.store.load(key_of(session_id))
+            except Exception:  # the database is away: public pages still work, signed out
+                log.warning("the session store did not answer; serving this request without the session")
+                return ServerSession()
             if row and row[1] > now():
                 return ServerSession(row[0], session_id, row[1])
         return ServerSession()

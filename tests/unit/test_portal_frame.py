@@ -303,3 +303,14 @@ def test_production_needs_a_secret_key_and_secure_cookies():
                                "PORTAL_COOKIE_SECURE": "false"})
     with pytest.raises(ConfigError, match="PORTAL_COOKIE_SECURE"):
         PortalConfig.from_env({"PORTAL_COOKIE_SECURE": "maybe"})
+
+
+def test_with_the_session_database_away_the_guide_still_shows(stub):
+    class AwayStore(MemorySessionStore):
+        def load(self, key):
+            raise ConnectionError("database away")
+
+    config = PortalConfig.from_env({**stub.urls(), "PORTAL_SECRET_KEY": "test-secret"})
+    client = create(config, AwayStore(), configure_logging=False).test_client()
+    client.set_cookie("__Host-portal_session", "x" * 43)
+    assert client.get("/guide/claims/death_grant").status_code == 200

@@ -61,5 +61,8 @@ def browser(browser_tools):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(30)
+    # No cache: each page's weight is what a first visit downloads (the budget counts it all).
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
     yield driver
     driver.quit()

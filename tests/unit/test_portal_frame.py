@@ -158,6 +158,18 @@ def test_no_page_links_outside_except_the_official_sites_a_service_names(web):
         assert not re.search(r'(src|href)="(https?:)?//', html.replace('href="https://www.bmet.gov.bd"', "")), path
 
 
+def test_the_stylesheet_and_the_bangla_font_are_served_by_the_portal(web):
+    css = web.get("/static/portal.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    fonts = re.findall(r"url\(([^)]+)\)", css.get_data(as_text=True))
+    assert len(fonts) == 2 and all(not f.startswith(("http", "//")) for f in fonts)
+    for font in fonts:
+        served = web.get(f"/static/{font}")
+        assert served.status_code == 200 and served.mimetype == "font/woff2"
+        assert served.data[:4] == b"wOF2" and len(served.data) < 60 * 1024
+        assert "max-age=31536000" in served.headers["Cache-Control"]
+
+
 # -- language and formatting ---------------------------------------------------------------------
 
 def test_bangla_by_default_and_a_switch_to_english_kept_in_a_cookie(web):

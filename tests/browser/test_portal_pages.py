@@ -14,6 +14,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.portal_stub import CODE
 
+# The first test may wait for scripts/ensure-browser.sh to install the browser (make test runs it before).
+pytestmark = pytest.mark.timeout(900)
+
 # Each page's HTML, CSS and JS together, fonts apart (the Bangla font is ~40 KB and cached a year).
 PAGE_BUDGET_BYTES = 60 * 1024
 FONT_BUDGET_BYTES = 100 * 1024

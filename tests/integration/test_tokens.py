@@ -25,13 +25,21 @@ def create_app(service: str, settings):
     return importlib.import_module(f"services.{service}.api").create(settings, configure_logging=False)
 
 
+def guarded_route(app) -> tuple[str, str]:
+    """(method, path) of a route of this API that needs a token: a GET without a path argument
+    where there is one, else any (the directory's reads are public: its PUTs, on a made-up id)."""
+    paths = sorted(app.test_client().get("/openapi.json").json["paths"].items())
+    routes = [("get", path) for path, operations in paths if "{" not in path and "security" in operations.get("get", {})]
+    routes += [(method, re.sub(r"\{[^}]+\}", "x", path)) for path, operations in paths
+               for method, operation in sorted(operations.items()) if "security" in operation]
+    return routes[0]
+
+
 def guarded_path(app) -> str:
-    """A GET route of this API that needs a token, one without a path argument if there is
-    one (the token is checked before any argument is looked up)."""
-    paths = app.test_client().get("/openapi.json").json["paths"]
-    guarded = sorted((("{" in path), path) for path, operations in paths.items()
-                     if "security" in operations.get("get", {}))
-    return re.sub(r"\{[^}]+\}", "X", guarded[0][1])
+    """A GET route of this API that needs a token and no path argument."""
+    method, path = guarded_route(app)
+    assert method == "get", "this API has no such route"
+    return path
 
 
 def claims(settings, **changes) -> dict:
@@ -56,12 +64,13 @@ def bad_tokens(settings) -> dict[str, str]:
 def test_forged_foreign_and_stale_tokens_are_401_in_every_service(infra, service):
     settings = infra.settings(service)
     app = create_app(service, settings)
-    path, client = guarded_path(app), app.test_client()
+    (method, path), client = guarded_route(app), app.test_client()
     key = dev_key(settings)
-    good = client.get(path, headers={"Authorization": f"Bearer {sign(claims(settings), key.private_key, key.kid)}"})
+    good = client.open(path, method=method,
+                       headers={"Authorization": f"Bearer {sign(claims(settings), key.private_key, key.kid)}"})
     assert good.status_code != 401, (path, good.json)
     for kind, token in bad_tokens(settings).items():
-        response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        response = client.open(path, method=method, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401, (kind, path, response.json)
         assert response.mimetype == "application/problem+json"
         assert "invalid_token" in response.headers["WWW-Authenticate"], kind

@@ -30,6 +30,7 @@ PUBLIC_PAGES = {
     "countries": "/countries",
     "sign-in": "/sign-in",
     "staff-sign-in": "/sign-in/staff",
+    "not-found": "/no-such-page",
 }
 SIGNED_IN_PAGES = {"timeline": "/me/timeline", "case": "/cases/CLM-2026-R6HA9MGP"}
 
@@ -105,6 +106,10 @@ def test_public_pages_fit_phone_and_desktop_in_budget_and_accessible(browser, si
 
 
 def test_a_migrants_pages_fit_phone_and_desktop_in_budget_and_accessible(browser, site, screenshots, browser_tools):
+    browser.get(site + "/sign-in")
+    browser.find_element(By.ID, "f-phone").send_keys("01712345678" + Keys.ENTER)
+    arrive(browser, site, "/sign-in/code")
+    check_page(browser, site, "sign-in-code", "/sign-in/code", screenshots, browser_tools, "bn")
     sign_in(browser, site)
     assert browser.current_url == site + "/me/timeline"
     for name, path in SIGNED_IN_PAGES.items():

@@ -115,6 +115,18 @@ class ServerSessionInterface(SessionInterface):
                 return ServerSession(row[0], session_id, row[1])
         return ServerSession()
 
+    def stored(self, session: ServerSession) -> dict | None:
+        """What the store holds now for this session (another request may have changed it)."""
+        if not session.session_id:
+            return None
+        row = self.store.load(key_of(session.session_id))
+        return row[0] if row else None
+
+    def store_now(self, session: ServerSession) -> None:
+        """Writes the session before the answer goes out (a refreshed token other requests wait for)."""
+        if session.session_id:
+            self.store.save(key_of(session.session_id), dict(session), now() + self.idle)
+
     def save_session(self, app, session: ServerSession, response):
         if session.regenerated_from:
             self.store.delete(key_of(session.regenerated_from))

@@ -10,6 +10,7 @@ shown the token verifies it. Those claims only choose which pages to offer.
 """
 from __future__ import annotations
 
+import threading
 import time
 from functools import wraps
 
@@ -46,15 +47,40 @@ def token() -> str:
     auth = session.get("auth")
     if not auth:
         raise SignInNeeded()
-    if auth["expires_at"] - REFRESH_AHEAD_SECONDS > time.time():
+    if fresh(auth):
         return auth["access_token"]
-    try:
-        pair = backends().identity.post("/tokens/refresh", {"refresh_token": auth["refresh_token"]})
-    except BackendError:  # spent, revoked or expired: the sign-in is over
-        session.clear()
-        raise SignInNeeded() from None
-    start(pair, keep_id=True)
-    return pair["access_token"]
+    # Identity takes a spent refresh token as stolen and ends the sign-in, so two requests of one
+    # session must not both spend it: one refreshes at a time (per process), and a request that
+    # waited takes the pair the other stored.
+    with _refresh_lock(session.session_id):
+        latest = (current_app.session_interface.stored(session) or {}).get("auth") or auth
+        if fresh(latest):
+            session["auth"] = latest
+            return latest["access_token"]
+        try:
+            pair = backends().identity.post("/tokens/refresh", {"refresh_token": latest["refresh_token"]})
+        except BackendError:  # spent, revoked or expired: the sign-in is over
+            session.clear()
+            raise SignInNeeded() from None
+        start(pair, keep_id=True)
+        current_app.session_interface.store_now(session)
+        return pair["access_token"]
+
+
+def fresh(auth: dict) -> bool:
+    return auth["expires_at"] - REFRESH_AHEAD_SECONDS > time.time()
+
+
+_locks: dict = {}
+_locks_guard = threading.Lock()
+
+
+def _refresh_lock(session_id: str | None) -> threading.Lock:
+    with _locks_guard:
+        if len(_locks) > 10000:  # forget idle ones now and then
+            for key in [k for k, lock in _locks.items() if not lock.locked()]:
+                del _locks[key]
+        return _locks.setdefault(session_id or "", threading.Lock())
 
 
 def start(pair: dict, keep_id: bool = False) -> None:

@@ -326,3 +326,32 @@ def test_with_the_session_database_away_the_guide_still_shows(stub):
     client = create(config, AwayStore(), configure_logging=False).test_client()
     client.set_cookie("__Host-portal_session", "x" * 43)
     assert client.get("/guide/claims/death_grant").status_code == 200
+
+
+def test_two_requests_needing_a_refresh_spend_the_refresh_token_once(web, stub):
+    """Identity ends a sign-in whose spent refresh token comes again: the second request of a
+    session takes the pair the first one got."""
+    import threading as _threading
+    stub.access_ttl = 30  # the pair of the sign-in needs refreshing; the next one will not
+    try:
+        sign_in_by_code(web)
+        stub.access_ttl = 900
+        before = sum(r["path"].startswith("/api/v1/tokens/refresh") for r in stub.requests)
+        cookie = sid(web)
+        answers = []
+
+        def load():
+            client = web.application.test_client()
+            client.set_cookie("__Host-portal_session", cookie)
+            answers.append(client.get("/me/timeline").status_code)
+
+        threads = [_threading.Thread(target=load) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stub.access_ttl = 900
+    assert answers == [200, 200]
+    refreshes = sum(r["path"].startswith("/api/v1/tokens/refresh") for r in stub.requests) - before
+    assert refreshes == 1

@@ -20,7 +20,7 @@ CASES ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv rabbitmq run test token deadletters outbox replay topology-migrate events bench clean python-venv
+.PHONY: help venv rabbitmq browser run test token deadletters outbox replay topology-migrate events bench clean python-venv
 
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
@@ -31,7 +31,7 @@ help:
 	@echo "make replay ARGS='--to documents --from registration'   a service learns another's current state"
 	@echo "make topology-migrate   recreate the events exchange with its alternate exchange"
 	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
-	@echo "make venv | rabbitmq | bench | clean"
+	@echo "make venv | rabbitmq | browser | bench | clean"
 
 venv: $(APP_STAMP) $(SECANTUS_STAMP)
 
@@ -62,11 +62,15 @@ $(SECANTUS_STAMP):
 rabbitmq:
 	@scripts/ensure-rabbitmq.sh
 
+# The portal's browser tests: Debian's chromium and chromedriver, fonts-noto-core, axe-core (npm).
+browser:
+	@scripts/ensure-browser.sh
+
 run: venv rabbitmq
 	@exec $(VENV)/bin/python scripts/devrun.py
 
 # pytest exits 5 when it collected nothing; for CI that is a broken suite, not a pass.
-test: venv rabbitmq
+test: venv rabbitmq browser
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	  echo "make test: FAILED - pytest collected no tests (exit code 5)" >&2; exit 1; \

@@ -30,6 +30,9 @@ SERVICES = [
     ("directory", 8007),
 ]
 
+# Web front ends (no relay or consumer: they call the APIs above over HTTP), and their port.
+WEB = [("portal", 8080)]
+
 # Services with a timer process (python -m services.<name>.timers): their overdue marks.
 TIMERS = ["claims", "complaints"]
 # Services whose data starts from a seed file (python -m services.<name>.seed --if-empty):
@@ -203,7 +206,9 @@ class Supervisor:
         else:
             say(f"==> using MONGO_URI={env['MONGO_URI']}")
 
-        busy = [port for _, port in SERVICES if port_open(port)]
+        # The portal is served over plain http here, so its cookies cannot be Secure (production refuses this).
+        env.setdefault("PORTAL_COOKIE_SECURE", "false")
+        busy = [port for _, port in SERVICES + WEB if port_open(port)]
         if busy:  # else health checks could pass against someone else's server
             raise SystemExit(f"port(s) {busy} already in use - is another `make run` going?")
         upgrade_topology(env)
@@ -222,8 +227,12 @@ class Supervisor:
                 self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
         for svc in TIMERS:
             self.spawn(f"{svc}-timer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.timers"], env)
+        for web, port in WEB:
+            self.spawn(f"{web}-web", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
+                                      "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+                                      f"services.{web}.wsgi:app"], env)
 
-        self.wait_ready([f"http://127.0.0.1:{port}/health/ready" for _, port in SERVICES])
+        self.wait_ready([f"http://127.0.0.1:{port}/health/ready" for _, port in SERVICES + WEB])
         print_banner(env)
         while True:
             self.check_children()
@@ -250,6 +259,8 @@ def print_banner(env: dict) -> None:
     reg = dict(SERVICES).get("registration", 8001)
     idp = dict(SERVICES).get("identity", 8005)
     outbox = env.get("SMS_DEV_OUTBOX") if env.get("SMS_ADAPTER") == "dev" else None
+    for web, port in WEB:
+        lines += [f"  {web:13} http://127.0.0.1:{port}/   (open it in a browser; Bangla first, English by the switch)"]
     lines += [
         "",
         f"Every service trusts identity's keys: JWT_JWKS_URL={env.get('JWT_JWKS_URL')}",

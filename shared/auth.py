@@ -217,13 +217,15 @@ def write_dev_key(path: str | os.PathLike) -> Path:
 
 
 def every_service() -> list[str]:
-    """The services with an API (a `wsgi` module) under services/: what a development token
-    is for by default. A package that is only a domain so far takes no tokens."""
+    """The services with an API (`api` and `wsgi` modules) under services/: what a development
+    token is for by default. A package that is only a domain so far takes no tokens, nor does the
+    web portal (a `wsgi` without an `api`: it passes on the tokens identity gave the person)."""
     import importlib.util
 
     import services
     return sorted(module.name for module in pkgutil.iter_modules(services.__path__)
-                  if module.ispkg and importlib.util.find_spec(f"services.{module.name}.wsgi") is not None)
+                  if module.ispkg and all(importlib.util.find_spec(f"services.{module.name}.{part}") is not None
+                                          for part in ("api", "wsgi")))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,7 +8,7 @@ from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
 from shared.errors import DomainError
-from shared.http.api import MULTIPART_OVERHEAD_BYTES, Api, Reply
+from shared.http.api import MULTIPART_OVERHEAD_BYTES, PUBLIC, Api, Reply
 from shared.http.app import broker_check, create_app
 from shared.http.problems import Problem, problem_response
 from shared.pagination import PageQuerySchema, page_schema
@@ -111,8 +111,9 @@ def make_api(ports: Ports) -> Api:
     def verify_chain(principal, owner):
         return chain_report.verify_chain(ports, principal, owner)
 
-    @api.route("/document-types", "GET", roles=EVERYONE, response=DocumentTypeListSchema,
-               summary="The document types this deployment accepts")
+    # Public: only names, and the web portal's claim guide shows them to people with no account yet.
+    @api.route("/document-types", "GET", roles=PUBLIC, response=DocumentTypeListSchema,
+               summary="The document types this deployment accepts, with their names in English and Bangla (public)")
     def document_types(principal):
         return {"items": queries.document_types(ports)}
 

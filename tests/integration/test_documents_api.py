@@ -332,6 +332,8 @@ def test_openapi_documents_the_multipart_upload_and_health_is_public(vault):
         "content"]
     types = vault.call("GET", "/document-types", "migrant", migrant_ref=REF).json["items"]
     assert {"job_contract", "death_certificate", "power_of_attorney"} <= {t["code"] for t in types}
+    public = vault.http.get("/api/v1/document-types")  # no token: the portal's public guide names them
+    assert public.status_code == 200 and public.json["items"] == types
     ready = vault.http.get("/health/ready")
     assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "broker": "ok"}
 

@@ -266,7 +266,7 @@ def evidence(complaint_id: str, document_id: str):
 # -- the recruiting-agency scorecard ------------------------------------------------------------
 
 def metric_name(code: str) -> str:
-    return {"complaints": _("Complaints"), "open": _("Open"), "resolved": _("Resolved"),
+    return {"complaints": _("Complaints"), "open": _("Open complaints"), "resolved": _("Resolved"),
             "withdrawn": _("Withdrawn"), "median_days_to_close": _("Median days to close"),
             "amount_claimed": _("Amount claimed"), "amount_awarded": _("Amount awarded"),
             "amount_paid": _("Amount paid"), "awards": _("Awards"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.test_portal_pages import arrive, check_page
 from tests.portal_stub import STAFF
@@ -45,13 +47,17 @@ def test_an_officer_starts_scrutiny_and_a_stale_form_is_explained(browser, site)
     arrive(browser, site, "/legal-aid/complaints")
     browser.find_element(By.LINK_TEXT, OPEN_ID).click()
     arrive(browser, site, f"/legal-aid/complaints/{OPEN_ID}")
+    before = browser.find_element(By.ID, "main")
     browser.find_element(By.CSS_SELECTOR, "#scrutiny button").click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))  # the same address answers
     arrive(browser, site, f"/legal-aid/complaints/{OPEN_ID}")
     assert "Done: Start scrutiny." in browser.find_element(By.ID, "main").text
     # a form still showing version 1, as in a second tab opened before the step
     browser.execute_script("document.querySelector('#withdrawal input[name=version]').value = '1'")
     browser.find_element(By.ID, "withdrawal-reason").send_keys("The worker asked.")
+    before = browser.find_element(By.ID, "main")
     browser.find_element(By.CSS_SELECTOR, "#withdrawal button").click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))
     arrive(browser, site, f"/legal-aid/complaints/{OPEN_ID}")
     main = browser.find_element(By.ID, "main").text
     assert "Someone else changed this complaint after you opened it" in main and "In scrutiny" in main

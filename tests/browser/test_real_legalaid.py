@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.test_portal_pages import arrive
 from tests.browser.test_real_stack import staff_sign_in
@@ -54,7 +56,10 @@ def take(browser, site, page: str, step: str, fields: dict | None = None, ticks:
     fill(browser, fields or {})
     for selector in ticks:
         browser.find_element(By.CSS_SELECTOR, selector).click()
+    before = browser.find_element(By.ID, "main")
     browser.find_element(By.CSS_SELECTOR, f"#{step} button[type=submit]").click()
+    # the answer is the same address again: wait until the page that sent the form is gone
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))
     arrive(browser, site, page)
     main = browser.find_element(By.ID, "main").text
     assert "Done:" in main, main[:1500]

@@ -97,7 +97,7 @@ def test_an_officer_takes_a_complaint_through_a_hearing_to_an_award_and_a_paymen
     assert step(web, "notice").status_code == 302
     scheduled = step(web, "hearing", {"date": LATER, "venue": "BMET, Kakrail", "parties": ["complainant",
                                                                                           "recruiting_agency"]})
-    assert scheduled.status_code == 302 and scheduled.headers["Location"].endswith("#hearing")
+    assert scheduled.status_code == 302 and scheduled.headers["Location"].endswith("#done")
     page = text(web.get(PAGE))
     assert "BMET, Kakrail" in page and "Done: Schedule a hearing." in page
     assert "Record the hearing as held" in page and "Adjourn the hearing" in page

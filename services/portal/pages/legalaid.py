@@ -194,7 +194,7 @@ def send(complaint_id: str, step: str, api_path: str, make_body):
         return render_complaint(current, {"step": step, **refusal(exc), "values": request.form},
                                 409 if exc.status in (409, 412, 428) else 422)
     flash(_("Done: %(step)s.", step=steps.step_name(step.split("-")[0])))
-    return redirect(url_for("legalaid.complaint", complaint_id=complaint_id) + f"#{step}")
+    return redirect(url_for("legalaid.complaint", complaint_id=complaint_id) + "#done")  # where "Done" is said
 
 
 def refusal(exc: BackendError) -> dict:

@@ -108,3 +108,34 @@ def test_a_legal_aid_officer_takes_a_complaint_through_a_hearing_to_an_award_and
         "selim.reza"))
     assert status == 200 and stored["status"] == "compliance_monitoring" and stored["paid_total"] == 100000
     assert [h["state"] for h in stored["hearings"]] == ["held"] and stored["outcome"]["kind"] == "award_issued"
+
+
+def test_a_confidential_complaint_and_a_stale_form_are_plain_sentences(browser, real_site, real_stack):
+    reference = registered_migrant(real_stack)
+    open_id = filed_complaint(real_stack, reference)
+    officer = real_stack.token("kamal.hossain")
+    status, secret = real_stack.api("complaints", "POST", "/complaints", {
+        "complainant": {"migrant_reference": reference, "name": "Rahim Uddin", "phone": "01712345678"},
+        "channel": "in_person", "category": "abuse_unsafe_work", "district": "Cumilla", "restricted": True,
+        "respondents": [{"kind": "employer_abroad", "name": "A household", "country": "SA"}],
+        "narrative": "What happened is for the assigned officer only."}, officer)
+    assert status == 201, secret
+    browser.get(real_site + "/language/en")
+    staff_sign_in(browser, real_site, real_stack.staff["selim.reza"])
+    browser.get(f"{real_site}/legal-aid/complaints/{secret['complaint_id']}")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "This complaint cannot be shown"
+    assert "What happened is for" not in browser.page_source
+
+    page = f"/legal-aid/complaints/{open_id}"
+    browser.get(real_site + page)
+    take(browser, real_site, page, "scrutiny")
+    # a second tab's form, opened before scrutiny, still names version 1
+    browser.execute_script("document.querySelector('#withdrawal input[name=version]').value = '1'")
+    fill(browser, {"withdrawal-reason": "The worker asked."})
+    before = browser.find_element(By.ID, "main")
+    browser.find_element(By.CSS_SELECTOR, "#withdrawal button[type=submit]").click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))
+    main = browser.find_element(By.ID, "main").text
+    assert "Someone else changed this complaint after you opened it" in main and "In scrutiny" in main
+    status, stored = real_stack.api("complaints", "GET", f"/complaints/{open_id}", token=officer)
+    assert stored["status"] == "scrutiny" and stored["withdrawal"] is None

@@ -189,7 +189,7 @@ def send(complaint_id: str, step: str, api_path: str, make_body):
     try:
         complaints().call("POST", api_path, token(), json=body, headers={"If-Match": f'"{version}"'})
     except BackendError as exc:
-        if exc.status in (403, 404) and step != "evidence":
+        if exc.status in (403, 404):  # taken from this officer meanwhile (e.g. made confidential)
             return not_shown(exc.status)
         return render_complaint(current, {"step": step, **refusal(exc), "values": request.form},
                                 409 if exc.status in (409, 412, 428) else 422)

@@ -15,6 +15,7 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from services.documents.doctypes import DEFAULT_DOCUMENT_TYPES
+from tests import portal_stub_complaints
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = "123456"
@@ -89,6 +90,7 @@ class StubServices:
         self.refresh: dict[str, dict] = {}
         self.signed_out: list[str] = []
         self.access_ttl = 900
+        self.steps: list = []  # complaint steps taken (portal_stub_complaints)
         self.app = self._app()
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -246,4 +248,5 @@ class StubServices:
                     "status": "paid", "lang": lang, "items": entries(lang), "next_cursor": None,
                     "next_steps": next_steps(lang)}
 
+        portal_stub_complaints.add_routes(app, stub, problem)
         return app

@@ -75,8 +75,24 @@ class Backend:
     def post(self, path: str, body: dict, token: str | None = None) -> dict:
         return self.call("POST", path, token, json=body)
 
-    def call(self, method: str, path: str, token: str | None = None, **kwargs) -> dict:
-        headers = {"Accept": "application/json"}
+    def call(self, method: str, path: str, token: str | None = None, headers: dict | None = None,
+             **kwargs) -> dict:
+        """`headers`: a request's own (If-Match on a lifecycle step)."""
+        response = self._send(method, path, token, headers, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return {}
+        body = _json(response)
+        if body is None:
+            raise BackendDown(self.name, "an answer that is not JSON")
+        return body
+
+    def stream(self, path: str, token: str | None = None):
+        """A GET whose answer is content, not JSON (a document): the open response, read in
+        chunks by the caller, who closes it."""
+        return self._send("GET", path, token, {"Accept": "*/*"}, stream=True)
+
+    def _send(self, method: str, path: str, token: str | None, extra: dict | None, **kwargs):
+        headers = {"Accept": "application/json", **(extra or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         trace = context.current()
@@ -89,16 +105,14 @@ class Backend:
             log.warning("%s %s: %s unreachable (%s)", method, path, self.name, type(exc).__name__)
             raise BackendDown(self.name, type(exc).__name__) from None
         if response.status_code >= 500:
+            response.close()
             log.warning("%s %s: %s answered %s", method, path, self.name, response.status_code)
             raise BackendDown(self.name, f"HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise BackendError(self.name, response.status_code, _json(response) or {}, dict(response.headers))
-        if response.status_code == 204 or not response.content:
-            return {}
-        body = _json(response)
-        if body is None:
-            raise BackendDown(self.name, "an answer that is not JSON")
-        return body
+            problem = _json(response) or {}
+            response.close()
+            raise BackendError(self.name, response.status_code, problem, dict(response.headers))
+        return response
 
 
 def _json(response) -> dict | None:

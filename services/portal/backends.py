@@ -72,11 +72,40 @@ class Backend:
     def get(self, path: str, token: str | None = None, params: dict | None = None) -> dict:
         return self.call("GET", path, token, params=params)
 
-    def post(self, path: str, body: dict, token: str | None = None) -> dict:
-        return self.call("POST", path, token, json=body)
+    def post(self, path: str, body: dict, token: str | None = None, if_match: str | None = None) -> dict:
+        """`if_match`: the ETag of the record as read, for a step that needs it (a stale one is 412)."""
+        return self.call("POST", path, token, json=body, headers={"If-Match": if_match} if if_match else None)
+
+    def fetch(self, path: str, token: str, params: dict | None = None, limit: int = 32 * 1024 * 1024) -> tuple:
+        """(bytes, content type) of a non-JSON answer (a document's content), read at most `limit` bytes."""
+        response = self.send("GET", path, token, {"Accept": "*/*"}, params=params, stream=True)
+        try:
+            if response.status_code >= 400:
+                self.refuse(response, "GET", path)
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise BackendDown(self.name, "an answer too large to pass on")
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise BackendDown(self.name, type(exc).__name__) from None
+        finally:
+            response.close()
+        return b"".join(chunks), response.headers.get("Content-Type", "application/octet-stream")
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs) -> dict:
-        headers = {"Accept": "application/json"}
+        response = self.send(method, path, token, **kwargs)
+        self.refuse(response, method, path)
+        if response.status_code == 204 or not response.content:
+            return {}
+        body = _json(response)
+        if body is None:
+            raise BackendDown(self.name, "an answer that is not JSON")
+        return body
+
+    def send(self, method: str, path: str, token: str | None = None, headers: dict | None = None, **kwargs):
+        headers = {"Accept": "application/json", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         trace = context.current()
@@ -88,17 +117,15 @@ class Backend:
         except requests.RequestException as exc:
             log.warning("%s %s: %s unreachable (%s)", method, path, self.name, type(exc).__name__)
             raise BackendDown(self.name, type(exc).__name__) from None
+        return response
+
+    def refuse(self, response, method: str, path: str) -> None:
+        """Raises for a failure (BackendDown) or a refusal (BackendError)."""
         if response.status_code >= 500:
             log.warning("%s %s: %s answered %s", method, path, self.name, response.status_code)
             raise BackendDown(self.name, f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise BackendError(self.name, response.status_code, _json(response) or {}, dict(response.headers))
-        if response.status_code == 204 or not response.content:
-            return {}
-        body = _json(response)
-        if body is None:
-            raise BackendDown(self.name, "an answer that is not JSON")
-        return body
 
 
 def _json(response) -> dict | None:

@@ -66,3 +66,29 @@ def browser(browser_tools):
     driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def real_stack(mongo_uri, amqp_url, tmp_path_factory):
+    """The real system (tests/browser/stack.py), once per session: its own databases and
+    exchange prefix, dropped and deleted at the end."""
+    import pymongo
+
+    from tests.browser.stack import start_stack
+    from tests.conftest import Infra
+
+    infra = Infra(mongo_uri, amqp_url)
+    stack = start_stack(infra, tmp_path_factory.mktemp("real-stack"))
+    yield stack
+    stack.stop()
+    infra.cleanup()
+    client = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+    for service in infra.services:
+        client.drop_database(f"t{infra.run_id}_{service}")
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def real_site(real_stack) -> str:
+    """The portal's address on the real stack (`real_stack` for its staff, APIs and SMS outbox)."""
+    return real_stack.portal_url

@@ -8,7 +8,6 @@ import threading
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
@@ -46,9 +45,10 @@ def staff_sign_in(browser, site, username):
 
 def click_and_wait(browser, site, selector, path):
     """Clicks a form's button and waits for the next page (its address may be this one's again)."""
-    old = browser.find_element(By.TAG_NAME, "html")
+    browser.execute_script("window.beforeTheClick = true")  # the next page will not have it
     browser.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(browser, 15).until(staleness_of(old))
+    WebDriverWait(browser, 15).until(lambda d: d.execute_script(
+        "return !window.beforeTheClick && document.readyState === 'complete'"))
     arrive(browser, site, path)
 
 

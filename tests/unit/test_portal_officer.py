@@ -133,6 +133,21 @@ def test_content_of_another_kind_is_a_download_never_shown_inline(web, stub):
     assert "<img" not in text(web.get(CLAIM)).split("Documents", 1)[1].split(IMAGE)[0]
 
 
+def test_the_vault_away_gives_the_polite_page_not_a_trace(web, stub):
+    sign_in(web)
+    stub.down.add(f"/api/v1/documents/{IMAGE}/content")
+    try:
+        response = web.get(f"/officer/documents/{IMAGE}/content")
+    finally:
+        stub.down.clear()
+    assert response.status_code == 503 and "Nothing was changed" in text(response)
+
+
+def test_my_claims_are_the_queue_filtered_by_my_user_id(web, stub):
+    sign_in(web)
+    assert 'href="/officer/claims?assignee=nasrin.akter"' in text(web.get("/officer/claims"))
+
+
 def test_a_missing_document_is_a_not_found_page(web):
     sign_in(web)
     assert web.get("/officer/documents/DOC-NOPE/content").status_code == 404

@@ -5,6 +5,7 @@ and shown), and the claims reports as charts. Claims and documents decide who ma
 the portal asks with the officer's token and explains a refusal beside its field."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -64,7 +65,8 @@ def queue():
     more = {k: v for k, v in chosen.items() if v}
     next_url = url_for("officer.queue", cursor=page["next_cursor"], **more) if page.get("next_cursor") else None
     return render_template("officer_queue.html", page=page, chosen=chosen, types=types, errors=errors,
-                           statuses=text.statuses(), next_url=next_url, now=_now())
+                           statuses=text.statuses(), next_url=next_url, now=_now(),
+                           mine=url_for("officer.queue", assignee=g.user["subject"]))
 
 
 def _now() -> str:
@@ -189,7 +191,7 @@ def document_content(document_id: str):
     kind = content_type.split(";", 1)[0].strip().lower()
     shown = kind in INLINE
     response = Response(content, mimetype=kind if shown else "application/octet-stream")
-    name = f"{document_id}-v{params.get('version', 'current')}"
+    name = re.sub(r"[^A-Za-z0-9-]", "", f"{document_id}-v{params.get('version', 'current')}")
     # A document is evidence, not a page: nothing in it runs (an image is sandboxed; a PDF may
     # use only the browser's own viewer, which a sandbox would block).
     policy = "default-src 'none'; object-src 'self'" if kind == "application/pdf" else "default-src 'none'; sandbox"

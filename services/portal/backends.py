@@ -76,23 +76,26 @@ class Backend:
         """`if_match`: the ETag of the record as read, for a step that needs it (a stale one is 412)."""
         return self.call("POST", path, token, json=body, headers={"If-Match": if_match} if if_match else None)
 
-    def fetch(self, path: str, token: str, params: dict | None = None, limit: int = 32 * 1024 * 1024) -> tuple:
-        """(bytes, content type) of a non-JSON answer (a document's content), read at most `limit` bytes."""
+    def stream(self, path: str, token: str, params: dict | None = None) -> tuple:
+        """(chunks, content type, length) of a non-JSON answer (a document's content), passed on as
+        it arrives rather than held in memory; the answer is closed when the chunks run out."""
         response = self.send("GET", path, token, {"Accept": "*/*"}, params=params, stream=True)
         try:
-            if response.status_code >= 400:
-                self.refuse(response, "GET", path)
-            chunks, size = [], 0
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise BackendDown(self.name, "an answer too large to pass on")
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            raise BackendDown(self.name, type(exc).__name__) from None
-        finally:
+            self.refuse(response, "GET", path)
+        except Exception:
             response.close()
-        return b"".join(chunks), response.headers.get("Content-Type", "application/octet-stream")
+            raise
+
+        def chunks():
+            try:
+                yield from response.iter_content(64 * 1024)
+            except requests.RequestException as exc:  # the answer has begun: all we can do is stop it short
+                log.warning("GET %s: %s stopped mid-answer (%s)", path, self.name, type(exc).__name__)
+            finally:
+                response.close()
+
+        return (chunks(), response.headers.get("Content-Type", "application/octet-stream"),
+                response.headers.get("Content-Length"))
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs) -> dict:
         response = self.send(method, path, token, **kwargs)

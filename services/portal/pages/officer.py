@@ -187,10 +187,12 @@ def document_content(document_id: str):
     params = {}
     if request.args.get("version", "").isdigit():
         params["version"] = int(request.args["version"])
-    content, content_type = backends().documents.fetch(f"/documents/{q(document_id)}/content", token(), params)
+    chunks, content_type, length = backends().documents.stream(f"/documents/{q(document_id)}/content", token(), params)
     kind = content_type.split(";", 1)[0].strip().lower()
     shown = kind in INLINE
-    response = Response(content, mimetype=kind if shown else "application/octet-stream")
+    response = Response(chunks, mimetype=kind if shown else "application/octet-stream", direct_passthrough=True)
+    if length and length.isdigit():
+        response.headers["Content-Length"] = length
     name = re.sub(r"[^A-Za-z0-9-]", "", f"{document_id}-v{params.get('version', 'current')}")
     # A document is evidence, not a page: nothing in it runs (an image is sandboxed; a PDF may
     # use only the browser's own viewer, which a sandbox would block).

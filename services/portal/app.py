@@ -12,7 +12,7 @@ from shared.http.app import BodyReadTimeout
 from . import errors, i18n, labels, security, signin
 from .backends import Backends
 from .config import PortalConfig
-from .pages import legalaid, me, public
+from .pages import legalaid, me, officer, public
 from .sessions import MongoSessionStore, ServerSessionInterface, SessionStore
 
 SERVICE = "portal"
@@ -45,6 +45,7 @@ def create(config: PortalConfig | None = None, store: SessionStore | None = None
     app.register_blueprint(public.bp)
     app.register_blueprint(me.bp)
     app.register_blueprint(legalaid.bp)
+    app.register_blueprint(officer.bp)
 
     @app.before_request
     def _trace():

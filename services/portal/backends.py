@@ -72,13 +72,34 @@ class Backend:
     def get(self, path: str, token: str | None = None, params: dict | None = None) -> dict:
         return self.call("GET", path, token, params=params)
 
-    def post(self, path: str, body: dict, token: str | None = None) -> dict:
-        return self.call("POST", path, token, json=body)
+    def post(self, path: str, body: dict, token: str | None = None, if_match: str | None = None) -> dict:
+        """`if_match`: the ETag of the record as read, for a step that needs it (a stale one is 412)."""
+        return self.call("POST", path, token, json=body, headers={"If-Match": if_match} if if_match else None)
 
-    def call(self, method: str, path: str, token: str | None = None, headers: dict | None = None,
-             **kwargs) -> dict:
-        """`headers`: a request's own (If-Match on a lifecycle step)."""
-        response = self._send(method, path, token, headers, **kwargs)
+    def stream(self, path: str, token: str, params: dict | None = None) -> tuple:
+        """(chunks, content type, length) of a non-JSON answer (a document's content), passed on as
+        it arrives rather than held in memory; the answer is closed when the chunks run out."""
+        response = self.send("GET", path, token, {"Accept": "*/*"}, params=params, stream=True)
+        try:
+            self.refuse(response, "GET", path)
+        except Exception:
+            response.close()
+            raise
+
+        def chunks():
+            try:
+                yield from response.iter_content(64 * 1024)
+            except requests.RequestException as exc:  # the answer has begun: all we can do is stop it short
+                log.warning("GET %s: %s stopped mid-answer (%s)", path, self.name, type(exc).__name__)
+            finally:
+                response.close()
+
+        return (chunks(), response.headers.get("Content-Type", "application/octet-stream"),
+                response.headers.get("Content-Length"))
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs) -> dict:
+        response = self.send(method, path, token, **kwargs)
+        self.refuse(response, method, path)
         if response.status_code == 204 or not response.content:
             return {}
         body = _json(response)
@@ -86,13 +107,8 @@ class Backend:
             raise BackendDown(self.name, "an answer that is not JSON")
         return body
 
-    def stream(self, path: str, token: str | None = None):
-        """A GET whose answer is content, not JSON (a document): the open response, read in
-        chunks by the caller, who closes it."""
-        return self._send("GET", path, token, {"Accept": "*/*"}, stream=True)
-
-    def _send(self, method: str, path: str, token: str | None, extra: dict | None, **kwargs):
-        headers = {"Accept": "application/json", **(extra or {})}
+    def send(self, method: str, path: str, token: str | None = None, headers: dict | None = None, **kwargs):
+        headers = {"Accept": "application/json", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         trace = context.current()
@@ -104,15 +120,15 @@ class Backend:
         except requests.RequestException as exc:
             log.warning("%s %s: %s unreachable (%s)", method, path, self.name, type(exc).__name__)
             raise BackendDown(self.name, type(exc).__name__) from None
+        return response
+
+    def refuse(self, response, method: str, path: str) -> None:
+        """Raises for a failure (BackendDown) or a refusal (BackendError)."""
         if response.status_code >= 500:
-            response.close()
             log.warning("%s %s: %s answered %s", method, path, self.name, response.status_code)
             raise BackendDown(self.name, f"HTTP {response.status_code}")
         if response.status_code >= 400:
-            problem = _json(response) or {}
-            response.close()
-            raise BackendError(self.name, response.status_code, problem, dict(response.headers))
-        return response
+            raise BackendError(self.name, response.status_code, _json(response) or {}, dict(response.headers))
 
 
 def _json(response) -> dict | None:

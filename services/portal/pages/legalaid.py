@@ -15,12 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import i18n
 from ..backends import BackendError
+from ..documents import passed_through
 from ..signin import require, token
 from . import legalaid_steps as steps
 
@@ -29,7 +29,6 @@ ROLES = ("legal_aid", "admin")
 STATUSES = tuple(steps.BY_STATUS)
 CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "complaints" / "categories.json"
 # Evidence a browser may show inline; anything else is offered as a download.
-INLINE_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
 METRICS = ("complaints", "open", "resolved", "median_days_to_close", "amount_claimed", "amount_awarded",
            "amount_paid", "awards_unpaid_past_deadline", "complaints_per_1000_workers", "workers_sent")
 MONEY = ("amount_claimed", "amount_awarded", "amount_paid")
@@ -246,21 +245,7 @@ def evidence(complaint_id: str, document_id: str):
         return found
     if document_id not in {e.get("document_id") for e in found.get("evidence") or []}:
         abort(404)
-    upstream = current_app.config["BACKENDS"].documents.stream(f"/documents/{quote(document_id, safe='')}/content",
-                                                               token())
-    kind = upstream.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip().lower()
-    inline = kind in INLINE_TYPES
-    response = Response(stream_with_context(upstream.iter_content(64 * 1024)),
-                        mimetype=kind if inline else "application/octet-stream")
-    response.call_on_close(upstream.close)
-    response.headers.update({
-        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{document_id}"',
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
-        # a document runs nothing, even a PDF or an SVG that carries script
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"})
-    if upstream.headers.get("Content-Length"):
-        response.headers["Content-Length"] = upstream.headers["Content-Length"]
-    return response
+    return passed_through(document_id, token())
 
 
 # -- the recruiting-agency scorecard ------------------------------------------------------------

@@ -1,0 +1,112 @@
+"""What the counter's forms and the migrant's upload form share: numbers typed in Bangla digits,
+phone numbers as the services store them, a refusal's sentences by field, and sending a photo or
+PDF to the documents vault with the signed-in person's token."""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from flask import abort, current_app, request
+from flask_babel import gettext as _
+
+from .. import labels
+from ..backends import BackendDown, BackendError
+from ..errors import explain
+from ..signin import token
+
+# The vault takes 20 MiB (DOCUMENT_MAX_BYTES); a phone's photo is a few MB. Only the upload forms
+# accept a body this large: every other form keeps the portal's 64 KB (app.py).
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024 + 64 * 1024
+UPLOAD_ENDPOINTS = frozenset({"udc.upload", "papers.upload"})
+BANGLA_DIGITS = str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")
+
+
+def allow_uploads(app) -> None:
+    """Registered before CSRF's check (which reads the form), so the limit applies in time."""
+    @app.before_request
+    def _upload_limit():
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = UPLOAD_MAX_BYTES
+
+
+def ascii_digits(text: str) -> str:
+    return text.translate(BANGLA_DIGITS)
+
+
+def phone(text: str) -> str:
+    """01712-345678, +880 1712 345678, ০১৭১২৩৪৫৬৭৮ -> +8801712345678 (else as typed, for the service to refuse)."""
+    digits = re.sub(r"[\s()-]", "", ascii_digits(text))
+    if re.fullmatch(r"01\d{9}", digits):
+        return "+88" + digits
+    if re.fullmatch(r"8801\d{9}", digits):
+        return "+" + digits
+    return digits
+
+
+def share(text: str) -> Fraction | None:
+    match = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", ascii_digits(text))
+    if not match or int(match.group(2)) == 0 or int(match.group(1)) == 0:
+        return None
+    return Fraction(int(match.group(1)), int(match.group(2)))
+
+
+def found(fetch):
+    """A record the page is about: a refusal to show it is the page's 404 (or 403)."""
+    try:
+        return fetch()
+    except BackendError as exc:
+        if exc.status == 403:
+            abort(403)
+        if exc.status in (400, 404, 422):
+            abort(404)
+        raise
+
+
+def optional(fetch):
+    """A part of a page: None when its service is away or refuses (the rest still shows)."""
+    try:
+        return fetch()
+    except (BackendDown, BackendError):
+        return None
+
+
+def explain_fields(error: BackendError, fields) -> dict:
+    """explain(), with the service's own English message kept beside a field: the operator
+    reads English, and the sentence names what the rule is (e.g. '10, 13 or 17 digits')."""
+    result = explain(error, tuple(fields))
+    detail = error.field_errors
+    for name in list(result["fields"]):
+        messages = [m for key, value in detail.items() if key.split(".", 1)[0] == name for m in value
+                    if isinstance(m, str)]
+        if messages:
+            result["fields"][name] = f"{result['fields'][name]} ({'; '.join(messages)})"
+    flat = {key: value for key, value in detail.items() if key in fields}
+    for key, value in flat.items():  # nested fields the form shows one by one (event.date, heirs.0.nid)
+        result["fields"][key] = "; ".join(m for m in value if isinstance(m, str)) or _("Please check this field.")
+    return result
+
+
+def document_choices() -> dict:
+    """{code: name in the page's language} of the vault's document types."""
+    return {code: labels.document_name(code) for code in labels.document_types()}
+
+
+def upload(owner: str, doc_type: str, case_id: str = "") -> dict:
+    """Sends the form's file to the vault. {"document": ...} or {"errors": {...}} to show by the form."""
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return {"errors": {"form": None, "fields": {"file": _("Choose a file or take a photo.")}, "doc_type": doc_type}}
+    data = {"owner": owner, "doc_type": doc_type, **({"case_id": case_id} if case_id else {})}
+    files = {"file": (file.filename, file.stream, file.mimetype or "application/octet-stream")}
+    try:
+        document = current_app.config["BACKENDS"].documents.call("POST", "/documents", token(), data=data,
+                                                                 files=files)
+    except BackendError as exc:
+        errors = explain(exc, ("file", "doc_type"))
+        if exc.status == 413:
+            errors["fields"]["file"] = _("This file is too large. A photo or a PDF of up to 20 MB is taken.")
+        elif exc.status == 415 or "file" in exc.field_errors:
+            errors["fields"]["file"] = _("This file was not taken: send a photo (JPEG, PNG or WebP) or a PDF.")
+        errors["doc_type"] = doc_type
+        return {"errors": errors}
+    return {"document": document}

@@ -262,10 +262,11 @@ class RealStack:
         return mongo.database(self.settings[service])
 
     def wait_until_known(self, reference: str, timeout: float = 30.0) -> None:
-        """Until the registration of `reference` reached claims, the vault and identity by the broker
+        """Until the registration of `reference` reached claims, complaints, the vault and identity by the broker
         (an operator filing at once would otherwise be told the person is not known yet)."""
         from shared.projections import MIGRANTS
         self.wait_for(lambda: self.database("claims")[MIGRANTS].find_one({"_id": reference, "registered": True})
+                      and self.database("complaints")[MIGRANTS].find_one({"_id": reference})
                       and self.database("documents").owners.find_one({"_id": reference})
                       and self.database("identity").phone_migrants.find_one({"_id": reference}),
                       timeout, f"{reference} did not reach claims, documents and identity")

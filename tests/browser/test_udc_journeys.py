@@ -121,8 +121,8 @@ def test_an_operator_registers_files_a_death_grant_prints_the_receipt_and_the_fa
                    "heirs.0.name_en": "Rokeya Begum", "heirs.0.name_bn": "রোকেয়া বেগম", "heirs.0.relation": "spouse",
                    "heirs.0.nid": stack.unique_nid(), "heirs.0.phone": "০" + heir_phone[4:].translate(
                        str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")),
-                   "heirs.0.share": "১/১", "heirs.0.method": "mobile_wallet", "heirs.0.provider": "bKash",
-                   "heirs.0.account": heir_phone[3:]})
+                   "heirs.0.share": "১/১", "heirs.0.payout.method": "mobile_wallet", "heirs.0.payout.provider": "bKash",
+                   "heirs.0.payout.account_number": heir_phone[3:]})
     shoot(browser, screenshots, "claim-form", browser_tools)
     submit(browser)
     WebDriverWait(browser, 15).until(lambda d: "/receipt" in d.current_url or d.find_elements(By.CSS_SELECTOR, ".error"))
@@ -207,3 +207,63 @@ def test_a_migrant_sends_a_missing_paper_and_cannot_open_another_migrants_case(
     browser.get(f"{site}/cases/{their_claim}")  # another migrant's case, by editing the URL
     assert "অনুমতি নেই" in browser.find_element(By.TAG_NAME, "h1").text
     assert their_claim not in browser.find_element(By.ID, "main").text
+
+
+def test_the_counter_says_what_to_fix_takes_a_complaint_and_is_for_operators_only(
+        browser, real_site, real_stack, screenshots, browser_tools, tmp_path):
+    site, stack = real_site, real_stack
+    staff_sign_in(browser, site, OPERATOR)
+    worker = person(stack, "Rafiq Islam", "রফিক ইসলাম")
+    register(browser, site, {**worker, "nid": "123"})  # registration refuses: the sentence is by the NID
+    assert browser.current_url == site + "/udc/migrants/new"
+    assert browser.find_element(By.ID, "f-nid").get_attribute("aria-invalid") == "true"
+    assert "১০, ১৩ বা ১৭" in browser.find_element(By.ID, "e-nid").text
+    shoot(browser, screenshots, "register-refused", browser_tools)
+    register(browser, site, worker)
+    reference = browser.find_element(By.CSS_SELECTOR, "dd.ref").text
+    stack.wait_until_known(reference)
+
+    # A text file is not a paper: the vault refuses it and the form says so; nothing is listed.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a scan")
+    browser.find_element(By.CSS_SELECTOR, "form.upload input[type=file]").send_keys(str(notes))
+    browser.find_element(By.CSS_SELECTOR, "form.upload button[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "form.upload .error"))
+    assert "ফাইলটি নেওয়া যায়নি" in browser.find_element(By.CSS_SELECTOR, "form.upload .error").text
+
+    # Shares that do not add up to the whole: nothing is filed, the form says why and keeps what was typed.
+    browser.get(f"{site}/udc/migrants/{reference}/claims/new?type=death_grant")
+    fill(browser, {"event.date": "2026-10-02", "event.country": "SA", "heirs.0.name_en": "Salma Khatun",
+                   "heirs.0.name_bn": "সালমা খাতুন", "heirs.0.relation": "spouse", "heirs.0.nid": stack.unique_nid(),
+                   "heirs.0.phone": stack.unique_phone(), "heirs.0.share": "1/2", "heirs.0.payout.method": "mobile_wallet",
+                   "heirs.0.payout.provider": "Nagad", "heirs.0.payout.account_number": "01711000111"})
+    submit(browser)
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "main p.error"))
+    assert "পুরোটা" in browser.find_element(By.CSS_SELECTOR, "main p.error").text
+    assert browser.find_element(By.ID, "f-heirs.0.name_en").get_attribute("value") == "Salma Khatun"
+    # The shares right, but the heir's NID short: the claims service refuses, the sentence is beside it.
+    fill(browser, {"heirs.0.share": "1/1", "heirs.0.nid": "12"})
+    submit(browser)
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "e-heirs.0.nid"))
+    assert "১০, ১৩ বা ১৭" in browser.find_element(By.ID, "e-heirs.0.nid").text
+    shoot(browser, screenshots, "claim-refused", browser_tools)
+    assert stack.api("claims", "GET", f"/claims?migrant_reference={reference}",
+                     token=stack.token(OPERATOR.username))[1]["items"] == []
+
+    # A complaint against the agency, and its receipt.
+    browser.get(f"{site}/udc/migrants/{reference}/complaints/new")
+    fill(browser, {"category": "unpaid_wages", "agency_name": "Al-Noor Overseas", "agency_licence": "RL-1234",
+                   "amount_claimed": "৮০,০০০", "narrative": "ছয় মাসের বেতন পাননি; এজেন্সি ফোন ধরে না।"})
+    shoot(browser, screenshots, "complaint-form", browser_tools)
+    submit(browser)
+    WebDriverWait(browser, 15).until(lambda d: "/receipt" in d.current_url or d.find_elements(By.CSS_SELECTOR, ".error"))
+    assert "/receipt" in browser.current_url, browser.find_element(By.ID, "main").text
+    assert browser.find_element(By.CSS_SELECTOR, ".receipt dd.ref").text.startswith("CP-")
+    shoot(browser, screenshots, "receipt-complaint", browser_tools)
+    sign_out(browser)
+
+    # The counter is for operators: a migrant signed in is refused it.
+    stack.wait_until_known(reference)
+    sign_in_by_sms(browser, site, stack, worker["phone"])
+    browser.get(site + "/udc/migrants/new")
+    assert "অনুমতি নেই" in browser.find_element(By.TAG_NAME, "h1").text

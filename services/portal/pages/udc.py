@@ -150,7 +150,8 @@ def relations() -> dict:
 
 def heir_field_names() -> list[str]:
     return [f"heirs.{n}.{name}" for n in range(HEIR_ROWS)
-            for name in ("name_en", "name_bn", "relation", "nid", "phone", "share", "payout")]
+            for name in ("name_en", "name_bn", "relation", "nid", "phone", "share", "payout.method", "payout.provider",
+                         "payout.account_number")]
 
 
 def claim_body(migrant: dict, claim_type: dict, form) -> tuple[dict, dict]:
@@ -173,9 +174,9 @@ def claim_body(migrant: dict, claim_type: dict, form) -> tuple[dict, dict]:
         heirs = []
         for n in range(HEIR_ROWS):
             row = {name: form.get(f"heirs.{n}.{name}", "").strip()
-                   for name in ("name_en", "name_bn", "relation", "nid", "phone", "share", "method", "provider",
-                                "account")}
-            if not any(v for k, v in row.items() if k not in ("relation", "method")):
+                   for name in ("name_en", "name_bn", "relation", "nid", "phone", "share", "payout.method",
+                                "payout.provider", "payout.account_number")}
+            if not any(v for k, v in row.items() if k not in ("relation", "payout.method")):
                 continue  # an empty row
             share = forms.share(row["share"])
             if share is None:
@@ -184,8 +185,8 @@ def claim_body(migrant: dict, claim_type: dict, form) -> tuple[dict, dict]:
             heirs.append({"name_en": row["name_en"], "name_bn": row["name_bn"], "relation": row["relation"],
                           "nid": forms.ascii_digits(row["nid"]), "phone": forms.phone(row["phone"]),
                           "share": {"numerator": share.numerator, "denominator": share.denominator},
-                          "payout": {"method": row["method"], "provider": row["provider"],
-                                     "account_number": forms.ascii_digits(row["account"])}})
+                          "payout": {"method": row["payout.method"], "provider": row["payout.provider"],
+                                     "account_number": forms.ascii_digits(row["payout.account_number"])}})
         if not heirs and not errors["fields"]:
             errors["form"] = _("Name at least one heir, as the heirship certificate does.")
         elif heirs and sum((Fraction(h["share"]["numerator"], h["share"]["denominator"]) for h in heirs),

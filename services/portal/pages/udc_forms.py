@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from .. import labels
 from ..backends import BackendDown, BackendError
-from ..errors import explain
+from ..errors import explain, field_sentence
 from ..signin import token
 
 # The vault takes 20 MiB (DOCUMENT_MAX_BYTES); a phone's photo is a few MB. Only the upload forms
@@ -70,19 +70,39 @@ def optional(fetch):
         return None
 
 
+def field_sentences() -> dict:
+    """What to fix, by the field's last name part (heirs.0.nid -> nid), in the page's language."""
+    return {
+        "nid": _("Enter the NID number: 10, 13 or 17 digits."),
+        "date_of_birth": _("Enter the date of birth as on the NID or birth certificate."),
+        "name_bn": _("Write the name in Bangla letters."),
+        "name_en": _("Write the name in English letters."),
+        "district": _("Enter one of Bangladesh's 64 districts, for example Cumilla."),
+        "destination_country": _("Enter the country's two letters, for example SA for Saudi Arabia."),
+        "country": _("Enter the country's two letters, for example SA for Saudi Arabia."),
+        "passport_number": _("Enter the passport number as printed: 1 or 2 letters, then 7 or 8 digits."),
+        "date": _("Enter the date it happened; it cannot be in the future."),
+        "account_number": _("Enter the account or wallet number: 4 to 34 letters or digits."),
+        "licence": _("Enter the licence number, for example RL-1234."),
+        "narrative": _("Write what happened in at least 20 letters."),
+    }
+
+
 def explain_fields(error: BackendError, fields) -> dict:
-    """explain(), with the service's own English message kept beside a field: the operator
-    reads English, and the sentence names what the rule is (e.g. '10, 13 or 17 digits')."""
+    """explain(), with nested fields (event.date, heirs.0.nid) beside their own input and a
+    sentence that says what to fix for the fields a counter's form has."""
     result = explain(error, tuple(fields))
-    detail = error.field_errors
-    for name in list(result["fields"]):
-        messages = [m for key, value in detail.items() if key.split(".", 1)[0] == name for m in value
-                    if isinstance(m, str)]
-        if messages:
-            result["fields"][name] = f"{result['fields'][name]} ({'; '.join(messages)})"
-    flat = {key: value for key, value in detail.items() if key in fields}
-    for key, value in flat.items():  # nested fields the form shows one by one (event.date, heirs.0.nid)
-        result["fields"][key] = "; ".join(m for m in value if isinstance(m, str)) or _("Please check this field.")
+    own = field_sentences()
+    placed = []
+    for key in error.field_errors:
+        parts = key.split(".")
+        # The input nearest the refused value: heirs.0.share.numerator is beside heirs.0.share.
+        shown = next((".".join(parts[:n]) for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in fields), None)
+        if shown:
+            result["fields"][shown] = own.get(parts[-1]) or field_sentence(key)
+            placed.append(key)
+    if error.status == 422 and placed and len(placed) == len(error.field_errors):
+        result["form"] = None  # every sentence is beside its field
     return result
 
 

@@ -9,7 +9,17 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from services.portal.pages import udc, udc_forms
-from tests.unit.test_portal_frame import csrf_of, portal, sign_in_by_code, stub  # noqa: F401 (fixture)
+from tests.portal_stub import StubServices
+from tests.unit.test_portal_frame import csrf_of, portal, sign_in_by_code
+
+
+
+@pytest.fixture(scope="module")
+def stub():
+    services = StubServices()
+    yield services
+    services.stop()
+
 
 DEATH_GRANT = {"code": "death_grant", "claimants": "heirs", "event_fields": ["date", "country"]}
 WORKER = {"reference": "PB-FXMK-RPFE", "district": "Cumilla"}
@@ -33,7 +43,7 @@ def test_shares_are_fractions_in_either_script_and_never_zero():
     assert udc_forms.share("1/0") is None and udc_forms.share("0/3") is None and udc_forms.share("half") is None
 
 
-def test_a_death_grant_filing_names_the_heirs_with_their_shares(stub):  # noqa: F811
+def test_a_death_grant_filing_names_the_heirs_with_their_shares(stub):
     app, _ = portal(stub)
     form = MultiDict({"event.date": "২০২৬-১০-০২", "event.country": "sa", **heir(0, "১/২"), **heir(1, "1/2")})
     with app.test_request_context():
@@ -44,7 +54,7 @@ def test_a_death_grant_filing_names_the_heirs_with_their_shares(stub):  # noqa: 
     assert body["heirs"][0]["phone"] == "+8801711000001" and body["heirs"][0]["nid"] == "1990123456"
 
 
-def test_shares_that_do_not_make_the_whole_or_cannot_be_read_are_stopped_before_the_service(stub):  # noqa: F811
+def test_shares_that_do_not_make_the_whole_or_cannot_be_read_are_stopped_before_the_service(stub):
     app, _ = portal(stub)
     with app.test_request_context():
         _, short = udc.claim_body(WORKER, DEATH_GRANT, MultiDict({"event.date": "2026-10-02", **heir(0, "1/2")}))
@@ -55,7 +65,7 @@ def test_shares_that_do_not_make_the_whole_or_cannot_be_read_are_stopped_before_
     assert nobody["form"]
 
 
-def test_only_the_upload_forms_take_a_photos_size(stub):  # noqa: F811
+def test_only_the_upload_forms_take_a_photos_size(stub):
     app, _ = portal(stub)
     web = app.test_client()
     assert sign_in_by_code(web).status_code == 302
@@ -71,7 +81,7 @@ def test_only_the_upload_forms_take_a_photos_size(stub):  # noqa: F811
     assert too_big.status_code == 413
 
 
-def test_the_counter_is_for_operators_only(stub):  # noqa: F811
+def test_the_counter_is_for_operators_only(stub):
     app, _ = portal(stub)
     web = app.test_client()
     assert web.get("/udc/migrants/new").status_code == 302  # to sign in first

@@ -1,7 +1,7 @@
 """A Union Digital Centre's counter on the real stack (tests/browser/stack.py): the operator
 registers a migrant and is warned, naming the registration, when registering them again; files a
 death grant for the family and prints the receipt with the papers still to bring; the heir signs in
-with the SMS code and reads the case. A migrant uploads a missing paper from their case page and
+with the SMS code, reads the case and sends the death certificate from their phone. A migrant uploads a missing paper from their case page and
 cannot open another migrant's case by editing the URL. Each page is saved at 360 and 1280 px."""
 from __future__ import annotations
 
@@ -164,6 +164,18 @@ def test_an_operator_registers_files_a_death_grant_prints_the_receipt_and_the_fa
     assert "মৃত্যুজনিত আর্থিক অনুদান" in browser.find_element(By.TAG_NAME, "h1").text
     assert "মৃত্যু সনদ" in browser.find_element(By.ID, "main").text  # still to bring
     shoot(browser, screenshots, "family-case", browser_tools)
+    # The heir sends the death certificate from the phone, for the claim their sign-in names.
+    certificate = next(f for f in browser.find_elements(By.CSS_SELECTOR, "form.upload")
+                       if f.find_element(By.NAME, "doc_type").get_attribute("value") == "death_certificate")
+    certificate.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(photo))
+    certificate.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda d: "uploaded=" in d.current_url or d.find_elements(By.CSS_SELECTOR, ".error"))
+    assert "uploaded=death_certificate" in browser.current_url, (browser.find_element(By.ID, "main").text, stack.database("documents").cases.find_one({"_id": claim_id}))
+    assert "আপলোড হয়েছে: মৃত্যু সনদ" in browser.find_element(By.ID, "main").text
+    officer = stack.token(STAFF[1].username)
+    stack.wait_for(lambda: any(item["status"] != "missing" and "death_certificate" in item["doc_types"]
+                               for item in stack.api("claims", "GET", f"/claims/{claim_id}", token=officer)[1]["checklist"]),
+                   30, "the claim's checklist did not take the heir's death certificate")
 
 
 def _reloaded_without(browser, site, claim_id: str, paper: str) -> bool:

@@ -89,3 +89,49 @@ def test_the_counter_is_for_operators_only(stub):
     assert web.get("/udc/migrants/new").status_code == 403
     token = csrf_of(web, "/me/timeline")
     assert web.post("/udc/migrants/new", data={"csrf_token": token, "name_en": "X"}).status_code == 403
+
+
+class FakeBackend:
+    """One backend behind the portal's own port (backends.Backend): answers by (method, path)."""
+
+    def __init__(self, answers: dict):
+        self.answers, self.calls = answers, []
+
+    def call(self, method, path, token=None, **kwargs):
+        self.calls.append((method, path))
+        answer = self.answers[(method, path)]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def get(self, path, token=None, params=None):
+        return self.call("GET", path.split("?")[0], token)
+
+    def post(self, path, body, token=None):
+        return self.call("POST", path, token, json=body)
+
+
+def test_a_filing_the_service_cannot_place_yet_says_the_registration_is_on_its_way(stub, monkeypatch):
+    """Claims learns of a registration by an event a moment after it: its 404 then is not 'not found'."""
+    from services.portal.backends import BackendError
+    from tests import portal_stub
+
+    monkeypatch.setitem(portal_stub.STAFF, "rahima.khatun", ("counter-pass-2026", "udc_operator"))
+    app, _ = portal(stub)
+    migrant = {"reference": "PB-FXMK-RPFE", "name_en": "Abdul Karim", "name_bn": "আব্দুল করিম", "district": "Cumilla"}
+    claims = FakeBackend({("GET", "/claim-types"): {"types": [DEATH_GRANT | {"name_en": "Death grant",
+                                                                           "name_bn": "মৃত্যুজনিত আর্থিক অনুদান"}]},
+                          ("POST", "/claims"): BackendError("claims", 404, {"detail": "No registered migrant"})})
+    backends = app.config["BACKENDS"]
+    monkeypatch.setitem(backends._all, "claims", claims)
+    monkeypatch.setitem(backends._all, "registration", FakeBackend({("GET", "/migrants/PB-FXMK-RPFE"): migrant}))
+    web = app.test_client()
+    token = csrf_of(web, "/sign-in/staff")
+    assert web.post("/sign-in/staff", data={"username": "rahima.khatun", "password": "counter-pass-2026",
+                                            "csrf_token": token}).status_code == 302
+    page = web.post("/udc/migrants/PB-FXMK-RPFE/claims/new", data={
+        "csrf_token": token, "type": "death_grant", "event.date": "2026-10-02", "event.country": "SA",
+        **heir(0, "1/1")})
+    assert page.status_code == 422
+    assert "এক মিনিট পরে আবার চেষ্টা করুন" in page.get_data(as_text=True)
+    assert ("POST", "/claims") in claims.calls

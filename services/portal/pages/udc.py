@@ -86,7 +86,7 @@ def person(reference: str):
 
 def papers_and_cases(reference: str) -> dict:
     documents = forms.optional(lambda: backends().documents.get(f"/migrants/{ref_path(reference)}/documents",
-                                                                token(), {"limit": 50}))
+                                                                token(), {"limit": 50}), not_yet={"items": []})
     claims = forms.optional(lambda: backends().claims.get("/claims", token(),
                                                           {"migrant_reference": reference, "limit": 20}))
     return {"documents": documents, "claims": claims}
@@ -138,6 +138,8 @@ def file_claim(reference: str):
                                                 *heir_field_names()))
             if exc.status == 409:
                 errors["form"] = _("A claim of this kind was filed for this person already. Open it from their page.")
+            elif exc.status == 404:  # claims has not heard of the registration yet
+                errors["form"] = forms.just_registered()
         else:
             return redirect(url_for("udc.claim_receipt", claim_id=claim["claim_id"]))
     return render_template("udc_claim.html", **{**page, "errors": errors}), 422
@@ -225,6 +227,8 @@ def file_complaint(reference: str):
     except BackendError as exc:
         errors = forms.explain_fields(exc, ("complainant", "category", "district", "amount_claimed", "narrative",
                                             "respondents"))
+        if exc.status == 404:  # complaints has not heard of the registration yet
+            errors = {"form": forms.just_registered(), "fields": {}}
         return render_template("udc_complaint.html", **{**page, "errors": errors}), 422
     return redirect(url_for("udc.complaint_receipt", complaint_id=complaint["complaint_id"]))
 

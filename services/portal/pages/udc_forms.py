@@ -62,12 +62,21 @@ def found(fetch):
         raise
 
 
-def optional(fetch):
-    """A part of a page: None when its service is away or refuses (the rest still shows)."""
+def optional(fetch, not_yet=None):
+    """A part of a page: None when its service is away or refuses (the rest still shows);
+    `not_yet` when it answers 404 (e.g. the vault has not heard of a new registration yet)."""
     try:
         return fetch()
-    except (BackendDown, BackendError):
+    except BackendError as exc:
+        return not_yet if exc.status == 404 else None
+    except BackendDown:
         return None
+
+
+def just_registered() -> str:
+    """A service that has not heard of a registration yet: it learns of it by an event, a moment later."""
+    return _("This registration is still reaching the other services (it takes a moment after registering). "
+             "Please try again in a minute.")
 
 
 def field_sentences() -> dict:
@@ -125,6 +134,8 @@ def upload(owner: str, doc_type: str, case_id: str = "") -> dict:
         errors = explain(exc, ("file", "doc_type"))
         if exc.status == 413:
             errors["fields"]["file"] = _("This file is too large. A photo or a PDF of up to 20 MB is taken.")
+        elif "owner" in exc.field_errors:
+            errors["fields"]["file"] = just_registered()
         elif exc.status == 415 or "file" in exc.field_errors:
             errors["fields"]["file"] = _("This file was not taken: send a photo (JPEG, PNG or WebP) or a PDF.")
         errors["doc_type"] = doc_type

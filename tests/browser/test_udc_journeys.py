@@ -142,6 +142,14 @@ def test_an_operator_registers_files_a_death_grant_prints_the_receipt_and_the_fa
     browser.set_window_size(*WIDTHS["desktop"])
     browser.save_screenshot(str(screenshots / "udc-receipt-claim-print.png"))
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    # The same receipt in English, for a family who reads it so.
+    browser.get(f"{site}/language/en?next=/udc/claims/{claim_id}/receipt")
+    arrive(browser, site, f"/udc/claims/{claim_id}/receipt")
+    receipt = browser.find_element(By.CSS_SELECTOR, ".receipt").text
+    assert "What to bring next" in receipt and "Death certificate" in receipt and claim_id in receipt
+    shoot(browser, screenshots, "receipt-claim-en", browser_tools)
+    browser.get(f"{site}/language/bn?next=/udc/claims/{claim_id}/receipt")
+    arrive(browser, site, f"/udc/claims/{claim_id}/receipt")
 
     # The passport copy, photographed at the counter: the receipt then asks for one paper fewer.
     photo = tmp_path / "passport.png"

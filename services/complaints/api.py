@@ -6,15 +6,15 @@ from flask import Flask, request
 from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
-from shared.http.api import Api
+from shared.http.api import PUBLIC, Api
 from shared.http.app import broker_check, create_app
 from shared.http.steps import StepRoutes, with_etag
 from shared.pagination import PageQuerySchema
 
 from . import bootstrap, intake, scorecard, scorecard_api
 from .config import ComplaintsConfig
-from .schemas import (ETAG, AcknowledgementSchema, AdjournmentSchema, AssignmentSchema, ComplaintPageSchema,
-                      ComplaintSchema, DueQueueQuerySchema, EnforcementSchema, EvidenceSchema, HearingHeldSchema,
+from .schemas import (ETAG, AcknowledgementSchema, AdjournmentSchema, AssignmentSchema, CategoryListSchema,
+                      ComplaintPageSchema, ComplaintSchema, DueQueueQuerySchema, EnforcementSchema, EvidenceSchema, HearingHeldSchema,
                       HearingSchema, HistoryPageSchema, LinkedClaimSchema, ListQuerySchema, NoteSchema, OutcomeSchema,
                       PaymentSchema, ReasonSchema, ReferralUpdateSchema, intake_schema, referral_schema)
 from .service import ComplaintsService
@@ -38,6 +38,13 @@ def make_api(service: ComplaintsService) -> Api:
     def file_complaint(principal, body):
         complaint = service.file(principal, body)
         return with_etag(complaint, 201, Location=f"{api.url_prefix}/complaints/{complaint['complaint_id']}")
+
+    # Public: names only; the web portal's complaint form offers them in Bangla and English.
+    @api.route("/complaint-categories", "GET", roles=PUBLIC, response=CategoryListSchema,
+               summary="What a complaint may be about, with the names in English and Bangla (public)")
+    def complaint_categories(principal):
+        return {"items": [{"code": c.code, "name_en": c.name_en, "name_bn": c.name_bn}
+                          for c in service.lists.categories.values()]}
 
     @api.route("/complaints", "GET", roles=READERS, query=ListQuerySchema, response=ComplaintPageSchema,
                summary="Complaints, newest first: filter by status, category, district, assignee, agency licence, "

@@ -334,3 +334,13 @@ class HistoryEntrySchema(TimelineEntrySchema):
 
 ComplaintPageSchema = page_schema(ComplaintSchema)
 HistoryPageSchema = page_schema(HistoryEntrySchema)
+
+
+class CategorySchema(_Out):
+    code = fields.String(required=True, metadata={"example": "unpaid_wages"})
+    name_en = fields.String(required=True)
+    name_bn = fields.String(required=True)
+
+
+class CategoryListSchema(_Out):
+    items = fields.List(fields.Nested(CategorySchema), required=True)

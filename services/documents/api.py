@@ -22,6 +22,8 @@ from .schemas import (ChainReportSchema, DecisionSchema, DeletionSchema, Documen
                       upload_form)
 
 EVERYONE = frozenset({"migrant", *STAFF})
+# A family member adds papers to a case their sign-in names (upload.py says which), and reads none.
+UPLOADERS = frozenset({*EVERYONE, "family"})
 ADMINS = frozenset({"admin"})
 GONE = "The document was deleted by an administrator"
 INTEGRITY_FAULT = "The stored bytes are missing or no longer match the recorded hash: not served (logged, audited)"
@@ -49,10 +51,11 @@ def make_api(ports: Ports) -> Api:
     def created(document: dict) -> Reply:
         return Reply(document, 201, {"Location": f"{api.url_prefix}/documents/{document['document_id']}"})
 
-    @api.route("/documents", "POST", roles=EVERYONE, form=upload_form(ports.config.doc_types), max_body_bytes=upload_limit,
+    @api.route("/documents", "POST", roles=UPLOADERS, form=upload_form(ports.config.doc_types), max_body_bytes=upload_limit,
                response=DocumentDetailSchema, status=201, response_headers=CREATED, problems={503: MAYBE_STORED},
-               summary="Upload a document for a migrant (a migrant uploads only their own; "
-                       "UDC operators on someone's behalf)")
+               summary="Upload a document for a migrant (a migrant uploads only their own; UDC operators on "
+                       "someone's behalf; a family member only to a case their sign-in names, as case_id, "
+                       "for that case's migrant)")
     def upload_document(principal, form):
         return created(upload.upload_document(ports, principal, form))
 

@@ -24,7 +24,7 @@ from datetime import date, datetime, timezone
 
 from shared.access import check_owner
 from shared.auth import Principal
-from shared.errors import Conflict, DomainError, Invalid, NotFound
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
 from . import chain
 
@@ -133,6 +133,18 @@ def check_access(principal: Principal, owner: str) -> str:
     """The owner's reference as stored, once the principal may act for that migrant."""
     owner = normalise_owner(owner)
     check_owner(principal, owner, "A migrant may see and add only their own documents.")
+    return owner
+
+
+def check_upload_access(principal: Principal, owner: str, case: dict | None) -> str:
+    """Who may add a document for `owner`: as check_access, and a family member too, to a case
+    their sign-in names and that case's migrant only (the heirs bring the death certificate of
+    the claim they are heirs to). `case`: the vault's record of the form's case_id, or None."""
+    if principal.role != "family":
+        return check_access(principal, owner)
+    owner = normalise_owner(owner)
+    if case is None or case["_id"] not in principal.cases or case.get("owner") != owner:
+        raise Forbidden("A family member adds documents only to a case their sign-in names, for that case's migrant.")
     return owner
 
 

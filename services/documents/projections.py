@@ -22,7 +22,11 @@ def track_case(event, tx) -> None:
     if previous and previous["version"] >= event.aggregate_version:
         return  # older news than what is recorded (events of one case may arrive out of order)
     named = event.data.get("document_ids")
-    tx.cases.save({"_id": case_id, "kind": event.type.split(".")[1],
+    # Whose case it is: a family member may add documents to it for this migrant only.
+    reference = event.data.get("migrant_reference")
+    owner = domain.normalise_owner(reference) if isinstance(reference, str) and reference.strip() \
+        else (previous or {}).get("owner")
+    tx.cases.save({"_id": case_id, "kind": event.type.split(".")[1], "owner": owner,
                    "status": domain.case_state(event.type, event.data, previous),
                    "document_ids": list(named) if named is not None else (previous or {}).get("document_ids", []),
                    "version": event.aggregate_version, "updated_at": domain.occurred(event), "event_id": event.id})

@@ -26,7 +26,8 @@ log = logging.getLogger("probashi.documents")
 
 
 def upload_document(ports: Ports, principal: Principal, form: dict) -> dict:
-    owner = domain.check_access(principal, form["owner"])
+    case = ports.reads.cases.get(form["case_id"]) if form.get("case_id") else None
+    owner = domain.check_upload_access(principal, form["owner"], case)
     domain.check_type(form["doc_type"], ports.config.doc_types)
     if not ports.reads.owners.exists(owner):
         raise Invalid({"owner": [domain.UNKNOWN_OWNER]}, domain.UNKNOWN_OWNER)

@@ -12,7 +12,8 @@ from shared.http.app import BodyReadTimeout
 from . import errors, i18n, labels, security, signin
 from .backends import Backends
 from .config import PortalConfig
-from .pages import legalaid, me, officer, public
+from .pages import legalaid, me, officer, papers, public, udc
+from .pages.udc_forms import allow_uploads
 from .sessions import MongoSessionStore, ServerSessionInterface, SessionStore
 
 SERVICE = "portal"
@@ -37,6 +38,7 @@ def create(config: PortalConfig | None = None, store: SessionStore | None = None
     app.wsgi_app = BodyReadTimeout(app.wsgi_app, settings.body_read_timeout)  # a stalled form post: 408
     app.session_interface = ServerSessionInterface(store, config.session_idle_seconds, config.cookie_secure)
     app.jinja_env.autoescape = True  # every template, whatever its name: nothing typed is rendered raw
+    allow_uploads(app)  # before CSRF's check reads a form: only upload forms take a photo's size
     security.init(app)
     i18n.init(app)
     errors.register(app)
@@ -46,6 +48,8 @@ def create(config: PortalConfig | None = None, store: SessionStore | None = None
     app.register_blueprint(me.bp)
     app.register_blueprint(legalaid.bp)
     app.register_blueprint(officer.bp)
+    app.register_blueprint(udc.bp)
+    app.register_blueprint(papers.bp)
 
     @app.before_request
     def _trace():

@@ -257,6 +257,30 @@ class RealStack:
     def sms(self) -> list[dict]:
         return read_outbox(str(self.outbox)) if self.outbox.exists() else []
 
+    def database(self, service: str):
+        from shared import mongo
+        return mongo.database(self.settings[service])
+
+    def wait_until_known(self, reference: str, timeout: float = 30.0) -> None:
+        """Until the registration of `reference` reached claims, complaints, the vault and identity by the broker
+        (an operator filing at once would otherwise be told the person is not known yet)."""
+        from shared.projections import MIGRANTS
+        self.wait_for(lambda: self.database("claims")[MIGRANTS].find_one({"_id": reference, "registered": True})
+                      and self.database("complaints")[MIGRANTS].find_one({"_id": reference})
+                      and self.database("documents").owners.find_one({"_id": reference})
+                      and self.database("identity").phone_migrants.find_one({"_id": reference}),
+                      timeout, f"{reference} did not reach claims, documents and identity")
+
+    def wait_for_case(self, case_id: str, phone: str | None = None, timeout: float = 30.0) -> None:
+        """Until case status has the case (its page shows) and, given a phone, identity knows the
+        phone as the case's (its owner can sign in and read it)."""
+        officer = self.token(STAFF[1].username)
+        self.wait_for(lambda: self.api("casestatus", "GET", f"/cases/{case_id}/timeline", token=officer)[0] == 200,
+                      timeout, f"case status did not learn of {case_id}")
+        if phone:
+            self.wait_for(lambda: self.database("identity").phone_cases.find_one({"_id": case_id, "phone": phone}),
+                          timeout, f"identity did not learn {case_id}'s phone")
+
     def wait_for(self, condition, timeout: float = 30.0, message: str = "the stack did not get there") -> None:
         """Waits for events to travel (relay, broker, consumer): e.g. a new claim's case page."""
         wait_for(condition, timeout, lambda: f"{message}\n{self.logs()}", interval=0.2)

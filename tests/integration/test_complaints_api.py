@@ -512,3 +512,11 @@ def test_phones_and_licences_are_taken_as_registration_takes_them_and_stored_nor
     refused = desk.file(body("01712345678", "RL 1234", "01811\n111111"), role="udc_operator")
     assert refused.status_code == 422, refused.json
     assert desk.stored() == before
+
+
+def test_the_categories_are_public_with_their_names_in_both_languages(desk):
+    answer = desk.http.get("/api/v1/complaint-categories")  # no token: the portal's form offers them
+    assert answer.status_code == 200
+    items = {c["code"]: c for c in answer.json["items"]}
+    assert items["unpaid_wages"] == {"code": "unpaid_wages", "name_en": "Unpaid wages", "name_bn": "বেতন না পাওয়া"}
+    assert set(items) == set(desk.service.lists.categories)

@@ -386,3 +386,35 @@ def test_a_family_complainants_token_shows_no_staff_ids_notes_or_a_confidential_
                        world.complaints.get(f"/complaints/{confidential['complaint_id']}", role="admin"))
     for shown in ("legal-intake", "legal-assigned", "Committee Member Rahman", "What happened at the employer's house"):
         assert shown in whole, shown
+
+
+def test_an_heir_adds_a_paper_to_the_claim_they_are_heir_to_and_nowhere_else(world, infra):
+    """The vault learns each case's migrant from the claims' events (through the broker); an heir's
+    token adds a document for that migrant with the case named, and is refused anything else."""
+    relay = Relay(OutboxStore(mongo.database(world.settings["claims"])), world.settings["claims"])
+    infra.background(relay, relay.run)
+    ref = world.reference
+    grant = world.claims.post("/claims", {"type": "death_grant", "migrant_reference": ref, "district": "Sylhet",
+                                          "event": {"date": "2026-10-01", "country": "QA"},
+                                          "heirs": [heir(1, HEIR_PHONE), heir(2, "+8801711000003")]}).json
+    other = world.registration.post("/migrants", {**WORKER, "nid": "9876543210", "passport_number": "EB7654321",
+                                                  "phone": "+8801912345678"}).json["reference"]
+    cases = world.db("documents").cases
+    wait_for(lambda: (cases.find_one({"_id": grant["claim_id"]}) or {}).get("owner") == ref, 30,
+             "the vault did not learn the claim's migrant")
+    family = world.documents.headers("family", subject=f"family:{HEIR_PHONE}", cases=[grant["claim_id"]])
+
+    def send(**fields):
+        return world.documents.http.post("/api/v1/documents", content_type="multipart/form-data", headers=family,
+                                         data={"owner": ref, "doc_type": "death_certificate",
+                                               "file": (io.BytesIO(PDF), "death.pdf"), **fields})
+
+    added = send(case_id=grant["claim_id"])
+    assert added.status_code == 201, added.json
+    assert added.json["owner"] == ref and added.json["versions"][0]["uploaded_by"]["role"] == "family"
+    assert send().status_code == 403  # no case named
+    assert send(case_id=grant["claim_id"], owner=other).status_code == 403  # their case, another's records
+    assert send(case_id="CLM-2026-NOTFILED").status_code == 403  # a case the vault does not know
+    assert world.db("documents").documents.count_documents({"owner": ref}) == 1
+    listed = world.documents.http.get(f"/api/v1/migrants/{ref}/documents", headers=family)
+    assert listed.status_code == 403  # reading stays closed to family sign-ins

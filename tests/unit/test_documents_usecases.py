@@ -142,6 +142,30 @@ def test_a_migrant_uploads_only_for_themself(ports, uow, content):
     assert len(content.files) == 1
 
 
+def test_a_family_member_uploads_only_to_a_case_their_sign_in_names_for_its_migrant(ports, uow, content):
+    documents_consumer.process(uow, case_event("submitted", "CLM-2026-AAAAAAAA", 1, migrant_reference=REF))
+    documents_consumer.process(uow, case_event("submitted", "CLM-2026-BBBBBBBB", 1, migrant_reference=OTHER))
+    heir = Principal("family:+8801711000001", "family", cases=("CLM-2026-AAAAAAAA",))
+    doc = upload.upload_document(ports, heir, form(doc_type="death_certificate", case_id="CLM-2026-AAAAAAAA"))
+    assert doc["owner"] == REF and doc["versions"][0]["uploaded_by"]["role"] == "family"
+    refused = [form(),  # no case named
+               form(case_id="CLM-2026-BBBBBBBB", owner=OTHER),  # a case their sign-in does not name
+               form(case_id="CLM-2026-AAAAAAAA", owner=OTHER),  # their case, another migrant's records
+               form(case_id="CLM-2026-CCCCCCCC")]  # a case the vault has not heard of
+    for attempt in refused:
+        with pytest.raises(Forbidden):
+            upload.upload_document(ports, heir, attempt)
+    assert len(content.files) == 1
+    with pytest.raises(Forbidden):  # reading stays as it was: a family member reads no migrant's documents
+        queries.list_documents(ports, heir, REF, None, 10, None)
+
+
+def test_a_case_keeps_its_migrant_when_a_later_event_does_not_name_them(uow):
+    documents_consumer.process(uow, case_event("submitted", "CLM-2026-AAAAAAAA", 1, migrant_reference=REF))
+    documents_consumer.process(uow, case_event("approved", "CLM-2026-AAAAAAAA", 2))
+    assert FakeRepositories(uow.state).cases.get("CLM-2026-AAAAAAAA")["owner"] == REF
+
+
 def test_udc_operator_must_name_a_centre_and_only_they_may(ports):
     with pytest.raises(Invalid) as err:
         upload.upload_document(ports, Principal("op-2", "udc_operator"), form())

@@ -1,13 +1,10 @@
 """The portal's app factory: config, sessions, security, language, pages."""
 from __future__ import annotations
 
-import time
-import uuid
+from flask import Flask, Response, jsonify, request
 
-from flask import Flask, Response, g, jsonify, request
-
-from shared import context, logs, mongo
-from shared.http.app import BodyReadTimeout
+from shared import logs, mongo
+from shared.http.app import BodyReadTimeout, add_liveness, trace_requests
 
 from . import errors, i18n, labels, security, signin
 from .backends import Backends
@@ -51,21 +48,8 @@ def create(config: PortalConfig | None = None, store: SessionStore | None = None
     app.register_blueprint(udc.bp)
     app.register_blueprint(papers.bp)
 
-    @app.before_request
-    def _trace():
-        g.started = time.perf_counter()
-        request_id = str(uuid.uuid4())
-        g.trace_token = context.set_current(context.TraceContext(request_id, request_id, request_id))
-
-    @app.teardown_request
-    def _untrace(_exc):
-        token = g.pop("trace_token", None)
-        if token is not None:
-            context.reset(token)
-
-    @app.get("/health/live")
-    def live():
-        return jsonify(status="ok")
+    trace_requests(app, trust_incoming_ids=False)  # a browser's X-Request-ID is not taken as ours
+    add_liveness(app)
 
     @app.get("/health/ready")
     def ready():

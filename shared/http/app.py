@@ -29,6 +29,33 @@ def _incoming_id(header: str) -> str | None:
     return value if 0 < len(value) <= 128 and value.isprintable() else None
 
 
+def trace_requests(app: Flask, *, trust_incoming_ids: bool = True) -> None:
+    """Runs each request in its own trace context (shared.context), so its logs and the events it
+    publishes carry its ids. A service takes X-Request-ID/X-Correlation-ID from its caller; the
+    portal, which browsers call, makes its own (trust_incoming_ids=False)."""
+
+    @app.before_request
+    def _start_trace():
+        request_id = (_incoming_id("X-Request-ID") if trust_incoming_ids else None) or str(uuid.uuid4())
+        correlation_id = (_incoming_id("X-Correlation-ID") if trust_incoming_ids else None) or request_id
+        g.trace_token = context.set_current(context.TraceContext(correlation_id, request_id, request_id))
+        g.started = time.perf_counter()
+
+    @app.teardown_request
+    def _end_trace(_exc):
+        token = g.pop("trace_token", None)
+        if token is not None:
+            context.reset(token)
+
+
+def add_liveness(app: Flask) -> None:
+    """GET /health/live: the process answers (readiness, which checks dependencies, is each app's own)."""
+
+    @app.get("/health/live")
+    def live():
+        return jsonify(status="ok")
+
+
 def create_app(settings: Settings, api, *, title: str, description: str,
                readiness: dict[str, Callable[[], None]], max_body_bytes: int = 1024 * 1024,
                configure_logging: bool = True) -> Flask:
@@ -44,12 +71,7 @@ def create_app(settings: Settings, api, *, title: str, description: str,
     app.wsgi_app = BodyReadTimeout(app.wsgi_app, settings.body_read_timeout)
     spec = build_spec(api, title=title, version="1.0.0", description=description, extra_paths=HEALTH_PATHS)
 
-    @app.before_request
-    def _start_trace():
-        request_id = _incoming_id("X-Request-ID") or str(uuid.uuid4())
-        correlation_id = _incoming_id("X-Correlation-ID") or request_id
-        g.trace_token = context.set_current(context.TraceContext(correlation_id, request_id, request_id))
-        g.started = time.perf_counter()
+    trace_requests(app)
 
     @app.after_request
     def _finish_trace(response: Response):
@@ -61,15 +83,7 @@ def create_app(settings: Settings, api, *, title: str, description: str,
                         "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})
         return response
 
-    @app.teardown_request
-    def _end_trace(_exc):
-        token = g.pop("trace_token", None)
-        if token is not None:
-            context.reset(token)
-
-    @app.get("/health/live")
-    def live():
-        return jsonify(status="ok")
+    add_liveness(app)
 
     @app.get("/health/ready")
     def ready():

@@ -106,6 +106,6 @@ def test_an_officer_verifies_the_documents_approves_with_a_second_officer_and_re
     browser.set_window_size(1280, 900)
     browser.save_screenshot(str(screenshots / "officer-claim-paid-en-desktop.png"))
     browser.get(site + "/officer/reports")
-    browser.execute_script("document.querySelector('.chart-box').scrollIntoView()")
+    browser.execute_script("document.querySelector('.chart-pair').scrollIntoView()")
     browser.save_screenshot(str(screenshots / "officer-reports-chart-en-desktop.png"))
-    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")) == 8
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart rect.chart-bar")) == 8

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 
 from .. import i18n
+from ..charts import bars
 from ..backends import BackendError
 from ..documents import passed_through
 from ..signin import require, token
@@ -268,15 +269,6 @@ def shown(code: str, value) -> str:
     if isinstance(value, float):
         return i18n.digits(f"{value:.1f}")
     return i18n.number(value)
-
-
-def bars(rows: list[tuple[str, float | None, str]]) -> dict:
-    """A bar chart as numbers an SVG draws: [(label, value, shown)] -> rows with a width in
-    percent of the largest (attributes, not inline style: the page's CSP allows no inline style)."""
-    top = max([v for _l, v, _s in rows if v] or [1])
-    return {"rows": [{"label": label, "shown": text, "width": round(100 * (value or 0) / top, 1), "y": i * 28}
-                     for i, (label, value, text) in enumerate(rows)],
-            "height": max(1, len(rows)) * 28}
 
 
 @bp.get("/scorecard")

@@ -12,12 +12,12 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 
 from .. import i18n
+from ..charts import bars
 from ..backends import BackendError
 from ..documents import INLINE, passed_through
 from ..errors import explain
 from ..signin import require, token
 from . import officer_text as text
-from .officer_charts import bar_chart
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 OFFICERS = ("welfare_officer", "admin")
@@ -207,9 +207,9 @@ def reports():
         labels = [text.row_label(row, group) for row in report["rows"]]
         for measure, title, money in text.measures():
             values = [row.get(measure) or 0 for row in report["rows"]]
-            charts.append({"id": measure, "title": title, "money": money,
-                           "svg": bar_chart(labels, values, i18n.taka if money else i18n.number),
-                           "rows": list(zip(labels, values))})
+            show = i18n.taka if money else i18n.number
+            charts.append({"id": measure, "title": title,
+                           "bars": bars([(label, value, show(value)) for label, value in zip(labels, values)])})
     types = backends().claims.get("/claim-types").get("types", [])
     return render_template("officer_reports.html", report=report, charts=charts, chosen=chosen, group=group,
                            errors=errors, types=types, groups=text.groups())

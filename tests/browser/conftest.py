@@ -68,10 +68,11 @@ def browser(browser_tools):
     driver.quit()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def real_stack(mongo_uri, amqp_url, tmp_path_factory):
-    """The real system (tests/browser/stack.py), once per session: its own databases and
-    exchange prefix, dropped and deleted at the end."""
+    """The real system (tests/browser/stack.py), once for the browser tests: its own databases and
+    exchange prefix, dropped and deleted when they are done. Not once per session: its dozen
+    relays and consumers would keep the machine busy through the rest of `make test`."""
     import pymongo
 
     from tests.browser.stack import start_stack
@@ -88,7 +89,7 @@ def real_stack(mongo_uri, amqp_url, tmp_path_factory):
     client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def real_site(real_stack) -> str:
     """The portal's address on the real stack (`real_stack` for its staff, APIs and SMS outbox)."""
     return real_stack.portal_url

@@ -48,6 +48,10 @@ NOTIFY: dict[str, tuple[str, str]] = {
     "complaints.complaint.closed": ("Probashi: your complaint {case} is closed.",
                                     "প্রবাসী: আপনার অভিযোগ {case} নিষ্পত্তি হয়ে বন্ধ হয়েছে।"),
 }
+# A claim payment's words when its event names the taka paid (claims publish payment_amount in
+# .payment_recorded; events raised before that said only that a payment was sent).
+PAYMENT_SENT = ("Probashi: {payment} for your application {case} was sent.",
+                "প্রবাসী: আপনার আবেদন {case}-এর {payment} পাঠানো হয়েছে।")
 # What a restricted complaint's SMS says, whatever happened.
 RESTRICTED = ("Probashi: there is news for you. Please sign in or call the office.",
               "প্রবাসী: আপনার জন্য নতুন খবর আছে। অনুগ্রহ করে সাইন ইন করুন বা অফিসে ফোন করুন।")
@@ -81,6 +85,8 @@ def text(event, language: str) -> str:
     if kind_of(event.type) == COMPLAINT and data.get("restricted"):
         return RESTRICTED[lang == "bn"]
     template = NOTIFY[event.type][lang == "bn"]
+    if event.type == "claims.claim.payment_recorded" and isinstance(data.get("payment_amount"), int):
+        template = PAYMENT_SENT[lang == "bn"]
     return template.format(**_fields(event, lang))
 
 

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `shared` from this checkout, whatever the virtualenv's install points at
 VENV_BIN = ROOT / ".venv" / "bin"
 
 # (service, API port). Adding a service is one line here.
@@ -27,17 +28,25 @@ SERVICES = [
     ("claims", 8003),
     ("complaints", 8004),
     ("identity", 8005),
+    ("casestatus", 8006),
     ("directory", 8007),
 ]
 
 # Web front ends (no relay or consumer: they call the APIs above over HTTP), and their port.
 WEB = [("portal", 8080)]
 
-# Services with a timer process (python -m services.<name>.timers): their overdue marks.
-TIMERS = ["claims", "complaints"]
+# Read-side services publish no events, so they have no outbox relay.
+NO_RELAY = {"casestatus"}
+# Processes beyond API, relay and consumer (python -m services.<name>.<module>): the overdue
+# timers, and case status's SMS sender.
+EXTRA_PROCESSES = [("claims", "timers"), ("complaints", "timers"), ("casestatus", "sender")]
 # Services whose data starts from a seed file (python -m services.<name>.seed --if-empty):
 # loaded before their API starts, on the first start only (a database with entries is left alone).
 SEEDS = ["directory"]
+# Catch-up at first start: a service that learns others' past asks each source for its replay
+# (shared/replay) once, in this order; its `replays` collection records each one it applied.
+CATCH_UP = {"casestatus": ["registration", "documents", "claims", "complaints"]}
+CATCH_UP_WAIT = 60.0  # seconds for the consumers' queues to appear before giving up
 
 MONGO_PORT = 27027
 # `make run`'s development signing key (services trust no key by default): an Ed25519 key made
@@ -222,11 +231,13 @@ class Supervisor:
             self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
                                       "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
                                       f"services.{svc}.wsgi:app"], env)
-            self.spawn(f"{svc}-relay", [str(VENV_BIN / "python"), "-m", f"services.{svc}.relay"], env)
+            if svc not in NO_RELAY:
+                self.spawn(f"{svc}-relay", [str(VENV_BIN / "python"), "-m", f"services.{svc}.relay"], env)
             if (ROOT / "services" / svc / "consumer.py").exists():  # directory consumes no events
                 self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
-        for svc in TIMERS:
-            self.spawn(f"{svc}-timer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.timers"], env)
+        for svc, module in EXTRA_PROCESSES:
+            name = f"{svc}-timer" if module == "timers" else f"{svc}-{module}"
+            self.spawn(name, [str(VENV_BIN / "python"), "-m", f"services.{svc}.{module}"], env)
         for web, port in WEB:
             self.spawn(f"{web}-web", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
                                       "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
@@ -234,6 +245,7 @@ class Supervisor:
 
         self.wait_ready([f"http://127.0.0.1:{port}/health/ready" for _, port in SERVICES + WEB])
         print_banner(env)
+        threading.Thread(target=catch_up, args=(env,), daemon=True).start()
         while True:
             self.check_children()
             time.sleep(0.5)
@@ -297,11 +309,41 @@ def print_banner(env: dict) -> None:
         "            \"channel\": \"udc\", \"category\": \"unpaid_wages\", \"district\": \"Cumilla\",",
         "            \"respondents\": [{\"kind\": \"recruiting_agency\", \"name\": \"Al-Noor Overseas\", \"licence\": \"RL-1234\"}],",
         "            \"narrative\": \"Six months of wages unpaid; the agency does not answer calls.\"}'",
+        "Their timeline, in Bangla and English, with what happens next (README \"Case status\"):",
+        f"  curl -s 'http://127.0.0.1:{dict(SERVICES).get('casestatus', 8006)}/api/v1/migrants/'$REF'/timeline?lang=en' \\",
+        "       -H \"Authorization: Bearer $TOKEN\"",
         "",
         "Ctrl-C stops everything started here (the shared RabbitMQ keeps running).",
         "=" * 72,
     ]
     say("\n".join(lines))
+
+
+def catch_up(env: dict) -> None:
+    """First start of a service that learns the past from replays (CATCH_UP): shared/replay's
+    catch-up asks each source it has not applied a replay from yet, printing the progress;
+    an unfinished one is asked again at the next start. Old events come only to its queue,
+    so no SMS goes out for them."""
+    from shared.config import Settings
+    from shared.replay.catch_up import catch_up as ask
+
+    class Prefixed:  # the command's lines, as the children's: [name] line
+        def __init__(self, name: str):
+            self.name = name
+
+        def write(self, text: str) -> None:
+            for line in text.splitlines():
+                if line.strip():
+                    say(f"[{self.name}] {line}")
+
+        def flush(self) -> None:
+            pass
+
+    for target, sources in CATCH_UP.items():
+        try:
+            ask(Settings.from_env(target, env), sources, Prefixed(f"{target}-catch-up"), wait_seconds=CATCH_UP_WAIT)
+        except Exception as exc:  # noqa: BLE001 - the services run on; the next start asks again
+            say(f"[{target}-catch-up] failed: {exc!r}; it runs again at the next start")
 
 
 def upgrade_topology(env: dict) -> None:

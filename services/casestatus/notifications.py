@@ -48,6 +48,13 @@ NOTIFY: dict[str, tuple[str, str]] = {
     "complaints.complaint.closed": ("Probashi: your complaint {case} is closed.",
                                     "প্রবাসী: আপনার অভিযোগ {case} নিষ্পত্তি হয়ে বন্ধ হয়েছে।"),
 }
+# A claim payment's words when its event names the taka (claims publish payment_amount and
+# paid_total in .payment_recorded and in .paid, which the last payment raises instead; events
+# raised before that said only that a payment was sent, or that the whole was paid).
+PAYMENT_SENT = ("Probashi: {payment} for your application {case} was sent.",
+                "প্রবাসী: আপনার আবেদন {case}-এর {payment} পাঠানো হয়েছে।")
+PAID_IN_FULL = ("Probashi: {payment} for your application {case} was sent; the full {paid} is now paid.",
+                "প্রবাসী: আপনার আবেদন {case}-এর {payment} পাঠানো হয়েছে; সম্পূর্ণ {paid} পরিশোধ হয়েছে।")
 # What a restricted complaint's SMS says, whatever happened.
 RESTRICTED = ("Probashi: there is news for you. Please sign in or call the office.",
               "প্রবাসী: আপনার জন্য নতুন খবর আছে। অনুগ্রহ করে সাইন ইন করুন বা অফিসে ফোন করুন।")
@@ -81,6 +88,11 @@ def text(event, language: str) -> str:
     if kind_of(event.type) == COMPLAINT and data.get("restricted"):
         return RESTRICTED[lang == "bn"]
     template = NOTIFY[event.type][lang == "bn"]
+    if isinstance(data.get("payment_amount"), int):
+        if event.type == "claims.claim.payment_recorded":
+            template = PAYMENT_SENT[lang == "bn"]
+        elif event.type == "claims.claim.paid" and isinstance(data.get("paid_total"), int):
+            template = PAID_IN_FULL[lang == "bn"]
     return template.format(**_fields(event, lang))
 
 
@@ -96,7 +108,8 @@ def _fields(event, lang: str) -> dict:
             "venue": data.get("venue", ""),
             "deadline": format_date(data["payment_deadline"], lang) if data.get("payment_deadline") else "",
             "amount": format_taka(amount, lang) if isinstance(amount, int) else "",
-            "payment": format_taka(data["payment_amount"], lang) if data.get("payment_amount") else ""}
+            "payment": format_taka(data["payment_amount"], lang) if data.get("payment_amount") else "",
+            "paid": format_taka(data["paid_total"], lang) if data.get("paid_total") else ""}
 
 
 def plan(event, *, migrant_phone: str | None, preferences: dict[str, dict], now: datetime,

@@ -102,6 +102,25 @@ def test_an_award_gives_the_amount_and_deadline():
     assert text == "Probashi: award on your complaint CP-2345-678X: Tk 1,00,000 to be paid by 31 January 2027."
 
 
+def test_a_claim_payment_names_the_taka_paid_when_the_event_carries_it():
+    paid = claim("payment_recorded", "payment_ordered", START, 5, approved_amount=150000, payment_amount=75000,
+                 paid_total=75000)
+    assert plan(paid)[0]["text"] == "প্রবাসী: আপনার আবেদন CLM-1-এর ৭৫,০০০ টাকা পাঠানো হয়েছে।"
+    assert plan(paid, {PHONE: {"language": "en"}})[0]["text"] == "Probashi: Tk 75,000 for your application CLM-1 was sent."
+    older = claim("payment_recorded", "payment_ordered", START, 5)  # raised before claims published the amount
+    assert plan(older, {PHONE: {"language": "en"}})[0]["text"] == "Probashi: a payment for your application CLM-1 was sent."
+
+
+def test_the_last_payment_names_its_taka_and_the_whole_paid():
+    last = claim("paid", "paid", START, 6, approved_amount=150000, payment_amount=75000, paid_total=150000)
+    assert plan(last, {PHONE: {"language": "en"}})[0]["text"] == (
+        "Probashi: Tk 75,000 for your application CLM-1 was sent; the full Tk 1,50,000 is now paid.")
+    assert plan(last)[0]["text"] == "প্রবাসী: আপনার আবেদন CLM-1-এর ৭৫,০০০ টাকা পাঠানো হয়েছে; সম্পূর্ণ ১,৫০,০০০ টাকা পরিশোধ হয়েছে।"
+    older = claim("paid", "paid", START, 6)
+    assert plan(older, {PHONE: {"language": "en"}})[0]["text"] == \
+        "Probashi: the full amount for your application CLM-1 was paid."
+
+
 def test_an_event_delivered_twice_has_one_key_per_recipient():
     approved = claim("approved", "approved", START, 3)
     first, again = plan(approved), plan(approved, now=NOW + timedelta(minutes=5))

@@ -16,7 +16,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from services.documents.doctypes import DEFAULT_DOCUMENT_TYPES
-from tests import portal_stub_complaints
+from tests import portal_stub_admin, portal_stub_complaints
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = "123456"
@@ -24,7 +24,8 @@ PHONES = {"01712345678": {"role": "migrant", "migrant_ref": "PB-FXMK-RPFE"},
           "01812345678": {"role": "family", "cases": ["CLM-2026-R6HA9MGP"]}}
 STAFF = {"selim.reza": ("ainer-pothe-nirapod-26", "legal_aid"),
          "nasrin.akter": ("kallyan-kormokorta-26", "welfare_officer"),
-         "kamal.hossain": ("dwitiyo-onumodon-26", "welfare_officer")}
+         "kamal.hossain": ("dwitiyo-onumodon-26", "welfare_officer"),
+         portal_stub_admin.ADMIN[0]: (portal_stub_admin.ADMIN[1], "admin")}
 OFFICER_ROLES = ("welfare_officer", "admin")
 # A 1x1 PNG and the smallest PDF: what the vault would serve as a document's content.
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8cfc0"
@@ -310,6 +311,7 @@ class StubServices:
                     "next_steps": next_steps(lang)}
 
         self._officer_routes(app)
+        portal_stub_admin.add_routes(app, stub, problem)
         # Complaints answers on a path of its own: its routes (/queue) share names with claims'.
         complaints = Flask("stub-complaints")
         complaints.before_request(record)

@@ -207,15 +207,15 @@ class StubServices:
         @app.get("/api/v1/agencies")
         def agencies():
             q = request.args.get("q", "").lower()
-            found = [a for a in AGENCIES if q in a["licence_number"].lower() or q in a["name"]["en"].lower()
+            found = [a for a in stub.agencies.values() if q in a["licence_number"].lower() or q in a["name"]["en"].lower()
                      or q in a["name"]["bn"]]
             return {"items": found, "next_cursor": None}
 
         @app.get("/api/v1/agencies/<licence>")
         def agency(licence):
-            for a in AGENCIES:
+            for a in stub.agencies.values():
                 if a["licence_number"] == licence.upper():
-                    return a
+                    return a, 200, {"ETag": f'"{a["version"]}"'}
             return problem(404, "not-found", "No agency with that licence.")
 
         @app.get("/api/v1/countries")
@@ -224,7 +224,7 @@ class StubServices:
 
         @app.get("/api/v1/links")
         def links():
-            return {"items": LINKS}
+            return {"items": list(stub.links.values())}
 
         @app.post("/api/v1/otp/requests")
         def otp_request():
@@ -312,6 +312,7 @@ class StubServices:
 
         self._officer_routes(app)
         portal_stub_admin.add_routes(app, stub, problem)
+        portal_stub_admin.add_guide_routes(app, stub, problem, AGENCIES, LINKS)
         # Complaints answers on a path of its own: its routes (/queue) share names with claims'.
         complaints = Flask("stub-complaints")
         complaints.before_request(record)

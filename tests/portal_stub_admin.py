@@ -161,3 +161,62 @@ def add_routes(app, stub, problem) -> None:
             record.update(failed_attempts=0, locked_until=None)
         done, refused = step(username, change)
         return refused or etagged(done)
+
+
+# -- the directory's guide entries an admin keeps (agencies, links) --------------------------------
+
+def guide_entries(agencies: list, links: list) -> tuple[dict, dict]:
+    """The stand-in's agencies and links as the directory answers one entry: every body field, a version."""
+    base = {"note": None, "sources": [], "version": 1, "updated_at": NOW}
+    return ({a["licence_number"]: {**base, "address": None, "phone": None, **copy.deepcopy(a)} for a in agencies},
+            {link["id"]: {**base, **copy.deepcopy(link)} for link in links})
+
+
+def add_guide_routes(app, stub, problem, agencies: list, links: list) -> None:
+    """PUT with If-Match as the directory takes it (no If-Match: 428 for an entry that exists), bodies
+    loaded with its own schemas; `stub.reset_guide()` starts the entries again."""
+    from services.directory.schemas import AgencyBodySchema, LinkBodySchema
+
+    def reset():
+        stub.agencies, stub.links = guide_entries(agencies, links)
+    stub.reset_guide = reset
+    reset()
+
+    def put(store, key, id_field, schema):
+        who = stub.who()
+        if who is None:
+            return problem(401, "unauthorized", "A token is needed.")
+        if who.get("role") != "admin":
+            return problem(403, "forbidden", "Admins only.")
+        try:
+            body = schema().load(request.get_json() or {})
+        except ValidationError as exc:
+            return problem(422, "validation", "Some fields are not valid; see errors.", exc.messages)
+        body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in body.items()}
+        entry, if_match = store.get(key), request.headers.get("If-Match")
+        if entry is None:
+            return problem(404, "not-found", "No such entry here.")
+        if not if_match:
+            return problem(428, "precondition-required", "If-Match is needed to replace an entry.")
+        if if_match != f'"{entry["version"]}"':
+            return problem(412, "precondition-failed", "The entry changed since you read it.")
+        replaced = {id_field: key, **body, "version": entry["version"] + 1, "updated_at": NOW}
+        store[key] = replaced
+        response = jsonify(replaced)
+        response.headers["ETag"] = f'"{replaced["version"]}"'
+        return response
+
+    @app.put("/api/v1/agencies/<licence>")
+    def put_agency(licence):
+        return put(stub.agencies, licence, "licence_number", AgencyBodySchema)
+
+    @app.get("/api/v1/links/<link_id>")
+    def get_link(link_id):
+        link = stub.links.get(link_id)
+        if link is None:
+            return problem(404, "not-found", "No link with that identifier.")
+        return link, 200, {"ETag": f'"{link["version"]}"'}
+
+    @app.put("/api/v1/links/<link_id>")
+    def put_link(link_id):
+        return put(stub.links, link_id, "id", LinkBodySchema)

@@ -1,6 +1,7 @@
 """An administrator's pages in a real browser (headless Chromium) over the stand-in services:
 each page at phone and desktop width (screenshots, page weight, axe-core), and an admin
-creating an account, reading its temporary password once and deactivating it, with plain forms."""
+creating an account, reading its temporary password once and deactivating it, and correcting a
+guide entry, with plain forms."""
 from __future__ import annotations
 
 import pytest
@@ -17,6 +18,9 @@ PAGES = {
     "admin-staff-next": "/admin/staff?cursor=kamal.hossain",
     "admin-staff-new": "/admin/staff/new",
     "admin-staff-account": "/admin/staff/moni.locked",
+    "admin-guide": "/admin/guide",
+    "admin-guide-agency": "/admin/guide/agencies/RL-0666",
+    "admin-guide-link": "/admin/guide/links/bibhui",
 }
 
 
@@ -67,3 +71,20 @@ def test_an_admin_creates_an_account_sees_its_password_once_and_deactivates_it(b
     arrive(browser, site, "/admin/staff/rahim.uddin/deactivation")
     main = browser.find_element(By.ID, "main").text
     assert "The account is deactivated" in main and "Moved to another ministry" in main
+
+
+def test_an_admin_corrects_a_link_in_the_guide(browser, site):
+    browser.get(f"{site}/language/en")
+    sign_in_admin(browser, site)
+    browser.find_element(By.LINK_TEXT, "The guide's data").click()
+    arrive(browser, site, "/admin/guide")
+    browser.find_element(By.LINK_TEXT, "BMET").click()
+    arrive(browser, site, "/admin/guide/links/bmet")
+    english = browser.find_element(By.ID, "f-purpose-en")
+    english.clear()
+    english.send_keys("Registration, clearance and the smart card")
+    submit(browser, By.CSS_SELECTOR, "main form button[type=submit]")
+    arrive(browser, site, "/admin/guide/links/bmet")
+    assert "Saved." in browser.find_element(By.ID, "main").text
+    browser.get(f"{site}/")  # the home page lists the links
+    assert "Registration, clearance and the smart card" in browser.find_element(By.ID, "main").text

@@ -1,0 +1,160 @@
+"""Administrators keep the guide's data current (issue 12; role admin): recruiting agencies and
+links to the official platforms, through the directory's API. Each entry has a form with its
+Bangla and English side by side; saving sends the whole entry (PUT) with If-Match naming the
+version the form showed, so an entry changed meanwhile (412) is shown again as it is now. Fields
+the form does not show (the sources) go back as they were read.
+
+Left for later: countries' missions and guide topics (their nested lists need forms of their own).
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+
+from ..backends import BackendError
+from ..errors import form_sentence
+from ..signin import require, token
+from .public import AGENCY_STATUSES, agency_status
+
+bp = Blueprint("admin_guide", __name__, url_prefix="/admin/guide")
+
+# Per entry kind: the collection's path, the key field, and the form's fields as (name, kind,
+# required); kinds: label/paragraph (bn and en), text, date, status. Sources are carried as read.
+KINDS = {
+    "agencies": {"path": "/agencies", "key": "licence_number", "fields": (
+        ("name", "label", True), ("status", "status", True), ("valid_until", "date", False),
+        ("address", "paragraph", False), ("phone", "text", False), ("note", "paragraph", False),
+        ("last_checked", "date", True))},
+    "links": {"path": "/links", "key": "id", "fields": (
+        ("title", "label", True), ("url", "text", False), ("purpose", "paragraph", True),
+        ("note", "paragraph", False), ("last_checked", "date", True))},
+}
+CARRIED = ("sources",)
+
+
+def directory():
+    return current_app.config["BACKENDS"].directory
+
+
+def field_label(name: str) -> str:
+    return {"name": _("Name"), "status": _("Licence status"), "valid_until": _("Licence valid until"),
+            "address": _("Address"), "phone": _("Phone"), "note": _("Note for readers"),
+            "last_checked": _("Last checked on"), "title": _("Title"), "url": _("Web address"),
+            "purpose": _("What it is for")}.get(name, name)
+
+
+def field_sentence(name: str, kind: str) -> str:
+    language = name.rsplit(".", 1)[-1] if "." in name else ""
+    if language == "bn":
+        return _("Write this in Bangla letters.")
+    if language == "en":
+        return _("Write this in English letters.")
+    return {"date": _("A date not later than today, for example 2026-11-20."),
+            "status": _("Choose a status."),
+            "label": _("Write it in both Bangla and English."),
+            "paragraph": _("Write it in both Bangla and English, or leave both empty."),
+            }.get(kind, {"phone": _("A phone number with its country code, for example +880 2 9357972."),
+                         "url": _("An https:// address, for example https://www.bmet.gov.bd.")
+                         }.get(name.split(".", 1)[0], _("Please check this field.")))
+
+
+def helpers() -> dict:
+    return {"field_label": field_label, "agency_statuses": AGENCY_STATUSES, "status_name": agency_status}
+
+
+def _path(kind: str, key: str) -> str:
+    return f"{KINDS[kind]['path']}/{quote(key, safe='')}"
+
+
+@bp.get("")
+@require("admin")
+def index():
+    params: dict = {"limit": 20}
+    if request.args.get("cursor"):
+        params["cursor"] = request.args["cursor"][:200]
+    agencies = directory().get("/agencies", params=params)
+    links = directory().get("/links")
+    return render_template("admin_guide.html", agencies=agencies, links=links, **helpers())
+
+
+def read(kind: str, key: str):
+    try:
+        return directory().get(_path(kind, key))
+    except BackendError as exc:
+        if exc.status in (404, 422):
+            return None
+        raise
+
+
+def not_found():
+    return render_template("error.html", title=_("Page not found"),
+                           message=_("There is no such entry in the guide.")), 404
+
+
+def render_entry(kind: str, entry: dict, values: dict | None = None, errors: dict | None = None, status: int = 200,
+                 done: str | None = None):
+    return render_template("admin_guide_entry.html", kind=kind, entry=entry, fields=KINDS[kind]["fields"],
+                           key=entry[KINDS[kind]["key"]], values=values if values is not None else form_values(kind, entry),
+                           errors=errors or {}, done=done, **helpers()), status
+
+
+def form_values(kind: str, entry: dict) -> dict:
+    """The entry as the form's flat fields: "name.bn", "name.en", "status" ..."""
+    values = {}
+    for name, field_kind, _required in KINDS[kind]["fields"]:
+        value = entry.get(name)
+        if field_kind in ("label", "paragraph"):
+            values[f"{name}.bn"], values[f"{name}.en"] = (value or {}).get("bn", ""), (value or {}).get("en", "")
+        else:
+            values[name] = value or ""
+    return values
+
+
+def body_of(kind: str, values: dict, entry: dict) -> dict:
+    body = {name: entry[name] for name in CARRIED if name in entry}
+    for name, field_kind, required in KINDS[kind]["fields"]:
+        if field_kind in ("label", "paragraph"):
+            pair = {"bn": values[f"{name}.bn"], "en": values[f"{name}.en"]}
+            body[name] = pair if (required or pair["bn"] or pair["en"]) else None
+        else:
+            body[name] = values[name] if (required or values[name]) else None
+    return body
+
+
+@bp.get("/<kind>/<key>")
+@require("admin")
+def entry(kind: str, key: str):
+    found = read(kind, key) if kind in KINDS else None
+    return render_entry(kind, found) if found else not_found()
+
+
+@bp.post("/<kind>/<key>")
+@require("admin")
+def save(kind: str, key: str):
+    if kind not in KINDS:
+        return not_found()
+    names = [f"{n}.{lang}" if k in ("label", "paragraph") else n for n, k, _r in KINDS[kind]["fields"]
+             for lang in (("bn", "en") if k in ("label", "paragraph") else ("",))]
+    values = {name: request.form.get(name, "").strip() for name in names}
+    version = request.form.get("version", "")
+    current = read(kind, key)
+    if current is None:
+        return not_found()
+    try:
+        saved = directory().put(_path(kind, key), body_of(kind, values, current), token(),
+                                if_match=f'"{version}"' if version.isdigit() else None)
+    except BackendError as exc:
+        if exc.status in (412, 428):
+            now = read(kind, key) or current
+            return render_entry(kind, now, errors={"form": _(
+                "Someone else changed this entry after you opened it. Here it is as it is now; "
+                "make your change again if it is still needed.")}, status=412)
+        if exc.status != 422:
+            raise
+        kinds = {n: k for n, k, _r in KINDS[kind]["fields"]}
+        fields = {name: field_sentence(name, kinds.get(name.split(".", 1)[0], "")) for name in exc.field_errors}
+        errors = {"form": form_sentence(exc), "fields": fields}
+        return render_entry(kind, current, values=values, errors=errors, status=422)
+    return render_entry(kind, saved, done=_("Saved. Readers see the change now."))

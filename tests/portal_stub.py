@@ -220,7 +220,7 @@ class StubServices:
 
         @app.get("/api/v1/countries")
         def countries():
-            return {"items": COUNTRIES}
+            return {"items": list(stub.countries.values())}
 
         @app.get("/api/v1/links")
         def links():
@@ -312,7 +312,7 @@ class StubServices:
 
         self._officer_routes(app)
         portal_stub_admin.add_routes(app, stub, problem)
-        portal_stub_admin.add_guide_routes(app, stub, problem, AGENCIES, LINKS)
+        portal_stub_admin.add_guide_routes(app, stub, problem, AGENCIES, LINKS, COUNTRIES)
         # Complaints answers on a path of its own: its routes (/queue) share names with claims'.
         complaints = Flask("stub-complaints")
         complaints.before_request(record)

@@ -5,6 +5,7 @@ loaded with identity's own schemas, so a 422 names the fields as the service doe
 from __future__ import annotations
 
 import copy
+import json
 
 from flask import jsonify, request
 from marshmallow import ValidationError
@@ -165,20 +166,21 @@ def add_routes(app, stub, problem) -> None:
 
 # -- the directory's guide entries an admin keeps (agencies, links) --------------------------------
 
-def guide_entries(agencies: list, links: list) -> tuple[dict, dict]:
-    """The stand-in's agencies and links as the directory answers one entry: every body field, a version."""
+def guide_entries(agencies: list, links: list, countries: list) -> tuple[dict, dict, dict]:
+    """The stand-in's entries as the directory answers one: every body field, a version."""
     base = {"note": None, "sources": [], "version": 1, "updated_at": NOW}
     return ({a["licence_number"]: {**base, "address": None, "phone": None, **copy.deepcopy(a)} for a in agencies},
-            {link["id"]: {**base, **copy.deepcopy(link)} for link in links})
+            {link["id"]: {**base, **copy.deepcopy(link)} for link in links},
+            {c["code"]: {**base, **copy.deepcopy(c)} for c in countries})
 
 
-def add_guide_routes(app, stub, problem, agencies: list, links: list) -> None:
+def add_guide_routes(app, stub, problem, agencies: list, links: list, countries: list) -> None:
     """PUT with If-Match as the directory takes it (no If-Match: 428 for an entry that exists), bodies
     loaded with its own schemas; `stub.reset_guide()` starts the entries again."""
-    from services.directory.schemas import AgencyBodySchema, LinkBodySchema
+    from services.directory.schemas import AgencyBodySchema, CountryBodySchema, LinkBodySchema
 
     def reset():
-        stub.agencies, stub.links = guide_entries(agencies, links)
+        stub.agencies, stub.links, stub.countries = guide_entries(agencies, links, countries)
     stub.reset_guide = reset
     reset()
 
@@ -192,7 +194,7 @@ def add_guide_routes(app, stub, problem, agencies: list, links: list) -> None:
             body = schema().load(request.get_json() or {})
         except ValidationError as exc:
             return problem(422, "validation", "Some fields are not valid; see errors.", exc.messages)
-        body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in body.items()}
+        body = json.loads(json.dumps(body, default=str))  # dates as the JSON answer has them
         entry, if_match = store.get(key), request.headers.get("If-Match")
         if entry is None:
             return problem(404, "not-found", "No such entry here.")
@@ -220,3 +222,14 @@ def add_guide_routes(app, stub, problem, agencies: list, links: list) -> None:
     @app.put("/api/v1/links/<link_id>")
     def put_link(link_id):
         return put(stub.links, link_id, "id", LinkBodySchema)
+
+    @app.get("/api/v1/countries/<code>")
+    def get_country(code):
+        country = stub.countries.get(code.upper())
+        if country is None:
+            return problem(404, "not-found", "No country with that code.")
+        return country, 200, {"ETag": f'"{country["version"]}"'}
+
+    @app.put("/api/v1/countries/<code>")
+    def put_country(code):
+        return put(stub.countries, code, "code", CountryBodySchema)

@@ -21,6 +21,7 @@ PAGES = {
     "admin-guide": "/admin/guide",
     "admin-guide-agency": "/admin/guide/agencies/RL-0666",
     "admin-guide-link": "/admin/guide/links/bibhui",
+    "admin-guide-country": "/admin/guide/countries/SA",
 }
 
 

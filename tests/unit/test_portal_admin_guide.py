@@ -105,3 +105,21 @@ def test_an_unknown_entry_or_kind_is_a_plain_not_found(web):
     assert web.get("/admin/guide/agencies/RL-9999").status_code == 404
     assert web.get("/admin/guide/planets/mars").status_code == 404
     assert web.post("/admin/guide/planets/mars", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_countrys_mission_and_labour_wing_are_edited_in_one_form(web, stub):
+    token = sign_in(web)
+    html = text(web.get("/admin/guide/countries/MY"))
+    assert 'name="mission.name.bn"' in html and 'name="mission.labour_wing.phone" type="text" value=""' in html
+    form = {"csrf_token": token, "version": "1", "name.bn": "মালয়েশিয়া", "name.en": "Malaysia",
+            "mission.name.bn": "বাংলাদেশ হাইকমিশন, কুয়ালালামপুর", "mission.name.en": "Bangladesh High Commission",
+            "mission.labour_wing.phone": "+60 3 2148 7940", "mission.labour_wing.email": "not-an-email",
+            "mission.labour_wing.address.bn": "", "mission.labour_wing.address.en": "", "mission.labour_wing.url": "",
+            "note.bn": "", "note.en": "", "last_checked": "2026-11-28"}
+    refused = web.post("/admin/guide/countries/MY", data=form)
+    assert refused.status_code == 422 and 'id="e-f-mission-labour_wing-email">An email address' in text(refused)
+    saved = web.post("/admin/guide/countries/MY", data={**form, "mission.labour_wing.email": "labour.kl@example.org"})
+    assert saved.status_code == 200
+    wing = stub.countries["MY"]["mission"]["labour_wing"]
+    assert wing == {"phone": "+60 3 2148 7940", "email": "labour.kl@example.org", "address": None, "url": None}
+    assert stub.countries["MY"]["note"] is None

@@ -4,7 +4,8 @@ Bangla and English side by side; saving sends the whole entry (PUT) with If-Matc
 version the form showed, so an entry changed meanwhile (412) is shown again as it is now. Fields
 the form does not show (the sources) go back as they were read.
 
-Left for later: countries' missions and guide topics (their nested lists need forms of their own).
+A country's mission is edited through dotted field names ("mission.labour_wing.phone").
+Left for later: guide topics (their lists of paragraphs and forms need a form of their own).
 """
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ KINDS = {
     "links": {"path": "/links", "key": "id", "fields": (
         ("title", "label", True), ("url", "text", False), ("purpose", "paragraph", True),
         ("note", "paragraph", False), ("last_checked", "date", True))},
+    "countries": {"path": "/countries", "key": "code", "fields": (
+        ("name", "label", True), ("mission.name", "label", True), ("mission.labour_wing.phone", "text", False),
+        ("mission.labour_wing.email", "text", False), ("mission.labour_wing.address", "paragraph", False),
+        ("mission.labour_wing.url", "text", False), ("note", "paragraph", False), ("last_checked", "date", True))},
 }
 CARRIED = ("sources",)
 
@@ -42,7 +47,10 @@ def field_label(name: str) -> str:
     return {"name": _("Name"), "status": _("Licence status"), "valid_until": _("Licence valid until"),
             "address": _("Address"), "phone": _("Phone"), "note": _("Note for readers"),
             "last_checked": _("Last checked on"), "title": _("Title"), "url": _("Web address"),
-            "purpose": _("What it is for")}.get(name, name)
+            "purpose": _("What it is for"), "mission.name": _("Bangladesh's mission"),
+            "mission.labour_wing.phone": _("Labour wing's phone"), "mission.labour_wing.email": _("Labour wing's email"),
+            "mission.labour_wing.address": _("Labour wing's address"),
+            "mission.labour_wing.url": _("Labour wing's web address")}.get(name, name)
 
 
 def field_sentence(name: str, kind: str) -> str:
@@ -56,8 +64,9 @@ def field_sentence(name: str, kind: str) -> str:
             "label": _("Write it in both Bangla and English."),
             "paragraph": _("Write it in both Bangla and English, or leave both empty."),
             }.get(kind, {"phone": _("A phone number with its country code, for example +880 2 9357972."),
-                         "url": _("An https:// address, for example https://www.bmet.gov.bd.")
-                         }.get(name.split(".", 1)[0], _("Please check this field.")))
+                         "url": _("An https:// address, for example https://www.bmet.gov.bd."),
+                         "email": _("An email address, for example labour.wing@example.org.")
+                         }.get(name.rsplit(".", 1)[-1], _("Please check this field.")))
 
 
 def helpers() -> dict:
@@ -75,8 +84,8 @@ def index():
     if request.args.get("cursor"):
         params["cursor"] = request.args["cursor"][:200]
     agencies = directory().get("/agencies", params=params)
-    links = directory().get("/links")
-    return render_template("admin_guide.html", agencies=agencies, links=links, **helpers())
+    links, countries = directory().get("/links"), directory().get("/countries")
+    return render_template("admin_guide.html", agencies=agencies, links=links, countries=countries, **helpers())
 
 
 def read(kind: str, key: str):
@@ -100,11 +109,25 @@ def render_entry(kind: str, entry: dict, values: dict | None = None, errors: dic
                            errors=errors or {}, done=done, **helpers()), status
 
 
+def dig(entry: dict, name: str):
+    """The value at a dotted name ("mission.labour_wing.phone"); None where a part is missing."""
+    for part in name.split("."):
+        entry = entry.get(part) if isinstance(entry, dict) else None
+    return entry
+
+
+def place(body: dict, name: str, value) -> None:
+    *parents, last = name.split(".")
+    for part in parents:
+        body = body.setdefault(part, {})
+    body[last] = value
+
+
 def form_values(kind: str, entry: dict) -> dict:
     """The entry as the form's flat fields: "name.bn", "name.en", "status" ..."""
     values = {}
     for name, field_kind, _required in KINDS[kind]["fields"]:
-        value = entry.get(name)
+        value = dig(entry, name)
         if field_kind in ("label", "paragraph"):
             values[f"{name}.bn"], values[f"{name}.en"] = (value or {}).get("bn", ""), (value or {}).get("en", "")
         else:
@@ -117,10 +140,18 @@ def body_of(kind: str, values: dict, entry: dict) -> dict:
     for name, field_kind, required in KINDS[kind]["fields"]:
         if field_kind in ("label", "paragraph"):
             pair = {"bn": values[f"{name}.bn"], "en": values[f"{name}.en"]}
-            body[name] = pair if (required or pair["bn"] or pair["en"]) else None
+            place(body, name, pair if (required or pair["bn"] or pair["en"]) else None)
         else:
-            body[name] = values[name] if (required or values[name]) else None
+            place(body, name, values[name] if (required or values[name]) else None)
     return body
+
+
+def kind_of(kind: str, error_name: str) -> str:
+    """The form field's kind a refused name belongs to ("mission.name.bn" -> label)."""
+    for name, field_kind, _required in KINDS[kind]["fields"]:
+        if error_name == name or error_name.startswith(name + "."):
+            return field_kind
+    return ""
 
 
 @bp.get("/<kind>/<key>")
@@ -153,8 +184,7 @@ def save(kind: str, key: str):
                 "make your change again if it is still needed.")}, status=412)
         if exc.status != 422:
             raise
-        kinds = {n: k for n, k, _r in KINDS[kind]["fields"]}
-        fields = {name: field_sentence(name, kinds.get(name.split(".", 1)[0], "")) for name in exc.field_errors}
+        fields = {name: field_sentence(name, kind_of(kind, name)) for name in exc.field_errors}
         errors = {"form": form_sentence(exc), "fields": fields}
         return render_entry(kind, current, values=values, errors=errors, status=422)
     return render_entry(kind, saved, done=_("Saved. Readers see the change now."))

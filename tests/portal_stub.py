@@ -313,6 +313,7 @@ class StubServices:
         self._officer_routes(app)
         portal_stub_admin.add_routes(app, stub, problem)
         portal_stub_admin.add_guide_routes(app, stub, problem, AGENCIES, LINKS, COUNTRIES)
+        portal_stub_admin.add_catalogue_routes(app, stub, problem, catalogue)
         # Complaints answers on a path of its own: its routes (/queue) share names with claims'.
         complaints = Flask("stub-complaints")
         complaints.before_request(record)

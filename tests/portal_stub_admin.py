@@ -233,3 +233,75 @@ def add_guide_routes(app, stub, problem, agencies: list, links: list, countries:
     @app.put("/api/v1/countries/<code>")
     def put_country(code):
         return put(stub.countries, code, "code", CountryBodySchema)
+
+
+# -- the claims service's catalogue versions (an admin publishes the next) --------------------------
+
+def add_catalogue_routes(app, stub, problem, shipped: dict) -> None:
+    """Versions newest first, one version, and publishing with If-Match on the latest, checked by
+    the claims service's own catalogue code; `stub.reset_catalogue()` starts again from the file."""
+    from services.claims import catalogue as catalogue_module
+    from shared.fields import today_in_bangladesh
+
+    def version(number, raw, by=None):
+        return {"number": number, "version": raw["version"], "effective_from": raw["effective_from"],
+                "state": "in_force" if number == 1 else "scheduled", "codes": [t["code"] for t in raw["types"]],
+                "published_by": by, "published_at": NOW, "types": raw["types"]}
+
+    def reset():
+        stub.catalogue_versions = [version(1, shipped)]
+    stub.reset_catalogue = reset
+    reset()
+
+    def staff(roles):
+        who = stub.who()
+        if who is None:
+            return problem(401, "unauthorized", "A token is needed.")
+        if who.get("role") not in roles:
+            return problem(403, "forbidden", "Not for your role.")
+        return None
+
+    @app.get("/api/v1/claim-types/versions")
+    def catalogue_versions():
+        refused = staff(("welfare_officer", "legal_aid", "udc_operator", "admin"))
+        if refused:
+            return refused
+        items = [{k: v for k, v in row.items() if k != "types"} for row in reversed(stub.catalogue_versions)]
+        response = jsonify({"items": items, "next_cursor": None})
+        response.headers["ETag"] = f'"{len(stub.catalogue_versions)}"'
+        return response
+
+    @app.get("/api/v1/claim-types/versions/<int:number>")
+    def catalogue_version(number):
+        refused = staff(("welfare_officer", "legal_aid", "udc_operator", "admin"))
+        if refused:
+            return refused
+        if not 1 <= number <= len(stub.catalogue_versions):
+            return problem(404, "not-found", "No such version.")
+        return stub.catalogue_versions[number - 1]
+
+    @app.post("/api/v1/claim-types/versions")
+    def publish_catalogue():
+        refused = staff(("admin",))
+        if refused:
+            return refused
+        raw = request.get_json() or {}
+        missing = {k: ["Missing data for required field."] for k in ("version", "effective_from", "types") if k not in raw}
+        if missing:
+            return problem(422, "validation", "Some fields are not valid; see errors.", missing)
+        if not request.headers.get("If-Match"):
+            return problem(428, "precondition-required", "If-Match is needed.")
+        if request.headers["If-Match"] != f'"{len(stub.catalogue_versions)}"':
+            return problem(412, "precondition-failed", "Another version was published since you read.")
+        try:
+            parsed = catalogue_module.parse(raw)
+        except catalogue_module.CatalogueError as exc:
+            return problem(422, "validation", f"The catalogue cannot be published: {exc}", {"catalogue": [str(exc)]})
+        if str(parsed.effective_from) < str(today_in_bangladesh()):
+            return problem(422, "validation", "Too early.", {"effective_from": ["A new version takes effect today or later."]})
+        if any(row["version"] == raw["version"] for row in stub.catalogue_versions):
+            return problem(409, "conflict", f"The label {raw['version']} is taken.")
+        who = stub.who()
+        row = version(len(stub.catalogue_versions) + 1, raw, {"user": who["sub"], "role": "admin"})
+        stub.catalogue_versions.append(row)
+        return row, 201

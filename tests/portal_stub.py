@@ -196,13 +196,15 @@ class StubServices:
 
         @app.get("/api/v1/guide/topics")
         def topics():
-            return {"items": TOPICS}
+            return {"items": [{k: t[k] for k in ("id", "kind", "title", "summary", "last_checked")}
+                              for t in stub.topics.values()]}
 
         @app.get("/api/v1/guide/topics/<topic_id>")
         def topic(topic_id):
-            if topic_id != TOPIC["id"]:
+            if topic_id not in stub.topics:
                 return problem(404, "not-found", "No guide topic with that identifier.")
-            return TOPIC
+            found = stub.topics[topic_id]
+            return found, 200, {"ETag": f'"{found["version"]}"'}
 
         @app.get("/api/v1/agencies")
         def agencies():
@@ -312,7 +314,7 @@ class StubServices:
 
         self._officer_routes(app)
         portal_stub_admin.add_routes(app, stub, problem)
-        portal_stub_admin.add_guide_routes(app, stub, problem, AGENCIES, LINKS, COUNTRIES)
+        portal_stub_admin.add_guide_routes(app, stub, problem, AGENCIES, LINKS, COUNTRIES, [TOPIC, TOPICS[1]])
         portal_stub_admin.add_catalogue_routes(app, stub, problem, catalogue)
         # Complaints answers on a path of its own: its routes (/queue) share names with claims'.
         complaints = Flask("stub-complaints")

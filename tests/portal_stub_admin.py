@@ -166,21 +166,23 @@ def add_routes(app, stub, problem) -> None:
 
 # -- the directory's guide entries an admin keeps (agencies, links) --------------------------------
 
-def guide_entries(agencies: list, links: list, countries: list) -> tuple[dict, dict, dict]:
+def guide_entries(agencies: list, links: list, countries: list, topics: list) -> tuple[dict, dict, dict, dict]:
     """The stand-in's entries as the directory answers one: every body field, a version."""
     base = {"note": None, "sources": [], "version": 1, "updated_at": NOW}
     return ({a["licence_number"]: {**base, "address": None, "phone": None, **copy.deepcopy(a)} for a in agencies},
             {link["id"]: {**base, **copy.deepcopy(link)} for link in links},
-            {c["code"]: {**base, **copy.deepcopy(c)} for c in countries})
+            {c["code"]: {**base, **copy.deepcopy(c)} for c in countries},
+            {t["id"]: {**base, "who_may_apply": None, "documents": [], "forms": [], "amounts": None, "time_limits": None,
+                       "where_to_go": [], "position": 0, **copy.deepcopy(t)} for t in topics})
 
 
-def add_guide_routes(app, stub, problem, agencies: list, links: list, countries: list) -> None:
+def add_guide_routes(app, stub, problem, agencies: list, links: list, countries: list, topics: list) -> None:
     """PUT with If-Match as the directory takes it (no If-Match: 428 for an entry that exists), bodies
     loaded with its own schemas; `stub.reset_guide()` starts the entries again."""
-    from services.directory.schemas import AgencyBodySchema, CountryBodySchema, LinkBodySchema
+    from services.directory.schemas import AgencyBodySchema, CountryBodySchema, LinkBodySchema, TopicBodySchema
 
     def reset():
-        stub.agencies, stub.links, stub.countries = guide_entries(agencies, links, countries)
+        stub.agencies, stub.links, stub.countries, stub.topics = guide_entries(agencies, links, countries, topics)
     stub.reset_guide = reset
     reset()
 
@@ -233,6 +235,10 @@ def add_guide_routes(app, stub, problem, agencies: list, links: list, countries:
     @app.put("/api/v1/countries/<code>")
     def put_country(code):
         return put(stub.countries, code, "code", CountryBodySchema)
+
+    @app.put("/api/v1/guide/topics/<topic_id>")
+    def put_topic(topic_id):
+        return put(stub.topics, topic_id, "id", TopicBodySchema)
 
 
 # -- the claims service's catalogue versions (an admin publishes the next) --------------------------

@@ -22,6 +22,7 @@ PAGES = {
     "admin-guide-agency": "/admin/guide/agencies/RL-0666",
     "admin-guide-link": "/admin/guide/links/bibhui",
     "admin-guide-country": "/admin/guide/countries/SA",
+    "admin-guide-topic": "/admin/guide/topics/passport",
     "admin-catalogue": "/admin/catalogue",
 }
 

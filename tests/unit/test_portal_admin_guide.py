@@ -123,3 +123,21 @@ def test_a_countrys_mission_and_labour_wing_are_edited_in_one_form(web, stub):
     wing = stub.countries["MY"]["mission"]["labour_wing"]
     assert wing == {"phone": "+60 3 2148 7940", "email": "labour.kl@example.org", "address": None, "url": None}
     assert stub.countries["MY"]["note"] is None
+
+
+def test_a_topics_text_is_edited_and_its_lists_carried_as_read(web, stub):
+    token = sign_in(web)
+    stub.topics["complaint"].update(who_may_apply={"bn": "যেকোনো কর্মী", "en": "Any worker"},
+                                    where_to_go=[{"bn": "বিএমইটি", "en": "BMET"}])
+    html = text(web.get("/admin/guide/topics/complaint"))
+    assert 'name="who_may_apply.en"' in html and "Any worker" in html
+    response = web.post("/admin/guide/topics/complaint", data={
+        "csrf_token": token, "version": "1", "title.bn": "অভিযোগ করুন", "title.en": "Make a complaint",
+        "summary.bn": "প্রতারণা বা বেতন না পেলে", "summary.en": "Fraud or unpaid wages",
+        "who_may_apply.bn": "যেকোনো কর্মী", "who_may_apply.en": "Any worker or their family",
+        "amounts.bn": "", "amounts.en": "", "time_limits.bn": "", "time_limits.en": "", "note.bn": "", "note.en": "",
+        "last_checked": "2026-11-28"})
+    assert response.status_code == 200
+    topic = stub.topics["complaint"]
+    assert topic["who_may_apply"]["en"] == "Any worker or their family" and topic["kind"] == "complaint"
+    assert topic["where_to_go"] == [{"bn": "বিএমইটি", "en": "BMET"}] and topic["version"] == 2

@@ -5,7 +5,8 @@ version the form showed, so an entry changed meanwhile (412) is shown again as i
 the form does not show (the sources) go back as they were read.
 
 A country's mission is edited through dotted field names ("mission.labour_wing.phone").
-Left for later: guide topics (their lists of paragraphs and forms need a form of their own).
+A topic's text is edited; its lists (documents, forms, where to go) are carried as read: editing
+them needs a form of its own, left for later.
 """
 from __future__ import annotations
 
@@ -35,8 +36,13 @@ KINDS = {
         ("name", "label", True), ("mission.name", "label", True), ("mission.labour_wing.phone", "text", False),
         ("mission.labour_wing.email", "text", False), ("mission.labour_wing.address", "paragraph", False),
         ("mission.labour_wing.url", "text", False), ("note", "paragraph", False), ("last_checked", "date", True))},
+    "topics": {"path": "/guide/topics", "key": "id", "fields": (
+        ("title", "label", True), ("summary", "paragraph", True), ("who_may_apply", "paragraph", True),
+        ("amounts", "paragraph", False), ("time_limits", "paragraph", False), ("note", "paragraph", False),
+        ("last_checked", "date", True))},
 }
-CARRIED = ("sources",)
+# Carried as read: a topic's lists (documents, forms, where to go) and place are not edited here yet.
+CARRIED = ("sources", "kind", "documents", "forms", "where_to_go", "position")
 
 
 def directory():
@@ -50,7 +56,9 @@ def field_label(name: str) -> str:
             "purpose": _("What it is for"), "mission.name": _("Bangladesh's mission"),
             "mission.labour_wing.phone": _("Labour wing's phone"), "mission.labour_wing.email": _("Labour wing's email"),
             "mission.labour_wing.address": _("Labour wing's address"),
-            "mission.labour_wing.url": _("Labour wing's web address")}.get(name, name)
+            "mission.labour_wing.url": _("Labour wing's web address"), "summary": _("Summary"),
+            "who_may_apply": _("Who may apply"), "amounts": _("What it costs or pays"),
+            "time_limits": _("Deadlines and how long it takes")}.get(name, name)
 
 
 def field_sentence(name: str, kind: str) -> str:
@@ -85,7 +93,9 @@ def index():
         params["cursor"] = request.args["cursor"][:200]
     agencies = directory().get("/agencies", params=params)
     links, countries = directory().get("/links"), directory().get("/countries")
-    return render_template("admin_guide.html", agencies=agencies, links=links, countries=countries, **helpers())
+    topics = directory().get("/guide/topics")
+    return render_template("admin_guide.html", agencies=agencies, links=links, countries=countries, topics=topics,
+                           **helpers())
 
 
 def read(kind: str, key: str):

@@ -16,7 +16,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from services.documents.doctypes import DEFAULT_DOCUMENT_TYPES
-from tests import portal_stub_complaints
+from tests import portal_stub_admin, portal_stub_complaints
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = "123456"
@@ -24,7 +24,8 @@ PHONES = {"01712345678": {"role": "migrant", "migrant_ref": "PB-FXMK-RPFE"},
           "01812345678": {"role": "family", "cases": ["CLM-2026-R6HA9MGP"]}}
 STAFF = {"selim.reza": ("ainer-pothe-nirapod-26", "legal_aid"),
          "nasrin.akter": ("kallyan-kormokorta-26", "welfare_officer"),
-         "kamal.hossain": ("dwitiyo-onumodon-26", "welfare_officer")}
+         "kamal.hossain": ("dwitiyo-onumodon-26", "welfare_officer"),
+         portal_stub_admin.ADMIN[0]: (portal_stub_admin.ADMIN[1], "admin")}
 OFFICER_ROLES = ("welfare_officer", "admin")
 # A 1x1 PNG and the smallest PDF: what the vault would serve as a document's content.
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8cfc0"
@@ -195,35 +196,37 @@ class StubServices:
 
         @app.get("/api/v1/guide/topics")
         def topics():
-            return {"items": TOPICS}
+            return {"items": [{k: t[k] for k in ("id", "kind", "title", "summary", "last_checked")}
+                              for t in stub.topics.values()]}
 
         @app.get("/api/v1/guide/topics/<topic_id>")
         def topic(topic_id):
-            if topic_id != TOPIC["id"]:
+            if topic_id not in stub.topics:
                 return problem(404, "not-found", "No guide topic with that identifier.")
-            return TOPIC
+            found = stub.topics[topic_id]
+            return found, 200, {"ETag": f'"{found["version"]}"'}
 
         @app.get("/api/v1/agencies")
         def agencies():
             q = request.args.get("q", "").lower()
-            found = [a for a in AGENCIES if q in a["licence_number"].lower() or q in a["name"]["en"].lower()
+            found = [a for a in stub.agencies.values() if q in a["licence_number"].lower() or q in a["name"]["en"].lower()
                      or q in a["name"]["bn"]]
             return {"items": found, "next_cursor": None}
 
         @app.get("/api/v1/agencies/<licence>")
         def agency(licence):
-            for a in AGENCIES:
+            for a in stub.agencies.values():
                 if a["licence_number"] == licence.upper():
-                    return a
+                    return a, 200, {"ETag": f'"{a["version"]}"'}
             return problem(404, "not-found", "No agency with that licence.")
 
         @app.get("/api/v1/countries")
         def countries():
-            return {"items": COUNTRIES}
+            return {"items": list(stub.countries.values())}
 
         @app.get("/api/v1/links")
         def links():
-            return {"items": LINKS}
+            return {"items": list(stub.links.values())}
 
         @app.post("/api/v1/otp/requests")
         def otp_request():
@@ -310,6 +313,9 @@ class StubServices:
                     "next_steps": next_steps(lang)}
 
         self._officer_routes(app)
+        portal_stub_admin.add_routes(app, stub, problem)
+        portal_stub_admin.add_guide_routes(app, stub, problem, AGENCIES, LINKS, COUNTRIES, [TOPIC, TOPICS[1]])
+        portal_stub_admin.add_catalogue_routes(app, stub, problem, catalogue)
         # Complaints answers on a path of its own: its routes (/queue) share names with claims'.
         complaints = Flask("stub-complaints")
         complaints.before_request(record)

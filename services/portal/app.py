@@ -9,7 +9,7 @@ from shared.http.app import BodyReadTimeout, add_liveness, trace_requests
 from . import errors, i18n, labels, security, signin
 from .backends import Backends
 from .config import PortalConfig
-from .pages import legalaid, me, officer, papers, public, udc
+from .pages import admin, admin_catalogue, admin_guide, legalaid, me, officer, papers, public, udc
 from .pages.udc_forms import allow_uploads
 from .sessions import MongoSessionStore, ServerSessionInterface, SessionStore
 
@@ -47,6 +47,9 @@ def create(config: PortalConfig | None = None, store: SessionStore | None = None
     app.register_blueprint(officer.bp)
     app.register_blueprint(udc.bp)
     app.register_blueprint(papers.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_guide.bp)
+    app.register_blueprint(admin_catalogue.bp)
 
     trace_requests(app, trust_incoming_ids=False)  # a browser's X-Request-ID is not taken as ours
     add_liveness(app)

@@ -76,6 +76,10 @@ class Backend:
         """`if_match`: the ETag of the record as read, for a step that needs it (a stale one is 412)."""
         return self.call("POST", path, token, json=body, headers={"If-Match": if_match} if if_match else None)
 
+    def put(self, path: str, body: dict, token: str | None = None, if_match: str | None = None) -> dict:
+        """A whole entry replaced (`if_match`: the ETag as read) or, without it, created."""
+        return self.call("PUT", path, token, json=body, headers={"If-Match": if_match} if if_match else None)
+
     def stream(self, path: str, token: str, params: dict | None = None) -> tuple:
         """(chunks, content type, length) of a non-JSON answer (a document's content), passed on as
         it arrives rather than held in memory; the answer is closed when the chunks run out."""

@@ -7,16 +7,8 @@ import re
 
 import pytest
 
-from tests.portal_stub import StubServices
 from tests.portal_stub_admin import ADMIN
 from tests.unit.test_portal_frame import csrf_of, portal
-
-
-@pytest.fixture(scope="module")
-def stub():
-    services = StubServices()
-    yield services
-    services.stop()
 
 
 @pytest.fixture

@@ -9,16 +9,8 @@ from html import unescape
 
 import pytest
 
-from tests.portal_stub import StubServices
 from tests.unit.test_portal_admin import sign_in, text
 from tests.unit.test_portal_frame import portal
-
-
-@pytest.fixture(scope="module")
-def stub():
-    services = StubServices()
-    yield services
-    services.stop()
 
 
 @pytest.fixture

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.portal_stub import StubServices
 from tests.unit.test_portal_admin import sign_in, text
 from tests.unit.test_portal_frame import portal
 
 AGENCY = "/admin/guide/agencies/RL-1234"
-
-
-@pytest.fixture(scope="module")
-def stub():
-    services = StubServices()
-    yield services
-    services.stop()
 
 
 @pytest.fixture

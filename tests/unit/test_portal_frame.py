@@ -15,16 +15,9 @@ from services.portal.config import PortalConfig
 from services.portal.sessions import MemorySessionStore, key_of
 from shared import dates
 from shared.config import ConfigError
-from tests.portal_stub import CODE, StubServices
+from tests.portal_stub import CODE
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "services/portal/translations"
-
-
-@pytest.fixture(scope="module")
-def stub():
-    services = StubServices()
-    yield services
-    services.stop()
 
 
 def portal(stub, **env):

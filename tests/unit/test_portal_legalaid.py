@@ -9,19 +9,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.portal_stub import StubServices
 from tests.portal_stub_complaints import EVIDENCE_ID, OPEN_ID, SECRET_ID
 from tests.unit.test_portal_frame import csrf_of, portal, sign_in_by_code
 
 PAGE = f"/legal-aid/complaints/{OPEN_ID}"
 LATER = (date.today() + timedelta(days=10)).isoformat()
-
-
-@pytest.fixture(scope="module")
-def stub():
-    services = StubServices()
-    yield services
-    services.stop()
 
 
 @pytest.fixture

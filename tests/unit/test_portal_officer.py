@@ -7,20 +7,13 @@ import re
 
 import pytest
 
-from tests.portal_stub import CLAIM_ID, StubServices
+from tests.portal_stub import CLAIM_ID
 from tests.unit.test_portal_frame import csrf_of, portal
 
 OFFICERS = {"nasrin.akter": "kallyan-kormokorta-26", "kamal.hossain": "dwitiyo-onumodon-26",
             "selim.reza": "ainer-pothe-nirapod-26"}
 CLAIM = f"/officer/claims/{CLAIM_ID}"
 IMAGE, PDF = "DOC-7KQ3M9XCA2B4", "DOC-9PLM2WQE5TZX"
-
-
-@pytest.fixture(scope="module")
-def stub():
-    services = StubServices()
-    yield services
-    services.stop()
 
 
 @pytest.fixture

@@ -9,16 +9,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from services.portal.pages import udc, udc_forms
-from tests.portal_stub import StubServices
 from tests.unit.test_portal_frame import csrf_of, portal, sign_in_by_code
 
-
-
-@pytest.fixture(scope="module")
-def stub():
-    services = StubServices()
-    yield services
-    services.stop()
 
 
 DEATH_GRANT = {"code": "death_grant", "claimants": "heirs", "event_fields": ["date", "country"]}

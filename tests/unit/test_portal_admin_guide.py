@@ -36,6 +36,7 @@ def test_the_list_shows_each_entry_and_when_it_was_last_checked(web):
     html = text(web.get("/admin/guide"))
     assert 'href="/admin/guide/agencies/RL-1234"' in html and 'href="/admin/guide/links/bibhui"' in html
     assert "25 November 2026" in html and "Quick Visa Ltd &lt;b&gt;" in html
+    assert html.count("<caption>Guide topics</caption>") == 1  # once, in the page: not also in its <title>
     assert 'href="/admin/guide"' in text(web.get("/staff"))
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.browser.test_portal_pages import arrive, check_page
+from tests.browser.pages import arrive, check_page, press, sign_in_staff
 from tests.portal_stub_admin import ADMIN
 
 pytestmark = pytest.mark.timeout(900)
@@ -28,18 +27,7 @@ PAGES = {
 
 
 def sign_in_admin(browser, site):
-    browser.get(site + "/sign-in/staff")
-    browser.find_element(By.ID, "f-username").send_keys(ADMIN[0])
-    browser.find_element(By.ID, "f-password").send_keys(ADMIN[1])
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    arrive(browser, site, "/staff")
-
-
-def submit(browser, by, what):
-    """Clicks and waits for the answer to replace the page (it may come back at the same address)."""
-    before = browser.find_element(By.ID, "main")
-    browser.find_element(by, what).click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))
+    sign_in_staff(browser, site, *ADMIN)
 
 
 @pytest.mark.parametrize("lang", ["bn", "en"])
@@ -61,7 +49,7 @@ def test_an_admin_creates_an_account_sees_its_password_once_and_deactivates_it(b
     browser.find_element(By.ID, "f-full_name").send_keys("Rahim Uddin")
     Select(browser.find_element(By.ID, "f-role")).select_by_value("legal_aid")
     browser.find_element(By.ID, "f-district").send_keys("Sylhet")
-    submit(browser, By.CSS_SELECTOR, "main form button[type=submit]")
+    press(browser, By.CSS_SELECTOR, "main form button[type=submit]")
     arrive(browser, site, "/admin/staff/new")
     main = browser.find_element(By.ID, "main").text
     assert "Account rahim.uddin created" in main and "shown only now" in main
@@ -70,7 +58,7 @@ def test_an_admin_creates_an_account_sees_its_password_once_and_deactivates_it(b
     arrive(browser, site, "/admin/staff/rahim.uddin")
     assert "Temporary password" not in browser.find_element(By.ID, "main").text
     browser.find_element(By.ID, "f-reason").send_keys("Moved to another ministry")
-    submit(browser, By.XPATH, "//button[normalize-space()='Deactivate the account']")
+    press(browser, By.XPATH, "//button[normalize-space()='Deactivate the account']")
     arrive(browser, site, "/admin/staff/rahim.uddin/deactivation")
     main = browser.find_element(By.ID, "main").text
     assert "The account is deactivated" in main and "Moved to another ministry" in main
@@ -86,7 +74,7 @@ def test_an_admin_corrects_a_link_in_the_guide(browser, site):
     english = browser.find_element(By.ID, "f-purpose-en")
     english.clear()
     english.send_keys("Registration, clearance and the smart card")
-    submit(browser, By.CSS_SELECTOR, "main form button[type=submit]")
+    press(browser, By.CSS_SELECTOR, "main form button[type=submit]")
     arrive(browser, site, "/admin/guide/links/bmet")
     assert "Saved." in browser.find_element(By.ID, "main").text
     browser.get(f"{site}/")  # the home page lists the links

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.test_portal_pages import arrive, check_page
+from tests.browser.pages import arrive, check_page, press, sign_in_staff
 from tests.portal_stub import STAFF
 from tests.portal_stub_complaints import OPEN_ID, SECRET_ID
 
@@ -23,41 +21,33 @@ PAGES = {
 }
 
 
-def sign_in_staff(browser, site):
-    browser.get(site + "/sign-in/staff")
-    browser.find_element(By.ID, "f-username").send_keys(USERNAME)
-    browser.find_element(By.ID, "f-password").send_keys(STAFF[USERNAME][0])
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    arrive(browser, site, "/staff")
+def sign_in_legal_aid(browser, site):
+    sign_in_staff(browser, site, USERNAME, STAFF[USERNAME][0])
 
 
 @pytest.mark.parametrize("lang", ["bn", "en"])
 def test_legal_aid_pages_fit_phone_and_desktop_in_budget_and_accessible(browser, site, screenshots, browser_tools,
                                                                          lang):
     browser.get(f"{site}/language/{lang}")
-    sign_in_staff(browser, site)
+    sign_in_legal_aid(browser, site)
     for name, path in PAGES.items():
         check_page(browser, site, name, path, screenshots, browser_tools, lang)
 
 
 def test_an_officer_starts_scrutiny_and_a_stale_form_is_explained(browser, site):
     browser.get(f"{site}/language/en")
-    sign_in_staff(browser, site)
+    sign_in_legal_aid(browser, site)
     browser.find_element(By.LINK_TEXT, "Complaints queue").click()
     arrive(browser, site, "/legal-aid/complaints")
     browser.find_element(By.LINK_TEXT, OPEN_ID).click()
     arrive(browser, site, f"/legal-aid/complaints/{OPEN_ID}")
-    before = browser.find_element(By.ID, "main")
-    browser.find_element(By.CSS_SELECTOR, "#scrutiny button").click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))  # the same address answers
+    press(browser, By.CSS_SELECTOR, "#scrutiny button")  # the same address answers
     arrive(browser, site, f"/legal-aid/complaints/{OPEN_ID}")
     assert "Done: Start scrutiny." in browser.find_element(By.ID, "main").text
     # a form still showing version 1, as in a second tab opened before the step
     browser.execute_script("document.querySelector('#withdrawal input[name=version]').value = '1'")
     browser.find_element(By.ID, "withdrawal-reason").send_keys("The worker asked.")
-    before = browser.find_element(By.ID, "main")
-    browser.find_element(By.CSS_SELECTOR, "#withdrawal button").click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))
+    press(browser, By.CSS_SELECTOR, "#withdrawal button")
     arrive(browser, site, f"/legal-aid/complaints/{OPEN_ID}")
     main = browser.find_element(By.ID, "main").text
     assert "Someone else changed this complaint after you opened it" in main and "In scrutiny" in main

@@ -8,13 +8,12 @@ import threading
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
 from services.portal.app import create
 from services.portal.config import PortalConfig
 from services.portal.sessions import MemorySessionStore
-from tests.browser.test_portal_pages import arrive, check_page
+from tests.browser.pages import arrive, check_page, click_and_wait, sign_in_staff
 from tests.portal_stub import CLAIM_ID, StubServices
 
 pytestmark = pytest.mark.timeout(900)
@@ -36,20 +35,7 @@ def officer_site():
 
 
 def staff_sign_in(browser, site, username):
-    browser.get(site + "/sign-in/staff")
-    browser.find_element(By.ID, "f-username").send_keys(username)
-    browser.find_element(By.ID, "f-password").send_keys(PASSWORDS[username])
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    arrive(browser, site, "/staff")
-
-
-def click_and_wait(browser, site, selector, path):
-    """Clicks a form's button and waits for the next page (its address may be this one's again)."""
-    browser.execute_script("window.beforeTheClick = true")  # the next page will not have it
-    browser.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(browser, 15).until(lambda d: d.execute_script(
-        "return !window.beforeTheClick && document.readyState === 'complete'"))
-    arrive(browser, site, path)
+    sign_in_staff(browser, site, username, PASSWORDS[username])
 
 
 def submit(browser, site, form_id, path):

@@ -4,23 +4,18 @@ outside the deployment; no serious accessibility violation (axe-core); and what 
 migrant do with it, with JavaScript nowhere needed."""
 from __future__ import annotations
 
-import json
-
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser.pages import arrive, check_page
 from tests.portal_stub import CODE
 
 # The first test may wait for scripts/ensure-browser.sh to install the browser (make test runs it before).
 pytestmark = pytest.mark.timeout(900)
 
-# Each page's HTML, CSS and JS together, fonts apart (the Bangla font is ~40 KB and cached a year).
-PAGE_BUDGET_BYTES = 60 * 1024
-FONT_BUDGET_BYTES = 100 * 1024
-WIDTHS = {"phone": (360, 800), "desktop": (1280, 900)}
 PUBLIC_PAGES = {
     "home": "/",
     "claim-guide-death-grant": "/guide/claims/death_grant",
@@ -35,12 +30,6 @@ PUBLIC_PAGES = {
 SIGNED_IN_PAGES = {"timeline": "/me/timeline", "case": "/cases/CLM-2026-R6HA9MGP"}
 
 
-def arrive(browser, site, path):
-    """Waits until a form's answer has loaded (a click or Enter returns before the next page is there)."""
-    WebDriverWait(browser, 15).until(lambda d: d.current_url.startswith(site + path)
-                                     and d.execute_script("return document.readyState") == "complete")
-
-
 def sign_in(browser, site, phone="01712345678"):
     browser.get(site + "/sign-in")
     browser.find_element(By.ID, "f-phone").send_keys(phone)
@@ -48,54 +37,6 @@ def sign_in(browser, site, phone="01712345678"):
     arrive(browser, site, "/sign-in/code")
     browser.find_element(By.ID, "f-code").send_keys(CODE + Keys.ENTER)
     arrive(browser, site, "/me/")
-
-
-def resources(browser) -> list[dict]:
-    return browser.execute_script(
-        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
-        ".map(e => ({name: e.name, type: e.initiatorType, size: e.decodedBodySize}))")
-
-
-def fonts_ready(browser) -> bool:
-    return browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "document.fonts.ready.then(() => done(document.fonts.check('16px \"Noto Sans Bengali Portal\"', 'বাংলা')))")
-
-
-def axe_violations(browser, axe_source: str) -> list[dict]:
-    browser.execute_script(axe_source)
-    result = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
-        "'best-practice']}}).then(r => done(JSON.stringify(r.violations)), e => done(JSON.stringify([{id: 'axe-error', "
-        "impact: 'critical', description: String(e)}])))")
-    return json.loads(result)
-
-
-def check_page(browser, site, name, path, screenshots, axe_source, lang):
-    for width_name, (width, height) in WIDTHS.items():
-        browser.set_window_size(width, height)
-        browser.get(site + path)
-        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
-        if lang == "bn":
-            assert fonts_ready(browser), f"{name}: the Bangla font did not load"
-        browser.save_screenshot(str(screenshots / f"{name}-{lang}-{width_name}.png"))
-        # The page fits the phone: nothing wider than the screen.
-        assert browser.execute_script("return document.documentElement.scrollWidth") <= width, name
-    loaded = resources(browser)
-    outside = [r["name"] for r in loaded if not r["name"].startswith(site)]
-    assert outside == [], f"{name} loads from outside the deployment: {outside}"
-    page = sum(r["size"] for r in loaded if "/static/fonts/" not in r["name"])
-    fonts = sum(r["size"] for r in loaded if "/static/fonts/" in r["name"])
-    weights = screenshots / "page-weights.json"
-    known = json.loads(weights.read_text()) if weights.exists() else {}
-    known[f"{name}-{lang}"] = {"html_css_js_bytes": page, "font_bytes": fonts}
-    weights.write_text(json.dumps(known, indent=1, sort_keys=True))
-    assert page <= PAGE_BUDGET_BYTES, f"{name}: {page} bytes of HTML, CSS and JS"
-    assert fonts <= FONT_BUDGET_BYTES, f"{name}: {fonts} bytes of fonts"
-    serious = [(v["id"], v["impact"], v["description"], [n["target"] for n in v.get("nodes", [])][:3])
-               for v in axe_violations(browser, axe_source) if v.get("impact") in ("serious", "critical")]
-    assert serious == [], f"{name}: {serious}"
 
 
 @pytest.mark.parametrize("lang", ["bn", "en"])

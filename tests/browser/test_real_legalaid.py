@@ -7,10 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.test_portal_pages import arrive
+from tests.browser.pages import arrive, press
 from tests.browser.test_real_stack import staff_sign_in
 
 pytestmark = pytest.mark.timeout(900)
@@ -56,10 +54,7 @@ def take(browser, site, page: str, step: str, fields: dict | None = None, ticks:
     fill(browser, fields or {})
     for selector in ticks:
         browser.find_element(By.CSS_SELECTOR, selector).click()
-    before = browser.find_element(By.ID, "main")
-    browser.find_element(By.CSS_SELECTOR, f"#{step} button[type=submit]").click()
-    # the answer is the same address again: wait until the page that sent the form is gone
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))
+    press(browser, By.CSS_SELECTOR, f"#{step} button[type=submit]")  # the answer is the same address again
     arrive(browser, site, page)
     main = browser.find_element(By.ID, "main").text
     assert "Done:" in main, main[:1500]
@@ -132,9 +127,7 @@ def test_a_confidential_complaint_and_a_stale_form_are_plain_sentences(browser, 
     # a second tab's form, opened before scrutiny, still names version 1
     browser.execute_script("document.querySelector('#withdrawal input[name=version]').value = '1'")
     fill(browser, {"withdrawal-reason": "The worker asked."})
-    before = browser.find_element(By.ID, "main")
-    browser.find_element(By.CSS_SELECTOR, "#withdrawal button[type=submit]").click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(before))
+    press(browser, By.CSS_SELECTOR, "#withdrawal button[type=submit]")
     main = browser.find_element(By.ID, "main").text
     assert "Someone else changed this complaint after you opened it" in main and "In scrutiny" in main
     status, stored = real_stack.api("complaints", "GET", f"/complaints/{open_id}", token=officer)

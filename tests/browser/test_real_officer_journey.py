@@ -14,8 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.stack import PASSWORD, Staff
-from tests.browser.test_portal_officer import click_and_wait
-from tests.browser.test_portal_pages import arrive
+from tests.browser.pages import arrive, click_and_wait
 from tests.browser.test_real_stack import staff_sign_in
 from tests.portal_stub import PNG
 

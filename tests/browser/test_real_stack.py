@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 
-from tests.browser.test_portal_pages import arrive
+from tests.browser.pages import sign_in_staff
 
 pytestmark = pytest.mark.timeout(900)
 
 
 def staff_sign_in(browser, site, member) -> None:
-    browser.get(site + "/sign-in/staff")
-    browser.find_element(By.ID, "f-username").send_keys(member.username)
-    browser.find_element(By.ID, "f-password").send_keys(member.password + Keys.ENTER)
-    arrive(browser, site, "/staff")
+    sign_in_staff(browser, site, member.username, member.password)
 
 
 def test_a_welfare_officer_signs_in_through_identity_and_sees_the_staff_page(browser, real_site, real_stack):

@@ -14,7 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.stack import STAFF
-from tests.browser.test_portal_pages import WIDTHS, arrive, axe_violations
+from tests.browser.pages import WIDTHS, arrive, axe_violations, press
 from tests.browser.test_real_stack import staff_sign_in
 
 pytestmark = pytest.mark.timeout(900)
@@ -49,7 +49,7 @@ def fill(browser, values: dict) -> None:
 
 
 def submit(browser) -> None:
-    browser.find_element(By.CSS_SELECTOR, "main form[method=post] button[type=submit]").click()
+    press(browser, By.CSS_SELECTOR, "main form[method=post] button[type=submit]")
 
 
 def person(stack, name_en: str, name_bn: str) -> dict:

@@ -301,8 +301,8 @@ BREAKAGES = {
     "an API on every interface": (exposure_problems, lambda s: s["claims-api"].update(ports=["8003:8003"])),
     "a secret with a default": (secret_problems, lambda s: s["rabbitmq"]["environment"].update(
         RABBITMQ_DEFAULT_PASS="${RABBITMQ_PASSWORD:-guessable}")),
-    "a module that does not exist": (command_problems,
-                                     lambda s: s["claims-timer"].update(command=["python", "-m", "services.claims.timer"])),
+    "a module that does not exist": (command_problems, lambda s: s["claims-timer"].update(
+        command=["python", "-m", "services.claims.timer"])),
     "an API without its healthcheck": (command_problems, lambda s: s["identity-api"].pop("healthcheck")),
     "a dependency that does not exist": (command_problems, lambda s: s["directory-api"].update(
         depends_on={"directory-sead": {"condition": "service_completed_successfully"}})),

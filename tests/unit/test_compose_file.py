@@ -257,6 +257,8 @@ def test_every_process_of_every_service_runs():
     names = set(app_services(load(BASE)))
     assert {"portal-web", "claims-timer", "casestatus-sender", "directory-seed", "casestatus-catch-up"} <= names
     assert names == set(expected_processes())
+    run = devrun()  # and make run, whose lists these are, starts every service there is
+    assert {p.parent.name for p in (ROOT / "services").glob("*/wsgi.py")} == {name for name, _ in run.SERVICES + run.WEB}
 
 
 def test_compose_stops_at_the_first_missing_secret_and_says_which():

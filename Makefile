@@ -20,7 +20,7 @@ CASES ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv rabbitmq browser run test token deadletters outbox replay topology-migrate events bench clean python-venv
+.PHONY: help venv rabbitmq browser run test token deadletters outbox replay topology-migrate events asyncapi bench clean python-venv
 
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
@@ -31,6 +31,7 @@ help:
 	@echo "make replay ARGS='--to documents --from registration'   a service learns another's current state"
 	@echo "make topology-migrate   recreate the events exchange with its alternate exchange"
 	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
+	@echo "make asyncapi [OUT=.data/asyncapi.json]   write the AsyncAPI document of every event"
 	@echo "make venv | rabbitmq | browser | bench | clean"
 
 venv: $(APP_STAMP) $(SECANTUS_STAMP)
@@ -87,6 +88,11 @@ token: venv
 # Prints every event RabbitMQ routes while it runs (KEY=registration.# narrows it).
 events: venv rabbitmq
 	@$(VENV)/bin/python -m shared.watch $(or $(KEY),#)
+
+# Every service's events, generated from shared/contracts.py (each API serves its own at /asyncapi.json).
+asyncapi: venv
+	@mkdir -p $(dir $(or $(OUT),.data/asyncapi.json))
+	@$(VENV)/bin/python -m shared.asyncapi --prefix "$${AMQP_PREFIX:-probashi}" --output $(or $(OUT),.data/asyncapi.json)
 
 deadletters: venv rabbitmq
 	@$(VENV)/bin/python -m shared.deadletters $(ARGS)

@@ -1,5 +1,6 @@
 """The Flask app every service builds: request/correlation ids, JSON access logs,
-problem+json errors, health, readiness and the OpenAPI document."""
+problem+json errors, health, readiness, the OpenAPI document and the AsyncAPI document of the
+events the service publishes."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import RequestTimeout
 
 from shared import context, logs
+from shared.asyncapi import document as asyncapi_document
 from shared.config import Settings
 from shared.http.openapi import build_spec, register_docs
 from shared.http.problems import register_error_handlers
@@ -99,6 +101,10 @@ def create_app(settings: Settings, api, *, title: str, description: str,
     @app.get("/openapi.json")
     def openapi():
         return jsonify(spec)
+
+    @app.get("/asyncapi.json")
+    def asyncapi():
+        return jsonify(asyncapi_document(settings.service, settings.amqp_prefix))
 
     register_docs(app, title)
 

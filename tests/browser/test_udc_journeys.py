@@ -284,6 +284,7 @@ def test_the_counter_says_what_to_fix_takes_a_complaint_and_is_for_operators_onl
     assert browser.find_element(By.CSS_SELECTOR, ".receipt dd.ref").text.startswith("CP-")
     receipt = browser.find_element(By.CSS_SELECTOR, ".receipt").text
     assert "Kalam Mia" in receipt and "Gulf Star Cleaning, SA" in receipt
+    assert "প্রবাস বন্ধু" in receipt and "চাকরির চুক্তিপত্র" in receipt  # the directory's guide: where else, what to bring
     shoot(browser, screenshots, "receipt-complaint", browser_tools)
 
     # A scholarship for the worker's child: the child and the exam, then its receipt.

@@ -247,3 +247,27 @@ def test_a_complaint_against_a_sub_agent_and_an_employer_abroad_names_each(stub,
     page = web.post("/udc/migrants/PB-FXMK-RPFE/complaints/new", data={"csrf_token": token, **COMPLAINT})
     assert complaints.bodies[-1]["respondents"] == []
     assert "Say whom the complaint is against" in page.get_data(as_text=True)
+
+
+def test_a_complaint_receipt_says_what_to_bring_and_where_to_turn_from_the_guide(stub, monkeypatch):
+    complaint = {"complaint_id": "CMP-2026-GUIDE001", "receipt_number": "CP-AB12-CD34", "district": "Cumilla",
+                 "complainant": {"migrant_reference": "PB-FXMK-RPFE", "phone": "+8801712345678"}, "respondents": []}
+    web, _ = counter(stub, monkeypatch, complaints=FakeBackend({("GET", "/complaints/CMP-2026-GUIDE001"): complaint}))
+    stub.reset_guide()
+    stub.topics["complaint"].update(documents=[{"bn": "চাকরির চুক্তিপত্র", "en": "Job contract"}],
+                                    where_to_go=[{"bn": "প্রবাস বন্ধু কল সেন্টার", "en": "Probash Bondhu call centre"}])
+    try:
+        receipt = web.get("/udc/complaints/CMP-2026-GUIDE001/receipt").get_data(as_text=True)
+        assert "<li>Job contract</li>" in receipt and "<li>Probash Bondhu call centre</li>" in receipt
+        assert "Last checked: 20 November 2026" in receipt and "DEMO), Cumilla" in receipt
+        assert "the contract, the visa, receipts" not in receipt  # the fixed words only without the guide
+        web.set_cookie("lang", "bn")
+        receipt = web.get("/udc/complaints/CMP-2026-GUIDE001/receipt").get_data(as_text=True)
+        assert "<li>চাকরির চুক্তিপত্র</li>" in receipt and "<li>প্রবাস বন্ধু কল সেন্টার</li>" in receipt
+        web.set_cookie("lang", "en")
+        stub.down.add("/api/v1/guide/topics/complaint")  # the directory away: the receipt still prints
+        receipt = web.get("/udc/complaints/CMP-2026-GUIDE001/receipt")
+        assert receipt.status_code == 200 and "the contract, the visa, receipts" in receipt.get_data(as_text=True)
+    finally:
+        stub.down.clear()
+        stub.reset_guide()

@@ -220,6 +220,7 @@ def claim_body(migrant: dict, claim_type: dict, form) -> tuple[dict, dict]:
 COMPLAINT_FIELDS = ("name", "phone", "relation", "category", "district", "amount_claimed", "narrative",
                     "agency_name", "agency_licence", "sub_agent_name", "sub_agent_phone", "employer_name",
                     "employer_country")
+COMPLAINT_TOPIC = "complaint"  # the directory's guide topic on complaints
 # Whom a complaint is against: each part of the form the operator filled is one respondent.
 RESPONDENTS = (("recruiting_agency", "agency", "licence"), ("sub_agent", "sub_agent", "phone"),
                ("employer_abroad", "employer", "country"))
@@ -299,7 +300,9 @@ def claim_receipt(claim_id: str):
 def complaint_receipt(complaint_id: str):
     complaint = forms.found(lambda: backends().complaints.get(f"/complaints/{quote(complaint_id, safe='')}",
                                                               token()))
-    return render_template("udc_receipt_complaint.html", complaint=complaint, centre=centre(),
+    # What to bring and where else to turn, as the guide keeps them (the fixed words if it is away).
+    guide = forms.optional(lambda: backends().directory.get(f"/guide/topics/{COMPLAINT_TOPIC}"))
+    return render_template("udc_receipt_complaint.html", complaint=complaint, centre=centre(), guide=guide,
                            party_name=legalaid_steps.party_name)
 
 

@@ -45,9 +45,17 @@ def officer_claims() -> dict:
                 "district": district, "destination_country": "SA", "status": status, "stage_since": now,
                 "event": {"date": "2026-10-02", "country": "SA"}, "heirs": heirs, "child": None,
                 "eligibility": [{"condition": "membership_active_on_event_date", "met": True,
-                                 "detail": "Member since 2024-01-10."},
+                                 "detail": "Membership valid until 2027-01-10, active since 2024-01-10; active on "
+                                           "2026-10-02.", "detail_code": "membership_active",
+                                 "detail_args": {"valid_until": "2027-01-10", "since": "2024-01-10",
+                                                 "on": "2026-10-02"}},
                                 {"condition": "filed_within_days", "met": True,
-                                 "detail": "Filed 49 days after the event; the limit is 365."}],
+                                 "detail": "Filed 49 days after the event; the limit is 365.",
+                                 "detail_code": "filed_days_after_event", "detail_args": {"days": 49, "limit": 365}},
+                                # a finding this portal has no words for yet: the service's English shows
+                                {"condition": "clearance_recorded", "met": None,
+                                 "detail": "Clearance check pending at BMET.", "detail_code": "bmet_pending",
+                                 "detail_args": {}}],
                 "eligibility_rules": [], "filed_on": "2026-11-20", "checklist": checklist,
                 "amount_rule": {"kind": "fixed", "taka": 300000}, "target_days": {}, "note": None,
                 "resume_to": None, "assignee": None, "recommendation": None, "decision": None, "rejection": None,
@@ -430,7 +438,8 @@ class StubServices:
                 changed(claim, "payment_ordered", "Payment ordered", "টাকা দেওয়ার আদেশ হয়েছে")
             elif step == "payments":
                 if body.get("reference") in stub.payment_references:
-                    return problem(409, "conflict", f"Payment reference {body['reference']} is already recorded.")
+                    return problem(409, "conflict", f"Payment reference {body['reference']} is already recorded.",
+                                   existing_claim=None)
                 remaining = claim["approved_amount"] - claim["paid_total"]
                 if body.get("amount", 0) > remaining:
                     return problem(409, "conflict", f"Tk {body.get('amount')} is more than the Tk {remaining} still to pay.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 from flask import jsonify, request
 from marshmallow import ValidationError
@@ -198,17 +199,23 @@ def add_guide_routes(app, stub, problem, agencies: list, links: list, countries:
             return problem(422, "validation", "Some fields are not valid; see errors.", exc.messages)
         body = json.loads(json.dumps(body, default=str))  # dates as the JSON answer has them
         entry, if_match = store.get(key), request.headers.get("If-Match")
-        if entry is None:
-            return problem(404, "not-found", "No such entry here.")
-        if not if_match:
+        if not valid_key(key):
+            return problem(404, "not-found", "The path cannot name an entry.")
+        if entry is None and if_match:
+            return problem(412, "precondition-failed", "No such entry yet: send no If-Match to create it.")
+        if entry is not None and not if_match:
             return problem(428, "precondition-required", "If-Match is needed to replace an entry.")
-        if if_match != f'"{entry["version"]}"':
+        if entry is not None and if_match != f'"{entry["version"]}"':
             return problem(412, "precondition-failed", "The entry changed since you read it.")
-        replaced = {id_field: key, **body, "version": entry["version"] + 1, "updated_at": NOW}
+        replaced = {id_field: key, **body, "version": (entry or {"version": 0})["version"] + 1, "updated_at": NOW}
         store[key] = replaced
         response = jsonify(replaced)
+        response.status_code = 201 if entry is None else 200
         response.headers["ETag"] = f'"{replaced["version"]}"'
         return response
+
+    def valid_key(key: str) -> bool:  # the directory's own spellings (services/directory/domain.py)
+        return bool(re.fullmatch(r"RL-\d{1,6}|[A-Z]{2}|[a-z][a-z0-9_-]{1,39}", key))
 
     @app.put("/api/v1/agencies/<licence>")
     def put_agency(licence):

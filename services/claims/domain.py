@@ -190,7 +190,9 @@ def unique_key(claim_type, claim: dict) -> str | None:
 # -- eligibility -------------------------------------------------------------------------
 
 def eligibility(claim: dict, migrant: dict) -> list[dict]:
-    """Each condition the claim was filed under, met or not, with why; none blocks filing."""
+    """Each condition the claim was filed under, met or not, with why; none blocks filing.
+    `detail` says why in English; `detail_code` and `detail_args` say it as a code and its
+    values, so a reader in another language (the portal in Bangla) words it itself."""
     event_day = _day(claim["event"].get("date"))
     filed = _day(claim["filed_on"])  # Dhaka's date of filing
     membership = migrant.get("membership") or {}
@@ -200,36 +202,46 @@ def eligibility(claim: dict, migrant: dict) -> list[dict]:
         name = condition["condition"]
         if name in ("membership_active_on_event_date", "membership_active_on_filing"):
             on = event_day if name == "membership_active_on_event_date" else filed
-            met, detail = _member_on(membership, on)
+            met, finding = _member_on(membership, on)
         elif name == "clearance_recorded":
             met = clearance is not None
-            detail = f"Emigration clearance recorded on {clearance}." if met else "No emigration clearance recorded."
+            finding = (_finding("clearance_recorded", f"Emigration clearance recorded on {clearance}.", on=clearance)
+                       if met else _finding("no_clearance", "No emigration clearance recorded."))
         elif name == "membership_or_clearance":
             member, _ = _member_on(membership, filed)
             met = bool(member) or clearance is not None
-            detail = "WEWB member or emigration clearance recorded." if met else \
-                "Neither WEWB membership nor emigration clearance is recorded."
+            finding = (_finding("member_or_clearance", "WEWB member or emigration clearance recorded.") if met else
+                       _finding("neither_member_nor_clearance",
+                                "Neither WEWB membership nor emigration clearance is recorded."))
         else:  # filed_within_days
             days = condition["days"]
             if event_day is None:
-                met, detail = None, "No event date given."
+                met, finding = None, _finding("no_event_date", "No event date given.")
             else:
                 waited = (filed - event_day).days
                 met = waited <= days
-                detail = f"Filed {waited} days after the event; the limit is {days}."
-        results.append({"condition": name, "met": met, "detail": detail})
+                finding = _finding("filed_days_after_event",
+                                   f"Filed {waited} days after the event; the limit is {days}.", days=waited, limit=days)
+        results.append({"condition": name, "met": met, **finding})
     return results
 
 
-def _member_on(membership: dict, on: date | None) -> tuple[bool | None, str]:
+def _finding(code: str, detail: str, **args) -> dict:
+    return {"detail": detail, "detail_code": code, "detail_args": {k: str(v) if isinstance(v, date) else v
+                                                                   for k, v in args.items()}}
+
+
+def _member_on(membership: dict, on: date | None) -> tuple[bool | None, dict]:
     if on is None:
-        return None, "No event date given."
+        return None, _finding("no_event_date", "No event date given.")
     if not membership:
-        return False, "No WEWB membership recorded."
+        return False, _finding("no_membership", "No WEWB membership recorded.")
     since, until = _day(membership.get("activated_on")), _day(membership["valid_until"])
     active = (since is None or since <= on) and on <= until
-    return active, (f"Membership valid until {until}" + (f", active since {since}" if since else "") + f"; "
-                    f"{'active' if active else 'not active'} on {on}.")
+    detail = (f"Membership valid until {until}" + (f", active since {since}" if since else "") + f"; "
+              f"{'active' if active else 'not active'} on {on}.")
+    return active, _finding("membership_active" if active else "membership_not_active", detail,
+                            valid_until=until, since=since, on=on)
 
 
 def reassess(claim: dict, migrant: dict) -> bool:

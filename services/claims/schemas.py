@@ -226,7 +226,14 @@ class _Out(StrictSchema):
 class EligibilityResultSchema(_Out):
     condition = fields.String(required=True)
     met = fields.Boolean(required=True, allow_none=True, metadata={"description": "null: cannot be told yet"})
-    detail = fields.String(required=True)
+    detail = fields.String(required=True, metadata={"description": "why, in English"})
+    detail_code = fields.String(metadata={"description": "why, as a code (no_event_date, no_membership, "
+                                                         "membership_active, membership_not_active, "
+                                                         "clearance_recorded, no_clearance, member_or_clearance, "
+                                                         "neither_member_nor_clearance, filed_days_after_event); "
+                                                         "absent on claims judged before it was added"})
+    detail_args = fields.Dict(metadata={"description": "the code's values: dates (valid_until, since, on), "
+                                                       "days and limit"})
 
 
 class ChecklistItemSchema(_Out):

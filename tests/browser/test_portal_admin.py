@@ -1,7 +1,7 @@
 """An administrator's pages in a real browser (headless Chromium) over the stand-in services:
 each page at phone and desktop width (screenshots, page weight, axe-core), and an admin
-creating an account, reading its temporary password once and deactivating it, and correcting a
-guide entry, with plain forms."""
+creating an account, reading its temporary password once and deactivating it, correcting a
+guide entry, and adding a guide topic with its papers, with plain forms."""
 from __future__ import annotations
 
 import pytest
@@ -22,6 +22,7 @@ PAGES = {
     "admin-guide-link": "/admin/guide/links/bibhui",
     "admin-guide-country": "/admin/guide/countries/SA",
     "admin-guide-topic": "/admin/guide/topics/passport",
+    "admin-guide-new-topic": "/admin/guide/new/topics",
     "admin-catalogue": "/admin/catalogue",
 }
 
@@ -79,3 +80,26 @@ def test_an_admin_corrects_a_link_in_the_guide(browser, site):
     assert "Saved." in browser.find_element(By.ID, "main").text
     browser.get(f"{site}/")  # the home page lists the links
     assert "Registration, clearance and the smart card" in browser.find_element(By.ID, "main").text
+
+
+def test_an_admin_adds_a_guide_topic_with_its_papers_and_readers_see_it(browser, site):
+    browser.get(f"{site}/language/en")
+    sign_in_admin(browser, site)
+    browser.get(f"{site}/admin/guide")
+    browser.find_element(By.LINK_TEXT, "Add a guide topic").click()
+    arrive(browser, site, "/admin/guide/new/topics")
+    typed = {"f-key": "bmet-card", "f-title-bn": "বিএমইটি স্মার্ট কার্ড", "f-title-en": "BMET smart card",
+             "f-summary-bn": "বিদেশ যাওয়ার আগে স্মার্ট কার্ড নিন", "f-summary-en": "Get the smart card before you fly",
+             "f-who_may_apply-bn": "বিদেশগামী কর্মী", "f-who_may_apply-en": "A worker going abroad",
+             "f-documents-0-bn": "পাসপোর্ট", "f-documents-0-en": "Passport",
+             "f-where_to_go-0-bn": "জেলা কর্মসংস্থান ও জনশক্তি অফিস", "f-where_to_go-0-en": "District manpower office"}
+    for field_id, value in typed.items():
+        browser.find_element(By.ID, field_id).send_keys(value)
+    Select(browser.find_element(By.ID, "f-kind")).select_by_value("migration_paper")
+    submit(browser, By.CSS_SELECTOR, "main form button[type=submit]")
+    arrive(browser, site, "/admin/guide/topics/bmet-card")
+    assert "Added." in browser.find_element(By.ID, "main").text
+    assert browser.find_element(By.ID, "f-documents-0-en").get_attribute("value") == "Passport"
+    browser.get(f"{site}/guide/bmet-card")
+    main = browser.find_element(By.ID, "main").text
+    assert "Passport" in main and "District manpower office" in main

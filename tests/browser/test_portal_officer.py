@@ -51,6 +51,9 @@ def test_officer_pages_fit_phone_and_desktop_in_budget_and_accessible(browser, o
     staff_sign_in(browser, site, "nasrin.akter")
     for name, path in OFFICER_PAGES.items():
         check_page(browser, site, name, path, screenshots, browser_tools, lang)
+    browser.get(f"{site}/officer/claims/{CLAIM_ID}")  # why each condition is met, worded in the page's language
+    conditions = browser.find_element(By.CSS_SELECTOR, "ul.conditions").text
+    assert ("সময়সীমা ৩৬৫ দিন" if lang == "bn" else "the limit is 365 days") in conditions
     stub.claims[CLAIM_ID].update(status="payment_ordered", approved_amount=300000)
     check_page(browser, site, "officer-claim-payment", f"/officer/claims/{CLAIM_ID}", screenshots, browser_tools, lang)
 

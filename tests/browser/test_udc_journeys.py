@@ -2,7 +2,8 @@
 registers a migrant and is warned, naming the registration, when registering them again; files a
 death grant for the family and prints the receipt with the papers still to bring; the heir signs in
 with the SMS code, reads the case and sends the death certificate from their phone. A migrant uploads a missing paper from their case page and
-cannot open another migrant's case by editing the URL. Each page is saved at 360 and 1280 px."""
+cannot open another migrant's case by editing the URL. The counter also takes a complaint against an agency, a
+sub-agent and an employer abroad, and a child's scholarship. Each page is saved at 360 and 1280 px."""
 from __future__ import annotations
 
 import struct
@@ -270,16 +271,34 @@ def test_the_counter_says_what_to_fix_takes_a_complaint_and_is_for_operators_onl
     assert stack.api("claims", "GET", f"/claims?migrant_reference={reference}",
                      token=stack.token(OPERATOR.username))[1]["items"] == []
 
-    # A complaint against the agency, and its receipt.
+    # A complaint against the agency, the sub-agent who took the money and the employer abroad, and its receipt.
     browser.get(f"{site}/udc/migrants/{reference}/complaints/new")
     fill(browser, {"category": "unpaid_wages", "agency_name": "Al-Noor Overseas", "agency_licence": "RL-1234",
-                   "amount_claimed": "৮০,০০০", "narrative": "ছয় মাসের বেতন পাননি; এজেন্সি ফোন ধরে না।"})
+                   "sub_agent_name": "Kalam Mia", "sub_agent_phone": "০১৮১১-২২২৩৩৩",
+                   "employer_name": "Gulf Star Cleaning", "amount_claimed": "৮০,০০০",
+                   "narrative": "ছয় মাসের বেতন পাননি; এজেন্সি ফোন ধরে না।"})
     shoot(browser, screenshots, "complaint-form", browser_tools)
     submit(browser)
     WebDriverWait(browser, 15).until(lambda d: "/receipt" in d.current_url or d.find_elements(By.CSS_SELECTOR, ".error"))
     assert "/receipt" in browser.current_url, browser.find_element(By.ID, "main").text
     assert browser.find_element(By.CSS_SELECTOR, ".receipt dd.ref").text.startswith("CP-")
+    receipt = browser.find_element(By.CSS_SELECTOR, ".receipt").text
+    assert "Kalam Mia" in receipt and "Gulf Star Cleaning, SA" in receipt
+    assert "প্রবাস বন্ধু" in receipt and "চাকরির চুক্তিপত্র" in receipt  # the directory's guide: where else, what to bring
     shoot(browser, screenshots, "receipt-complaint", browser_tools)
+
+    # A scholarship for the worker's child: the child and the exam, then its receipt.
+    browser.get(f"{site}/udc/migrants/{reference}/claims/new?type=scholarship")
+    fill(browser, {"child.name_en": "Rina Akter", "child.name_bn": "রিনা আক্তার",
+                   "child.birth_registration_number": "২০১০৩৪৫৬৭৮৯০১২৩৪৫", "event.exam_level": "ssc",
+                   "event.exam_year": "২০২৬", "event.gpa": "৪.৮৩"})
+    shoot(browser, screenshots, "claim-scholarship", browser_tools)
+    submit(browser)
+    WebDriverWait(browser, 15).until(lambda d: "/receipt" in d.current_url or d.find_elements(By.CSS_SELECTOR, ".error"))
+    assert "/receipt" in browser.current_url, browser.find_element(By.ID, "main").text
+    filed = stack.api("claims", "GET", f"/claims?migrant_reference={reference}",
+                      token=stack.token(OPERATOR.username))[1]["items"]
+    assert [c["type"] for c in filed] == ["scholarship"]
     sign_out(browser)
 
     # The counter is for operators: a migrant signed in is refused it.

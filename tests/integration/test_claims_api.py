@@ -124,6 +124,8 @@ def test_a_death_grant_with_two_heirs_moves_to_review_as_its_documents_are_verif
     assert {r["condition"]: r["met"] for r in claim["eligibility"]} == {
         "membership_active_on_event_date": False, "clearance_recorded": False, "filed_within_days": True}
     assert "not active on 2026-10-01" in claim["eligibility"][0]["detail"]
+    assert claim["eligibility"][0]["detail_code"] == "membership_not_active"  # for a reader in Bangla
+    assert claim["eligibility"][0]["detail_args"]["on"] == "2026-10-01"
 
     desk.apply(document_event("uploaded", "DOC-1", "death_certificate"))
     desk.apply(document_event("rejected", "DOC-2", "passport_copy", reason="Name differs from the NID"))

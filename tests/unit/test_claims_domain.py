@@ -101,6 +101,22 @@ def test_eligibility_is_shown_condition_by_condition_and_does_not_block_filing()
     assert claim["status"] == domain.DOCUMENTS_PENDING
 
 
+def test_each_finding_has_a_code_and_its_values_beside_the_english_sentence():
+    lapsed = {**MIGRANT, "membership": {"valid_until": "2026-09-01", "activated_on": "2025-01-01"}, "steps": {}}
+    claim = file(migrant=lapsed, today=date(2028, 1, 1))
+    findings = {r["condition"]: (r["detail_code"], r["detail_args"]) for r in claim["eligibility"]}
+    event_day = claim["event"]["date"]
+    waited = (date(2028, 1, 1) - date.fromisoformat(str(event_day))).days
+    assert findings["membership_active_on_event_date"] == (
+        "membership_not_active", {"valid_until": "2026-09-01", "since": "2025-01-01", "on": str(event_day)})
+    assert findings["clearance_recorded"] == ("no_clearance", {})
+    assert findings["filed_within_days"][0] == "filed_days_after_event"
+    assert findings["filed_within_days"][1]["days"] == waited
+    met = {r["condition"]: r["detail_code"] for r in file()["eligibility"]}
+    assert met["membership_active_on_event_date"] == "membership_active"
+    assert met["clearance_recorded"] == "clearance_recorded"
+
+
 def test_a_member_with_clearance_filing_in_time_meets_every_condition():
     assert domain.eligible(file())
 

@@ -1,9 +1,15 @@
-"""An administrator keeps the guide's agencies and links (services/portal/pages/admin_guide.py)
-against the directory's stand-in over real HTTP: a form per entry with both languages, PUT with
-If-Match from the version shown, a stale form (412) shown again with the entry as it is now."""
+"""An administrator keeps the guide's agencies, countries, links and topics
+(services/portal/pages/admin_guide.py) against the directory's stand-in over real HTTP: a form per
+entry with both languages and its lists as rows, PUT with If-Match from the version shown, a stale
+form (412) shown again with the entry as it is now, a new entry created without If-Match."""
 from __future__ import annotations
 
+import re
+from datetime import datetime, timezone
+
 import pytest
+
+from shared import dates
 
 from tests.unit.test_portal_admin import sign_in, text
 from tests.unit.test_portal_frame import portal
@@ -118,14 +124,14 @@ def test_a_countrys_mission_and_labour_wing_are_edited_in_one_form(web, stub):
     assert stub.countries["MY"]["note"] is None
 
 
-def test_a_topics_text_is_edited_and_its_lists_carried_as_read(web, stub):
+def test_a_topics_text_is_edited_and_lists_its_form_did_not_show_carried_as_read(web, stub):
     token = sign_in(web)
     stub.topics["complaint"].update(who_may_apply={"bn": "যেকোনো কর্মী", "en": "Any worker"},
                                     where_to_go=[{"bn": "বিএমইটি", "en": "BMET"}])
     html = text(web.get("/admin/guide/topics/complaint"))
     assert 'name="who_may_apply.en"' in html and "Any worker" in html
     response = web.post("/admin/guide/topics/complaint", data={
-        "csrf_token": token, "version": "1", "title.bn": "অভিযোগ করুন", "title.en": "Make a complaint",
+        "csrf_token": token, "version": "1", "kind": "complaint", "title.bn": "অভিযোগ করুন", "title.en": "Make a complaint",
         "summary.bn": "প্রতারণা বা বেতন না পেলে", "summary.en": "Fraud or unpaid wages",
         "who_may_apply.bn": "যেকোনো কর্মী", "who_may_apply.en": "Any worker or their family",
         "amounts.bn": "", "amounts.en": "", "time_limits.bn": "", "time_limits.en": "", "note.bn": "", "note.en": "",
@@ -134,3 +140,104 @@ def test_a_topics_text_is_edited_and_its_lists_carried_as_read(web, stub):
     topic = stub.topics["complaint"]
     assert topic["who_may_apply"]["en"] == "Any worker or their family" and topic["kind"] == "complaint"
     assert topic["where_to_go"] == [{"bn": "বিএমইটি", "en": "BMET"}] and topic["version"] == 2
+
+
+# -- a topic's lists, new entries -----------------------------------------------------------------
+
+TOPIC = "/admin/guide/topics/complaint"
+
+
+def topic_form(token, **changes) -> dict:
+    form = {"csrf_token": token, "version": "1", "kind": "complaint", "title.bn": "অভিযোগ করুন",
+            "title.en": "Make a complaint", "summary.bn": "প্রতারণা বা বেতন না পেলে", "summary.en": "Fraud or unpaid wages",
+            "who_may_apply.bn": "যেকোনো কর্মী", "who_may_apply.en": "Any worker", "amounts.bn": "", "amounts.en": "",
+            "time_limits.bn": "", "time_limits.en": "", "note.bn": "", "note.en": "", "position": "3",
+            "last_checked": "2026-11-28", "documents.rows": "3", "forms.rows": "2", "where_to_go.rows": "3",
+            "sources.rows": "2"}
+    return {**form, **changes}
+
+
+def unlabelled(html: str) -> list:
+    """Inputs, text areas and lists of choices that no <label for> names (hidden inputs aside)."""
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    controls = re.findall(r'<(input|textarea|select)\b([^>]*)>', html)
+    ids = [re.search(r'id="([^"]+)"', attrs) for tag, attrs in controls if 'type="hidden"' not in attrs]
+    return [m.group(1) if m else "(no id)" for m in ids if not m or m.group(1) not in labelled]
+
+
+def test_a_topics_form_has_its_lists_as_labelled_rows_and_today_as_last_checked(web, stub):
+    stub.topics["complaint"]["where_to_go"] = [{"bn": "বিএমইটি", "en": "BMET"}]
+    sign_in(web)
+    html = text(web.get(TOPIC))
+    assert 'name="where_to_go.rows" value="3"' in html and 'name="documents.rows" value="2"' in html
+    assert '<textarea id="f-where_to_go-0-bn" name="where_to_go.0.bn" rows="2" lang="bn">বিএমইটি</textarea>' in html
+    assert "Where to go" in html and "Place 1" in html and "Papers to bring" in html and "Form 1" in html
+    assert 'name="forms.0.url"' in html and 'name="sources.0.title"' in html
+    assert '<option value="complaint" selected>' in html and 'name="position"' in html
+    today = dates.day_of(datetime.now(timezone.utc)).isoformat()
+    assert f'name="last_checked" type="date" value="{today}"' in html  # saving says: checked today
+    assert unlabelled(html) == []
+
+
+def test_a_topics_lists_are_saved_rows_added_and_an_emptied_row_removed(web, stub):
+    stub.topics["complaint"]["where_to_go"] = [{"bn": "বিএমইটি", "en": "BMET"}, {"bn": "ইউডিসি", "en": "UDC"}]
+    token = sign_in(web)
+    response = web.post(TOPIC, data=topic_form(token, **{
+        "documents.0.bn": "পাসপোর্টের কপি", "documents.0.en": "Passport copy",
+        "documents.2.bn": "চুক্তিপত্র", "documents.2.en": "The job contract",
+        "forms.0.title.bn": "অভিযোগ ফরম", "forms.0.title.en": "Complaint form", "forms.0.url": "",
+        "where_to_go.0.bn": "", "where_to_go.0.en": "", "where_to_go.1.bn": "ইউডিসি", "where_to_go.1.en": "UDC",
+        "where_to_go.2.bn": "জেলা অফিস", "where_to_go.2.en": "District office",
+        "sources.0.title": "BMET complaint rules", "sources.0.url": "https://www.bmet.gov.bd"}))
+    assert response.status_code == 200 and "Saved." in text(response)
+    topic = stub.topics["complaint"]
+    assert topic["documents"] == [{"bn": "পাসপোর্টের কপি", "en": "Passport copy"},
+                                  {"bn": "চুক্তিপত্র", "en": "The job contract"}]
+    assert topic["forms"] == [{"title": {"bn": "অভিযোগ ফরম", "en": "Complaint form"}, "url": None}]
+    assert topic["where_to_go"] == [{"bn": "ইউডিসি", "en": "UDC"}, {"bn": "জেলা অফিস", "en": "District office"}]
+    assert topic["sources"] == [{"title": "BMET complaint rules", "url": "https://www.bmet.gov.bd"}]
+    assert topic["position"] == 3 and topic["last_checked"] == "2026-11-28" and topic["version"] == 2
+    html = text(response)  # the form again, with two empty rows more
+    assert 'name="documents.rows" value="4"' in html
+
+
+def test_a_refused_row_is_named_beside_that_row_and_what_was_typed_kept(web, stub):
+    token = sign_in(web)
+    response = web.post(TOPIC, data=topic_form(token, **{
+        "documents.1.bn": "Passport copy", "documents.1.en": "Passport copy"}))  # row 0 empty: item 0 is row 1
+    html = text(response)
+    assert response.status_code == 422 and stub.topics["complaint"]["version"] == 1
+    assert 'id="e-documents-1">Write the Bangla in Bangla letters' in html
+    assert '<textarea id="f-documents-1-bn" name="documents.1.bn" rows="2" lang="bn">Passport copy</textarea>' in html
+
+
+def test_a_new_topic_is_created_without_if_match_and_opens_as_added(web, stub):
+    token = sign_in(web)
+    html = text(web.get("/admin/guide/new/topics"))
+    assert "Add a guide topic" in html and 'name="key"' in html and 'name="version"' not in html
+    assert unlabelled(html) == []
+    assert 'href="/admin/guide/new/topics"' in text(web.get("/admin/guide"))
+    response = web.post("/admin/guide/new/topics", data=topic_form(token, key="Smart-Card", kind="migration_paper", **{
+        "title.bn": "স্মার্ট কার্ড", "title.en": "Smart card", "documents.0.bn": "পাসপোর্ট", "documents.0.en": "Passport"}))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/guide/topics/smart-card?created=1")
+    created = stub.topics["smart-card"]
+    assert created["kind"] == "migration_paper" and created["version"] == 1
+    assert created["documents"] == [{"bn": "পাসপোর্ট", "en": "Passport"}]
+    put = [r for r in stub.requests if r["method"] == "PUT"][-1]
+    assert put["if_match"] is None
+    assert "Added. Readers see it now." in text(web.get(response.headers["Location"]))
+
+
+def test_a_new_entry_that_exists_already_or_a_bad_key_is_said_plainly(web, stub):
+    token = sign_in(web)
+    form = {"csrf_token": token, "name.bn": "নতুন এজেন্সি", "name.en": "New Agency", "status": "valid",
+            "valid_until": "", "address.bn": "", "address.en": "", "phone": "", "note.bn": "", "note.en": "",
+            "last_checked": "2026-11-28", "sources.rows": "2"}
+    exists = web.post("/admin/guide/new/agencies", data={**form, "key": "rl-1234"})
+    assert exists.status_code == 409 and "There is already an entry RL-1234" in text(exists)
+    assert stub.agencies["RL-1234"]["version"] == 1
+    bad = web.post("/admin/guide/new/agencies", data={**form, "key": "not a licence"})
+    assert bad.status_code == 422 and 'id="e-f-key">Licence number, for example RL-1234' in text(bad)
+    made = web.post("/admin/guide/new/agencies", data={**form, "key": "RL-2001"})
+    assert made.status_code == 302 and stub.agencies["RL-2001"]["name"]["en"] == "New Agency"
+    assert web.get("/admin/guide/new/planets").status_code == 404

@@ -103,6 +103,20 @@ def test_a_claim_shows_eligibility_checklist_and_previews_without_a_token(web, s
     assert "Claim filed" in page  # history
 
 
+def test_why_a_condition_is_met_is_worded_from_the_services_code_in_each_language(web):
+    sign_in(web)
+    page = text(web.get(CLAIM))
+    assert "Membership valid until 10 January 2027 (active since 10 January 2024): active on 2 October 2026." in page
+    assert "Filed 49 days after the event; the limit is 365 days." in page
+    assert '<span class="small">(Clearance check pending at BMET.)</span>' in page  # a code not known: as sent
+    web.set_cookie("lang", "bn")
+    page = text(web.get(CLAIM))
+    assert "সদস্যপদ" in page and "Membership valid until" not in page
+    assert "ঘটনার ৪৯ দিন পরে আবেদন" in page and "৩৬৫ দিন" in page
+    assert "Filed 49 days" not in page
+    assert '<span class="small" lang="en">(Clearance check pending at BMET.)</span>' in page  # marked English
+
+
 def test_document_content_is_passed_through_with_the_officers_token(web, stub):
     sign_in(web)
     image = web.get(f"/officer/documents/{IMAGE}/content?version=1")

@@ -103,7 +103,8 @@ def show_claim(claim_id: str, errors: dict | None = None, form: str | None = Non
     claim, history, documents = load_claim(claim_id)
     return render_template("officer_claim.html", claim=claim, history=history, documents=documents,
                            errors=errors or {}, failed=form, values=values or {}, notice=notice,
-                           statuses=text.statuses(), conditions=text.conditions(), doc_states=text.doc_states(),
+                           statuses=text.statuses(), conditions=text.conditions(), finding=text.finding,
+                           doc_states=text.doc_states(),
                            inline=INLINE, verifier=g.user["role"] in VERIFIERS, now=_now()), status
 
 

@@ -27,6 +27,37 @@ def conditions() -> dict:
             "filed_within_days": _("Filed within the time limit")}
 
 
+def finding(result: dict) -> dict:
+    """Why a condition is (not) met, in the page's language from the claims service's code and
+    values; a code this portal does not know yet keeps the service's English ({"text", "lang"})."""
+    args = result.get("detail_args") or {}
+    code = result.get("detail_code")
+    day = {key: i18n.date(args.get(key)) for key in ("valid_until", "since", "on")}
+    if code == "membership_active":
+        text = (_("Membership valid until %(until)s (active since %(since)s): active on %(on)s.",
+                  until=day["valid_until"], since=day["since"], on=day["on"]) if args.get("since") else
+                _("Membership valid until %(until)s: active on %(on)s.", until=day["valid_until"], on=day["on"]))
+    elif code == "membership_not_active":
+        text = (_("Membership valid until %(until)s (active since %(since)s): not active on %(on)s.",
+                  until=day["valid_until"], since=day["since"], on=day["on"]) if args.get("since") else
+                _("Membership valid until %(until)s: not active on %(on)s.", until=day["valid_until"], on=day["on"]))
+    elif code == "filed_days_after_event":
+        text = _("Filed %(days)s days after the event; the limit is %(limit)s days.",
+                 days=i18n.number(args.get("days")), limit=i18n.number(args.get("limit")))
+    elif code == "clearance_recorded":
+        text = _("Emigration clearance recorded on %(on)s.", on=day["on"])
+    else:
+        text = {"no_event_date": _("No date of the event was given."),
+                "no_membership": _("No Welfare Fund membership is recorded."),
+                "no_clearance": _("No emigration clearance is recorded."),
+                "member_or_clearance": _("Welfare Fund membership or emigration clearance is recorded."),
+                "neither_member_nor_clearance": _("Neither Welfare Fund membership nor emigration clearance is "
+                                                  "recorded.")}.get(code or "")
+    if text is None:
+        return {"text": result.get("detail") or "", "lang": "en"}
+    return {"text": text, "lang": i18n.lang()}
+
+
 def doc_states() -> dict:
     return {"missing": _("Missing"), "uploaded": _("Uploaded, not checked yet"), "verified": _("Verified"),
             "rejected": _("Rejected")}
@@ -61,10 +92,9 @@ def field_sentence(name: str) -> str:
 
 def step_refusals(error: BackendError) -> dict:
     """A step's refusals said for an officer (claims' 403 on a second approval, 409s)."""
-    detail = str(error.problem.get("detail") or "")
     sentences = {403: _("You recommended this amount, so another officer must approve it.")}
     if error.status == 409:
-        if "reference" in detail.lower():
+        if "existing_claim" in error.problem:  # claims names the claim a payment reference was used on
             sentences[409] = _("That payment reference was used already. Check it against the bank's record.")
         elif "remaining" in error.problem:
             sentences[409] = _("This is more than what remains to be paid (or more than the heir's share).")

@@ -1,7 +1,8 @@
 """A UDC operator's pages, at the counter with the migrant (or their family) beside them: register
 the person (registration's API; a duplicate names the registration that already exists), upload
 their papers (documents' API; a phone's camera will do), file a claim (claims' API; a death grant
-names the heirs) or a complaint (complaints' API) on their behalf, and print a receipt saying
+names the heirs, a scholarship the child and the exam) or a complaint (complaints' API: against
+the recruiting agency, a sub-agent or the employer abroad) on their behalf, and print a receipt saying
 what to bring next and where to go. Every write goes with the operator's own token, which names
 their centre: the services record it, the portal never sends a centre of its own."""
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask_babel import gettext as _
 from .. import i18n
 from ..backends import BackendError
 from ..signin import require, token
+from . import legalaid_steps
 from . import udc_forms as forms
 
 bp = Blueprint("udc", __name__, url_prefix="/udc")
@@ -24,9 +26,12 @@ RELATIONS = ("spouse", "son", "daughter", "father", "mother", "brother", "sister
 SEXES = ("female", "male", "third_gender")
 MIGRANT_FIELDS = ("name_en", "name_bn", "date_of_birth", "sex", "nid", "passport_number", "phone", "district",
                   "upazila", "destination_country", "occupation")
-EVENT_FIELDS = ("date", "country", "body_arrival_record", "requested_amount", "recovered_amount")
-# The claim types filed at a counter here: the worker's own, or a deceased worker's heirs'.
-COUNTER_CLAIMANTS = ("worker", "heirs")
+EVENT_FIELDS = ("date", "country", "body_arrival_record", "requested_amount", "recovered_amount", "exam_level",
+                "exam_year", "gpa")
+CHILD_FIELDS = ("name_en", "name_bn", "birth_registration_number", "guardian_phone")
+EXAM_LEVELS = ("ssc", "hsc")
+# The claim types filed at a counter here: the worker's own, a deceased worker's heirs', a child's.
+COUNTER_CLAIMANTS = ("worker", "heirs", "child")
 
 
 def backends():
@@ -126,7 +131,8 @@ def file_claim(reference: str):
         return render_template("udc_claim_type.html", migrant=migrant, types=list(types.values()))
     form = request.form
     page = dict(migrant=migrant, claim_type=claim_type, form=form, heir_rows=range(HEIR_ROWS),
-                relations=relations(), errors={})
+                relations=relations(), exam_levels={"ssc": _("SSC (secondary)"), "hsc": _("HSC (higher secondary)")},
+                errors={})
     if request.method == "GET":
         return render_template("udc_claim.html", **page)
     body, errors = claim_body(migrant, claim_type, form)
@@ -135,8 +141,11 @@ def file_claim(reference: str):
             claim = backends().claims.post("/claims", body, token())
         except BackendError as exc:
             errors = forms.explain_fields(exc, ("district", "note", *[f"event.{n}" for n in EVENT_FIELDS],
-                                                *heir_field_names()))
-            if exc.status == 409:
+                                                *heir_field_names(), *[f"child.{n}" for n in CHILD_FIELDS]))
+            if exc.status == 409 and claim_type.get("claimants") == "child":
+                errors["form"] = _("This claim was filed for this child (and this exam) already. Open it from the "
+                                   "worker's page.")
+            elif exc.status == 409:
                 errors["form"] = _("A claim of this kind was filed for this person already. Open it from their page.")
             elif exc.status == 404:  # claims has not heard of the registration yet
                 errors["form"] = forms.just_registered()
@@ -161,8 +170,10 @@ def claim_body(migrant: dict, claim_type: dict, form) -> tuple[dict, dict]:
     event = {}
     for name in claim_type.get("event_fields", []):
         value = forms.ascii_digits(form.get(f"event.{name}", "").strip())
-        if name in ("requested_amount", "recovered_amount"):
+        if name in ("requested_amount", "recovered_amount", "exam_year"):
             value = int(value) if value.isdigit() else value
+        elif name == "gpa":
+            value = forms.decimal(value)
         elif name == "country":
             value = value.upper()
         if value != "":
@@ -172,6 +183,12 @@ def claim_body(migrant: dict, claim_type: dict, form) -> tuple[dict, dict]:
     if form.get("note", "").strip():
         body["note"] = form["note"].strip()
     errors: dict = {"fields": {}}
+    if claim_type.get("claimants") == "child":
+        child = {name: form.get(f"child.{name}", "").strip() for name in CHILD_FIELDS}
+        child["birth_registration_number"] = forms.ascii_digits(child["birth_registration_number"]).replace(" ", "")
+        if child["guardian_phone"]:
+            child["guardian_phone"] = forms.phone(child["guardian_phone"])
+        body["child"] = {name: value for name, value in child.items() if value}
     if claim_type.get("claimants") == "heirs":
         heirs = []
         for n in range(HEIR_ROWS):
@@ -201,7 +218,12 @@ def claim_body(migrant: dict, claim_type: dict, form) -> tuple[dict, dict]:
 # -- filing a complaint ----------------------------------------------------------------------------
 
 COMPLAINT_FIELDS = ("name", "phone", "relation", "category", "district", "amount_claimed", "narrative",
-                    "agency_name", "agency_licence")
+                    "agency_name", "agency_licence", "sub_agent_name", "sub_agent_phone", "employer_name",
+                    "employer_country")
+COMPLAINT_TOPIC = "complaint"  # the directory's guide topic on complaints
+# Whom a complaint is against: each part of the form the operator filled is one respondent.
+RESPONDENTS = (("recruiting_agency", "agency", "licence"), ("sub_agent", "sub_agent", "phone"),
+               ("employer_abroad", "employer", "country"))
 
 
 @bp.route("/migrants/<reference>/complaints/new", methods=["GET", "POST"])
@@ -213,24 +235,53 @@ def file_complaint(reference: str):
     page = dict(migrant=migrant, categories=categories, values=values, errors={})
     if request.method == "GET":
         values.update(name=i18n.bilingual({"bn": migrant.get("name_bn"), "en": migrant.get("name_en")}),
-                      phone=migrant.get("phone", ""), district=migrant.get("district", ""), relation="self")
+                      phone=migrant.get("phone", ""), district=migrant.get("district", ""), relation="self",
+                      employer_country=migrant.get("destination_country", ""))
         return render_template("udc_complaint.html", **page)
     amount = forms.ascii_digits(values["amount_claimed"]).replace(",", "")
+    respondents, prefixes = complaint_respondents(values)
     body = {"complainant": {"migrant_reference": migrant["reference"], "name": values["name"],
                             "phone": forms.phone(values["phone"]), "relation": values["relation"] or "self"},
             "channel": "udc", "category": values["category"], "district": values["district"],
             "narrative": values["narrative"], "amount_claimed": int(amount) if amount.isdigit() else 0,
-            "respondents": [{"kind": "recruiting_agency", "name": values["agency_name"],
-                             "licence": values["agency_licence"].upper()}]}
+            "respondents": respondents}
     try:
         complaint = backends().complaints.post("/complaints", body, token())
     except BackendError as exc:
-        errors = forms.explain_fields(exc, ("complainant", "category", "district", "amount_claimed", "narrative",
-                                            "respondents"))
+        errors = forms.explain_fields(exc, ("complainant", "category", "district", "amount_claimed", "narrative"))
+        errors["fields"].update(respondent_errors(exc, prefixes))
+        if "respondents" in exc.field_errors:
+            errors["form"] = _("Say whom the complaint is against: the recruiting agency, a sub-agent or the "
+                               "employer abroad.")
         if exc.status == 404:  # complaints has not heard of the registration yet
             errors = {"form": forms.just_registered(), "fields": {}}
         return render_template("udc_complaint.html", **{**page, "errors": errors}), 422
     return redirect(url_for("udc.complaint_receipt", complaint_id=complaint["complaint_id"]))
+
+
+def complaint_respondents(values: dict) -> tuple[list[dict], list[str]]:
+    """The respondents the form names, and the form part each came from (for the refusals)."""
+    respondents, prefixes = [], []
+    for kind, prefix, detail in RESPONDENTS:
+        name, known = values[f"{prefix}_name"], values[f"{prefix}_{detail}"]
+        if not (name or (known and detail != "country")):  # the country is filled in from the registration
+            continue
+        known = forms.phone(known) if detail == "phone" else known.upper()  # licences and countries in capitals
+        respondents.append({"kind": kind, "name": name, detail: known})
+        prefixes.append(prefix)
+    return respondents, prefixes
+
+
+def respondent_errors(error: BackendError, prefixes: list[str]) -> dict:
+    """respondents.1.phone -> the sub-agent's phone field, with what to fix."""
+    own, found = forms.field_sentences(), {}
+    for key in error.field_errors:
+        parts = key.split(".")
+        if parts[0] != "respondents" or len(parts) < 3 or not parts[1].isdigit() or int(parts[1]) >= len(prefixes):
+            continue
+        detail = parts[2] if parts[2] in ("name", "licence", "phone", "country") else "name"
+        found[f"{prefixes[int(parts[1])]}_{detail}"] = own.get(detail) or _("Please check this field.")
+    return found
 
 
 # -- receipts --------------------------------------------------------------------------------------
@@ -249,7 +300,10 @@ def claim_receipt(claim_id: str):
 def complaint_receipt(complaint_id: str):
     complaint = forms.found(lambda: backends().complaints.get(f"/complaints/{quote(complaint_id, safe='')}",
                                                               token()))
-    return render_template("udc_receipt_complaint.html", complaint=complaint, centre=centre())
+    # What to bring and where else to turn, as the guide keeps them (the fixed words if it is away).
+    guide = forms.optional(lambda: backends().directory.get(f"/guide/topics/{COMPLAINT_TOPIC}"))
+    return render_template("udc_receipt_complaint.html", complaint=complaint, centre=centre(), guide=guide,
+                           party_name=legalaid_steps.party_name)
 
 
 def centre() -> str | None:

@@ -43,6 +43,14 @@ def phone(text: str) -> str:
     return digits
 
 
+def decimal(text: str):
+    """A GPA like 4.50 (in either script) as a number; else as typed, for the service to refuse."""
+    try:
+        return float(ascii_digits(text).replace(",", "."))
+    except ValueError:
+        return text
+
+
 def share(text: str) -> Fraction | None:
     match = re.fullmatch(r"\s*(\d{1,4})\s*/\s*(\d{1,4})\s*", ascii_digits(text))
     if not match or int(match.group(2)) == 0 or int(match.group(1)) == 0:
@@ -94,6 +102,13 @@ def field_sentences() -> dict:
         "account_number": _("Enter the account or wallet number: 4 to 34 letters or digits."),
         "licence": _("Enter the licence number, for example RL-1234."),
         "narrative": _("Write what happened in at least 20 letters."),
+        "name": _("Write the name as the person is known."),
+        "phone": _("Enter a Bangladesh mobile number, for example 01712345678."),
+        "guardian_phone": _("Enter a Bangladesh mobile number, for example 01712345678."),
+        "birth_registration_number": _("Enter the birth registration number: 17 digits."),
+        "exam_level": _("Choose SSC or HSC."),
+        "exam_year": _("Enter the year of the exam, for example 2026."),
+        "gpa": _("Enter the GPA from 1.00 to 5.00, for example 4.50."),
     }
 
 

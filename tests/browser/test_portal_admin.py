@@ -96,7 +96,7 @@ def test_an_admin_adds_a_guide_topic_with_its_papers_and_readers_see_it(browser,
     for field_id, value in typed.items():
         browser.find_element(By.ID, field_id).send_keys(value)
     Select(browser.find_element(By.ID, "f-kind")).select_by_value("migration_paper")
-    submit(browser, By.CSS_SELECTOR, "main form button[type=submit]")
+    press(browser, By.CSS_SELECTOR, "main form button[type=submit]")
     arrive(browser, site, "/admin/guide/topics/bmet-card")
     assert "Added." in browser.find_element(By.ID, "main").text
     assert browser.find_element(By.ID, "f-documents-0-en").get_attribute("value") == "Passport"

@@ -9,12 +9,13 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import re
 import subprocess
 from pathlib import Path
 
-import importlib_resources
 import jsonschema
 import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
 from referencing import Registry, Resource
 
@@ -35,8 +36,10 @@ def kubectl() -> Path:
     return path
 
 
+@functools.cache
 def render(directory: Path) -> list[dict]:
-    """`kubectl kustomize DIR`: the objects an overlay would apply, in order."""
+    """`kubectl kustomize DIR`: the objects an overlay would apply, in order (rendered once per run:
+    callers that change them change a copy_of them)."""
     done = subprocess.run([str(kubectl()), "kustomize", str(directory)], capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"kustomize failed for {directory}:\n{done.stderr}")
@@ -49,13 +52,27 @@ def name_of(obj: dict) -> str:
 
 # --- schemas -------------------------------------------------------------------------------------
 
+SCHEMA_FOLDER = f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict"  # kubernetes-validate's, strict
+
+
 @functools.cache
 def _kubernetes_definitions() -> Registry:
-    folder = importlib_resources.files("kubernetes_validate").joinpath(
-        f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict")
-    with importlib_resources.as_file(folder.joinpath("_definitions.json")) as path:
-        definitions = yaml.safe_load(path.read_text())  # JSON is YAML
+    definitions = kubernetes_validate.utils.schema_contents(f"{SCHEMA_FOLDER}/_definitions.json", KUBERNETES_VERSION)
     return Resource.from_contents(definitions) @ Registry()
+
+
+@functools.cache
+def _kubernetes_validator(api_version: str, kind: str) -> jsonschema.Draft202012Validator | None:
+    """What kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True) checks, with each schema
+    loaded once (it reads its 700-type definitions file again for every object): the same bundled file,
+    named the same way, the same validator. A test checks the two agree."""
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)  # apps/v1 -> apps-v1
+    try:
+        schema = kubernetes_validate.utils.schema_contents(
+            f"{SCHEMA_FOLDER}/{kind.lower()}-{group_version}.json", KUBERNETES_VERSION)
+    except FileNotFoundError:
+        return None
+    return jsonschema.Draft202012Validator(schema, registry=Resource.from_contents(schema) @ _kubernetes_definitions())
 
 
 def kubernetes_type_errors(value, type_name: str) -> list[str]:
@@ -119,13 +136,11 @@ def schema_errors(obj: dict) -> list[str]:
             if value:
                 errors += [f"{'.'.join(path)}: {e}" for e in kubernetes_type_errors(value, type_name)]
         return errors
-    try:
-        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
-    except kubernetes_validate.ValidationError as e:
-        return [f"{'.'.join(map(str, e.path)) or '(top)'}: {e.message}"]
-    except kubernetes_validate.SchemaNotFoundError as e:
-        return [e.message]
-    return []
+    validator = _kubernetes_validator(obj.get("apiVersion", ""), obj.get("kind", ""))
+    if validator is None:
+        return [f"no schema for {obj.get('apiVersion')} {obj.get('kind')} in Kubernetes {KUBERNETES_VERSION} "
+                "or deploy/k8s/schemas"]
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in validator.iter_errors(obj)]
 
 
 # --- policy --------------------------------------------------------------------------------------

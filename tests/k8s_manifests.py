@@ -153,8 +153,8 @@ def _effective(container: dict, pod: dict, key: str):
 
 def policy_findings(obj: dict) -> list[str]:
     """What a Probashi workload must have: requests and limits, a non-root read-only container that
-    cannot gain privileges or capabilities, the default seccomp profile; a long-running one (a
-    Deployment) also liveness and readiness probes. Jobs are one-off processes with no server to probe."""
+    cannot gain privileges or capabilities, the default seccomp profile, a writable /tmp; a
+    long-running one (a Deployment) also liveness and readiness probes. Jobs are one-off processes with no server to probe."""
     if obj["kind"] not in WORKLOADS:
         return []
     pod = obj["spec"]["template"]["spec"]
@@ -181,6 +181,11 @@ def policy_findings(obj: dict) -> list[str]:
             found.append(f"{where}: capabilities are not dropped (drop: [ALL])")
         if (_effective(container, pod, "seccompProfile") or {}).get("type") != "RuntimeDefault":
             found.append(f"{where}: seccompProfile is not RuntimeDefault")
+        # The root filesystem is read-only: gunicorn's control socket and spooled uploads need /tmp.
+        empty_dirs = {volume["name"] for volume in pod.get("volumes", []) if "emptyDir" in volume}
+        if not any(mount["mountPath"] == "/tmp" and mount["name"] in empty_dirs and not mount.get("readOnly")
+                   for mount in container.get("volumeMounts", [])):
+            found.append(f"{where}: no writable /tmp (an emptyDir)")
     return found
 
 

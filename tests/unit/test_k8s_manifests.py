@@ -254,9 +254,10 @@ def test_the_policy_notices_what_is_missing(production):
     del container(relay)["securityContext"]["runAsNonRoot"]
     relay["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] = False
     container(relay)["securityContext"]["capabilities"] = {"add": ["NET_ADMIN"]}
+    relay["spec"]["template"]["spec"]["volumes"] = []
     findings = "\n".join(k8s.policy_findings(relay))
     for expected in ("no readinessProbe", "no cpu limit", "no memory limit", "readOnlyRootFilesystem",
-                     "runAsNonRoot", "capabilities"):
+                     "runAsNonRoot", "capabilities", "no writable /tmp"):
         assert expected in findings
 
 

@@ -20,7 +20,7 @@ CASES ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv rabbitmq browser run test token deadletters outbox replay topology-migrate events asyncapi bench clean python-venv
+.PHONY: help venv rabbitmq browser run test token deadletters outbox replay topology-migrate events asyncapi kubectl bench clean python-venv
 
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
@@ -32,7 +32,7 @@ help:
 	@echo "make topology-migrate   recreate the events exchange with its alternate exchange"
 	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
 	@echo "make asyncapi [OUT=.data/asyncapi.json]   write the AsyncAPI document of every event"
-	@echo "make venv | rabbitmq | browser | bench | clean"
+	@echo "make venv | rabbitmq | browser | kubectl | bench | clean"
 
 venv: $(APP_STAMP) $(SECANTUS_STAMP)
 
@@ -67,11 +67,15 @@ rabbitmq:
 browser:
 	@scripts/ensure-browser.sh
 
+# kubectl (its built-in kustomize renders deploy/k8s) for the offline manifest tests; never talks to a cluster.
+kubectl:
+	@scripts/ensure-kubectl.sh
+
 run: venv rabbitmq
 	@exec $(VENV)/bin/python scripts/devrun.py
 
 # pytest exits 5 when it collected nothing; for CI that is a broken suite, not a pass.
-test: venv rabbitmq browser
+test: venv rabbitmq browser kubectl
 	@$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	  echo "make test: FAILED - pytest collected no tests (exit code 5)" >&2; exit 1; \

@@ -1,0 +1,180 @@
+"""Backups (README, Backups and restores): a dump restored into a fresh database, the service
+restarted on it, and the system carries on, counted exactly. Registration (producer: its
+relay, and its consumer process serving replays) and the documents vault (consumer: every
+registered migrant becomes an owner, recording the event that told it) run as real processes;
+`python -m shared.backup` dumps and restores. A consumer restored from a dump learns what it
+missed since from a replay; a producer restored from a dump with unpublished outbox rows
+publishes them again, and the consumer's inbox drops the copies."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import pymongo
+import pytest
+
+from services.registration.replay import SNAPSHOT
+from shared import deadletters, mongo, replay
+from tests import processes
+from tests.load import Producer, declare_queues, queue_consumed
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def tool(settings, *argv: str, module: str = "shared.backup") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *argv], cwd=processes.REPO_ROOT,
+                          env=processes.environment(settings), capture_output=True, text=True, timeout=60)
+
+
+def fresh(settings, infra):
+    """The same service on a database of its own, dropped when the test ends."""
+    restored = replace(settings, mongo_db=f"{settings.database}_restored")
+    infra.restored_databases = [*getattr(infra, "restored_databases", []), restored.database]
+    return restored
+
+
+@pytest.fixture
+def restored_databases(infra):
+    yield
+    with pymongo.MongoClient(infra.mongo_uri) as client:
+        for name in getattr(infra, "restored_databases", []):
+            client.drop_database(name)
+
+
+class Registered:
+    """What the broker routed of registration.migrant.registered: event ids by reference."""
+
+    def __init__(self, infra):
+        self.tap = infra.tap("registration.migrant.registered")
+        self.ids: dict[str, list[str]] = {}
+
+    def drain(self) -> int:
+        while (message := self.tap.channel.basic_get(self.tap.queue, auto_ack=True))[0] is not None:
+            self.ids.setdefault(json.loads(message[2])["subject"]["id"], []).append(message[1].message_id)
+        return sum(map(len, self.ids.values()))
+
+
+def owners(settings) -> dict[str, str]:
+    """The vault's owners: reference -> the id of the event it learnt them from."""
+    return {row["_id"]: row["event_id"] for row in mongo.database(settings).owners.find()}
+
+
+def inbox(settings) -> list[str]:
+    return [row["event_id"] for row in mongo.database(settings).inbox.find({"consumer": "documents"})]
+
+
+def start_consumer(service, settings, tmp_path):
+    process = processes.consumer(service, settings, tmp_path).start()
+    wait_for(lambda: queue_consumed(settings.amqp_url, f"{settings.amqp_prefix}.{service}"), timeout=30,
+             message=lambda: f"{service} consumer not consuming:\n{process.log()}")
+    return process
+
+
+def test_a_restored_consumer_learns_from_a_replay_what_it_missed_since_the_dump(infra, tmp_path, restored_databases):
+    registration, documents = infra.settings("registration"), infra.settings("documents")
+    restored = fresh(documents, infra)
+    routed = Registered(infra)
+    declare_queues(documents)
+    started = [processes.relay("registration", registration, tmp_path).start(),
+               start_consumer("registration", registration, tmp_path)]  # serves registration's replays
+    vault = start_consumer("documents", documents, tmp_path)
+    try:
+        Producer(registration, 10).start().join()
+        wait_for(lambda: len(owners(documents)) == 10, timeout=30, message="the vault did not learn the first 10")
+        during = Producer(registration, 10, first=10).start()  # events flow while the dump reads
+        dumped = tool(documents, "dump", "--service", "documents", "--to", str(tmp_path / "dump"))
+        during.join()
+        assert dumped.returncode == 0, dumped.stderr
+        assert f"dumped {documents.database}: " in dumped.stdout and "  owners: " in dumped.stdout
+        Producer(registration, 10, first=20).start().join()
+        wait_for(lambda: len(owners(documents)) == 30, timeout=30, message="the vault did not learn all 30")
+
+        # The vault's database is lost; its queue (on the broker) keeps what is published meanwhile.
+        assert vault.stop() == 0
+        Producer(registration, 10, first=30).start().join()
+        loaded = tool(restored, "restore", "--from", str(tmp_path / "dump"), "--to-uri", infra.mongo_uri,
+                      "--to-db", restored.database)
+        assert loaded.returncode == 0, loaded.stderr
+        as_dumped = owners(restored)
+        # One moment of the database: each owner with the inbox row of the event that made it.
+        assert 10 <= len(as_dumped) < 30 and sorted(inbox(restored)) == sorted(as_dumped.values())
+
+        started.append(start_consumer("documents", restored, tmp_path))
+        asked = tool(restored, "--to", "documents", "--from", "registration", "--timeout", "30",
+                     module="shared.replay")
+        assert asked.returncode == 0, asked.stdout + asked.stderr
+        assert asked.stdout.splitlines()[-1] == "done"
+
+        # The replay's end marker came after every event queued before it: the vault is caught up.
+        assert routed.drain() == 40 and all(len(ids) == 1 for ids in routed.ids.values())
+        live = {reference: ids[0] for reference, ids in routed.ids.items()}
+        after_dump = {reference for reference in live if reference not in as_dumped}
+        registered_while_down = set(list(live)[30:])  # in the order the broker routed them
+        missed = after_dump - registered_while_down
+        assert len(missed) >= 10  # at least those registered between the dump and the loss
+        learnt = owners(restored)
+        assert set(learnt) == set(live)  # nothing lost, each migrant once
+        assert {r: learnt[r] for r in set(live) - missed} == {r: live[r] for r in set(live) - missed}
+        assert {r: learnt[r] for r in missed} == {r: replay.snapshot_id(SNAPSHOT, r, 1) for r in missed}
+        applied_live = [event_id for event_id in inbox(restored) if event_id in set(live.values())]
+        assert sorted(applied_live) == sorted(live[r] for r in set(live) - missed)  # none applied twice
+        assert deadletters.DeadLetterQueue(restored).list() == []
+    finally:
+        codes = [process.stop() for process in [vault, *started]]
+    assert codes[1:] == [0, 0, 0], [process.log()[-2000:] for process in started]
+
+
+def test_a_restored_producer_publishes_its_pending_events_again_and_the_consumer_drops_the_copies(
+        infra, tmp_path, restored_databases):
+    registration, documents = infra.settings("registration"), infra.settings("documents")
+    restored = fresh(registration, infra)
+    routed = Registered(infra)
+    declare_queues(documents)
+    vault = start_consumer("documents", documents, tmp_path)
+    relay = processes.relay("registration", registration, tmp_path).start()
+    relays = [relay]
+    try:
+        Producer(registration, 5).start().join()
+        wait_for(lambda: len(owners(documents)) == 5, timeout=30, message="the vault did not learn the first 5")
+        assert relay.stop() == 0
+        Producer(registration, 5, first=5).start().join()  # committed, not yet published
+        assert mongo.database(registration).outbox.count_documents({"status": "pending"}) == 5
+        dumped = tool(registration, "dump", "--service", "registration", "--to", str(tmp_path / "dump"))
+        assert dumped.returncode == 0, dumped.stderr
+
+        relays.append(processes.relay("registration", registration, tmp_path).start())
+        wait_for(lambda: len(owners(documents)) == 10, timeout=30, message="the pending 5 were not published")
+        Producer(registration, 5, first=10).start().join()  # registered after the dump
+        wait_for(lambda: len(owners(documents)) == 15, timeout=30, message="the vault did not learn all 15")
+
+        # Registration's database is lost: restored from the dump, its relay started on it.
+        assert relays[-1].stop() == 0
+        loaded = tool(restored, "restore", "--from", str(tmp_path / "dump"), "--to-uri", infra.mongo_uri,
+                      "--to-db", restored.database)
+        assert loaded.returncode == 0, loaded.stderr
+        db = mongo.database(restored)
+        assert db.migrants.count_documents({}) == 10  # the 5 registered after the dump are gone from it
+        pending_at_dump = {r["envelope"]["subject"]["id"] for r in db.outbox.find({"status": "pending"})}
+        assert len(pending_at_dump) == 5
+        relays.append(processes.relay("registration", restored, tmp_path).start())
+        wait_for(lambda: db.outbox.count_documents({"status": "pending"}) == 0, timeout=30,
+                 message=lambda: f"the restored outbox was not published:\n{relays[-1].log()}")
+        # New registrations on the restored database; the vault takes its queue in order, so once
+        # it learnt these it has handled the 5 copies published before them.
+        Producer(restored, 5, first=15).start().join()
+        wait_for(lambda: len(owners(documents)) == 20, timeout=30, message="the vault did not learn the last 5")
+
+        assert routed.drain() == 25
+        copies = {reference for reference, ids in routed.ids.items() if len(ids) > 1}
+        assert copies == pending_at_dump and all(len(set(routed.ids[r])) == 1 for r in copies)  # same event again
+        live = {reference: ids[0] for reference, ids in routed.ids.items()}
+        assert owners(documents) == live  # every migrant once, learnt from its own event
+        assert sorted(inbox(documents)) == sorted(live.values())  # the copies applied nothing
+        assert vault.log().count("duplicate delivery ignored") == 5
+        assert deadletters.DeadLetterQueue(documents).list() == []
+    finally:
+        codes = [process.stop() for process in [vault, *relays]]
+    assert codes == [0] * len(codes), [process.log()[-2000:] for process in [vault, *relays]]

@@ -15,10 +15,16 @@ from dataclasses import replace
 import pymongo
 import pytest
 
-from services.registration.replay import SNAPSHOT
+from services.claims import bootstrap as claims_bootstrap
+from services.claims.consumer import consumer as claims
+from services.registration import bootstrap as registration_bootstrap
+from services.registration.replay import MIGRANTS_SOURCE, SNAPSHOT
+from services.registration.schemas import MigrantCreateSchema
 from shared import deadletters, mongo, replay
+from shared.backup import dump, restore
+from shared.events import Envelope
 from tests import processes
-from tests.load import Producer, declare_queues, queue_consumed
+from tests.load import OFFICER, Producer, declare_queues, migrant, queue_consumed
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -178,3 +184,49 @@ def test_a_restored_producer_publishes_its_pending_events_again_and_the_consumer
     finally:
         codes = [process.stop() for process in [vault, *relays]]
     assert codes == [0] * len(codes), [process.log()[-2000:] for process in [vault, *relays]]
+
+
+def test_a_producer_restored_behind_its_consumer_reissues_versions_the_consumer_skips(infra, tmp_path,
+                                                                                      restored_databases):
+    """What README, Backups says a producer restored alone to an older point does: its next
+    changes to an aggregate changed after the dump carry versions its consumers have already
+    applied; below their high-water mark they are skipped, a replay too, and at the mark the
+    new event applies. Registration's events are handed to the claims consumer's own code."""
+    registration = infra.settings("registration")
+    restored = fresh(registration, infra)
+    uow = claims_bootstrap.unit_of_work(infra.settings("claims"))
+    delivered: set[str] = set()
+
+    def deliver(settings) -> list[bool]:
+        """Each of the producer's outbox events the consumer has not been handed yet, in order."""
+        records = mongo.database(settings).outbox.find({"_id": {"$nin": list(delivered)}})
+        events = sorted((Envelope.from_dict(r["envelope"]) for r in records),
+                        key=lambda e: (e.aggregate_version, e.occurred_at))
+        delivered.update(e.id for e in events)
+        return [claims.process(uow, event) for event in events]
+
+    def rename(service, reference: str, version: int, name: str) -> None:
+        service.update(OFFICER, reference, {"name_en": name}, f'"{version}"')
+
+    def known_name(reference: str) -> str:
+        return uow.db.migrants.find_one({"_id": reference})["name_en"]
+
+    original = registration_bootstrap.build(registration)
+    reference = original.register(OFFICER, MigrantCreateSchema().load(migrant(1)))["reference"]
+    dump(mongo.database(registration), tmp_path / "dump", say=lambda _: None)
+    rename(original, reference, 1, "Lost Two")
+    rename(original, reference, 2, "Lost Three")
+    assert deliver(registration) == [True, True, True] and known_name(reference) == "Lost Three"
+
+    restore(tmp_path / "dump" / registration.database, mongo.database(restored), say=lambda _: None)
+    again = registration_bootstrap.build(restored)
+    rename(again, reference, 1, "New Two")  # version 2 again, a new event
+    assert deliver(restored) == [False] and known_name(reference) == "Lost Three"  # below the mark: skipped
+
+    row = mongo.database(restored).migrants.find_one({"_id": reference})
+    snapshot = replay.snapshot_event("registration", MIGRANTS_SOURCE, MIGRANTS_SOURCE.snapshots(None, [row])[0], "r1")
+    assert claims.process(uow, snapshot) is False and known_name(reference) == "Lost Three"  # a replay too
+
+    rename(again, reference, 2, "New Three")  # at the mark: a second event of version 3 applies
+    rename(again, reference, 3, "New Four")
+    assert deliver(restored) == [True, True] and known_name(reference) == "New Four"

@@ -20,6 +20,7 @@ What a restored outbox and inbox mean for the rest of the system: README, Backup
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 from typing import Callable, Iterable
@@ -30,6 +31,7 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 
 RAW = CodecOptions(document_class=RawBSONDocument)
@@ -64,9 +66,24 @@ def _copy(name: str, documents: Iterable, write: Callable[[list], None], say: Sa
 
 
 def dump(db: Database, to: Path, say: Say = _print) -> dict[str, int]:
-    """Write `db` under to/<db name>/; returns the documents per collection."""
-    target = to / db.name
-    target.mkdir(parents=True, exist_ok=False)  # never mix two dumps in one directory
+    """Write `db` under to/<db name>/; returns the documents per collection. It is written
+    beside it first and renamed when complete, so a dump that failed leaves nothing."""
+    target, partial = to / db.name, to / f".{db.name}.partial"
+    if target.exists():
+        raise FileExistsError(f"{target} exists: never mix two dumps in one directory")
+    shutil.rmtree(partial, ignore_errors=True)  # what a killed dump left
+    partial.mkdir(parents=True)
+    try:
+        counts = _dump(db, partial, target, say)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    partial.rename(target)
+    say(f"dumped {db.name}: {sum(counts.values())} documents in {len(counts)} collections")
+    return counts
+
+
+def _dump(db: Database, into: Path, target: Path, say: Say) -> dict[str, int]:
     # listCollections and listIndexes are not allowed in a transaction: read them first.
     # A collection created after this is missing from the dump; the service creates it at start.
     collections = sorted((c for c in db.list_collections(filter={"type": "collection"})
@@ -80,7 +97,7 @@ def dump(db: Database, to: Path, say: Say = _print) -> dict[str, int]:
             name = info["name"]
             collection = db.get_collection(name, codec_options=RAW)
             total = collection.count_documents({}, session=session)
-            with open(target / f"{name}.bson", "wb") as out:
+            with open(into / f"{name}.bson", "wb") as out:
                 counts[name] = _copy(name, collection.find({}, session=session),
                                      lambda batch: out.writelines(d.raw for d in batch), say, total)
             metadata = {"indexes": indexes[name], "collectionName": name, "type": "collection",
@@ -88,10 +105,9 @@ def dump(db: Database, to: Path, say: Say = _print) -> dict[str, int]:
             uuid = info.get("info", {}).get("uuid")
             if uuid is not None:
                 metadata["uuid"] = uuid.as_uuid().hex
-            (target / f"{name}.metadata.json").write_text(
+            (into / f"{name}.metadata.json").write_text(
                 json_util.dumps(metadata, json_options=json_util.CANONICAL_JSON_OPTIONS))
         session.commit_transaction()
-    say(f"dumped {db.name}: {sum(counts.values())} documents in {len(counts)} collections")
     return counts
 
 
@@ -99,7 +115,7 @@ def dumped_database(source: Path) -> Path:
     """The database directory of a dump: `source` itself, or its only subdirectory."""
     if any(source.glob("*.metadata.json")) or any(source.glob("*.bson")):
         return source
-    databases = [path for path in source.iterdir() if path.is_dir()]
+    databases = [path for path in source.iterdir() if path.is_dir() and not path.name.startswith(".")]
     if len(databases) != 1:
         raise SystemExit(f"{source} holds {len(databases)} databases; name the one to restore "
                          f"(--from {source}/<database>)")
@@ -158,7 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dump":
         settings = Settings.from_env(args.service)
         with mongo.connect(settings) as client:
-            dump(client[settings.database], args.to)
+            try:
+                dump(client[settings.database], args.to)
+            except PyMongoError as exc:
+                # A transaction the server ended (its lifetime is 60 s by default) is a refusal, not a lost link.
+                hint = ("\n(a database that cannot be read within the server's transaction lifetime is dumped with "
+                        "mongodump or a storage snapshot: README, Backups and restores)"
+                        if isinstance(exc, OperationFailure) else "")
+                raise SystemExit(f"dump failed, nothing kept: {exc}{hint}") from None
+            except FileExistsError as exc:
+                raise SystemExit(str(exc)) from None
     else:
         source = dumped_database(args.source)
         with MongoClient(args.to_uri, tz_aware=True) as client:

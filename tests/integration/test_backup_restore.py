@@ -300,6 +300,13 @@ def test_a_dump_restores_every_type_and_index_and_a_restore_never_mixes_into_dat
             with pytest.raises(FileExistsError):  # a second dump never writes into the first
                 dump(source, tmp_path, say=lines.append)
 
+            def fail_half_way(line: str) -> None:
+                if line.startswith("  rows"):
+                    raise RuntimeError("the disk is full")
+            with pytest.raises(RuntimeError):
+                dump(source, tmp_path / "second", say=fail_half_way)
+            assert list((tmp_path / "second").iterdir()) == []  # a failed dump leaves nothing
+
             target = client[f"{name}_restored"]
             assert restore(tmp_path / name, target, say=lines.append) == {"empty": 0, "rows": 1}
             raw = [c.with_options(codec_options=CodecOptions(document_class=RawBSONDocument)) for c in

@@ -100,8 +100,8 @@ def _dump(db: Database, into: Path, target: Path, say: Say) -> dict[str, int]:
             with open(into / f"{name}.bson", "wb") as out:
                 counts[name] = _copy(name, collection.find({}, session=session),
                                      lambda batch: out.writelines(d.raw for d in batch), say, total)
-            metadata = {"indexes": indexes[name], "collectionName": name, "type": "collection",
-                        "options": info.get("options", {})}
+            # The fields of mongodump's own Metadata (mongo-tools, mongodump/metadata_dump.go).
+            metadata = {"options": info.get("options", {}), "indexes": indexes[name], "collectionName": name}
             uuid = info.get("info", {}).get("uuid")
             if uuid is not None:
                 metadata["uuid"] = uuid.as_uuid().hex

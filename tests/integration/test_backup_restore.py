@@ -222,6 +222,7 @@ def test_a_restored_producer_publishes_its_pending_events_again_and_the_consumer
         Registrar(restored, first=registrar.next).register(5)
         wait_for(lambda: len(owners(documents)) == 20, timeout=30, message="the vault did not learn the last 5")
 
+        assert db.outbox.count_documents({}) == db.outbox.count_documents({"status": "published"}) == 15
         assert routed.drain() == 25
         copies = {reference for reference, ids in routed.ids.items() if len(ids) > 1}
         assert copies == pending_at_dump and all(len(set(routed.ids[r])) == 1 for r in copies)  # same event again

@@ -10,6 +10,7 @@ the tool itself keeps every BSON type and index and never restores into data."""
 from __future__ import annotations
 
 import functools
+import io
 import json
 import subprocess
 import sys
@@ -42,8 +43,9 @@ pytestmark = pytest.mark.integration
 BATCH = 6  # registrations before and after the dump, and while the consumer is down
 
 
-def tool(settings, *argv: str, module: str = "shared.backup") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *argv], cwd=processes.REPO_ROOT,
+def tool(settings, *argv: str) -> subprocess.CompletedProcess:
+    """python -m shared.backup, as an operator runs it."""
+    return subprocess.run([sys.executable, "-m", "shared.backup", *argv], cwd=processes.REPO_ROOT,
                           env=processes.environment(settings), capture_output=True, text=True, timeout=60)
 
 
@@ -160,10 +162,10 @@ def test_a_restored_consumer_learns_from_a_replay_what_it_missed_since_the_dump(
         assert sorted(inbox(restored)) == sorted(as_dumped.values())
 
         started.append(start_consumer("documents", restored, tmp_path))
-        asked = tool(restored, "--to", "documents", "--from", "registration", "--timeout", "30",
-                     module="shared.replay")
-        assert asked.returncode == 0, asked.stdout + asked.stderr
-        assert asked.stdout.splitlines()[-1] == "done"
+        said, complaints = io.StringIO(), io.StringIO()  # make replay ARGS="--to documents --from registration"
+        assert replay.Command(restored, said, complaints).run("registration", "documents", 30) == 0, \
+            said.getvalue() + complaints.getvalue()
+        assert said.getvalue().splitlines()[-1] == "done"
 
         # The replay's end marker came after every event queued before it: the vault is caught up.
         assert routed.drain() == registrar.next and all(len(ids) == 1 for ids in routed.ids.values())

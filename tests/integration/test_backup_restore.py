@@ -100,6 +100,7 @@ class Registrar:
     def in_background(self):
         """Registers one migrant after another until the returned `stop()` is called."""
         stopping = threading.Event()
+
         def keep_registering() -> None:
             while not stopping.is_set():
                 self.register(1)
@@ -153,6 +154,8 @@ def test_a_restored_consumer_learns_from_a_replay_what_it_missed_since_the_dump(
         # The vault's database is lost; its queue (on the broker) keeps what is published meanwhile.
         assert vault.stop() == 0
         registrar.register(BATCH)
+        wait_for(lambda: database(registration).outbox.count_documents({"status": "pending"}) == 0, timeout=30,
+                 message="registration did not publish what it registered while the vault was down")
         loaded = tool(restored, "restore", "--from", str(tmp_path / "dump"), "--to-uri", infra.mongo_uri,
                       "--to-db", restored.database)
         assert loaded.returncode == 0, loaded.stderr

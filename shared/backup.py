@@ -11,11 +11,12 @@ A dump reads every collection in one read-only transaction at snapshot read conc
 it is one moment of the database: a change and its outbox event, an event's inbox row
 and its effect, are in it together or not at all. It must therefore finish within the
 server's transaction lifetime (MongoDB: transactionLifetimeLimitSeconds, 60 s by default);
-a larger database is dumped with `mongodump --oplog` or a storage snapshot (README, Backups).
-Documents are copied as raw BSON, never decoded, so every type survives as it was.
+a larger database is dumped with mongodump or a storage snapshot (README, Backups and
+restores). A dump that fails leaves nothing behind. Documents are copied as raw BSON,
+never decoded, so every type survives as it was.
 A restore refuses a database that holds documents unless `--drop` (each collection is
 dropped first, as mongorestore --drop), writes the documents, then builds the indexes.
-What a restored outbox and inbox mean for the rest of the system: README, Backups.
+What a restored outbox and inbox mean for the rest of the system: README, Backups and restores.
 """
 from __future__ import annotations
 

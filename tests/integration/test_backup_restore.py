@@ -143,10 +143,12 @@ def test_a_restored_consumer_learns_from_a_replay_what_it_missed_since_the_dump(
         registrar.register(BATCH)
         wait_for(lambda: len(owners(documents)) == BATCH, timeout=30, message="the vault did not learn the first")
         stop_registering = registrar.in_background()  # events flow while the dump reads
-        dumped = tool(documents, "dump", "--service", "documents", "--to", str(tmp_path / "dump"))
+        wait_for(lambda: registrar.next >= BATCH + 3, timeout=30, message="registrations did not go on")
+        said: list[str] = []
+        dump(database(documents), tmp_path / "dump", say=said.append)  # the command: the producer test
         stop_registering()
-        assert dumped.returncode == 0, dumped.stderr
-        assert f"dumped {documents.database}: " in dumped.stdout and "  owners: " in dumped.stdout
+        assert said[-1].startswith(f"dumped {documents.database}: ") and any(line.startswith("  owners: ")
+                                                                              for line in said)
         registrar.register(BATCH)
         before_the_loss = registrar.next
         wait_for(lambda: len(owners(documents)) == before_the_loss, timeout=30, message="the vault did not learn all")
@@ -205,7 +207,9 @@ def test_a_restored_producer_publishes_its_pending_events_again_and_the_consumer
         assert relay.stop() == 0
         registrar.register(5)  # committed, not yet published
         assert database(registration).outbox.count_documents({"status": "pending"}) == 5
-        dump(database(registration), tmp_path, say=lambda _: None)  # the command: the test above
+        dumped = tool(registration, "dump", "--service", "registration", "--to", str(tmp_path))
+        assert dumped.returncode == 0, dumped.stderr
+        assert {"  migrants: 10 documents", "  outbox: 10 documents"} <= set(dumped.stdout.splitlines())
 
         relays.append(processes.relay("registration", registration, tmp_path).start())
         wait_for(lambda: len(owners(documents)) == 10, timeout=30, message="the pending 5 were not published")
@@ -215,7 +219,10 @@ def test_a_restored_producer_publishes_its_pending_events_again_and_the_consumer
         # Registration's database is lost: restored from the dump, its relay started on it.
         assert relays[-1].stop() == 0
         db = database(restored)
-        restore(tmp_path / registration.database, db, say=lambda _: None)
+        loaded = tool(restored, "restore", "--from", str(tmp_path), "--to-uri", infra.mongo_uri,
+                      "--to-db", restored.database)
+        assert loaded.returncode == 0, loaded.stderr
+        assert {"  migrants: 10 documents", "  outbox: 10 documents"} <= set(loaded.stdout.splitlines())
         assert db.migrants.count_documents({}) == 10  # the 5 registered after the dump are gone from it
         pending_at_dump = {r["envelope"]["subject"]["id"] for r in db.outbox.find({"status": "pending"})}
         assert len(pending_at_dump) == 5

@@ -20,7 +20,7 @@ CASES ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv rabbitmq browser run test token deadletters outbox replay topology-migrate events asyncapi kubectl bench clean python-venv
+.PHONY: help venv rabbitmq browser run test token deadletters outbox replay backup topology-migrate events asyncapi kubectl bench clean python-venv
 
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
@@ -29,6 +29,7 @@ help:
 	@echo "make deadletters ARGS='--service registration list'"
 	@echo "make outbox ARGS='--service registration list|count|requeue --all'   parked outbox events"
 	@echo "make replay ARGS='--to documents --from registration'   a service learns another's current state"
+	@echo "make backup ARGS='dump --service registration --to DIR' | ARGS='restore --from DIR --to-uri URI'"
 	@echo "make topology-migrate   recreate the events exchange with its alternate exchange"
 	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
 	@echo "make asyncapi [OUT=.data/asyncapi.json]   write the AsyncAPI document of every event"
@@ -109,6 +110,10 @@ outbox: venv
 # safe to run twice (shared/replay/). Both services' consumer processes must be running.
 replay: venv rabbitmq
 	@$(VENV)/bin/python -m shared.replay $(ARGS)
+
+# One service's database in mongodump's layout, without mongodump (README, Backups and restores).
+backup: venv
+	@$(VENV)/bin/python -m shared.backup $(ARGS)
 
 # An events exchange declared before it had its alternate exchange: stop the relays and
 # consumers of AMQP_PREFIX first; they re-bind their queues when they start again.

@@ -189,6 +189,7 @@ def main() -> None:
     db = mongo.database(settings)
     bootstrap.prepare_database(db)
     sender = Sender(*stores(db), gateway, config)
+    sender.serve_metrics()
     timers.stop_on_signals(sender)
     sender.run()
 

@@ -1,5 +1,5 @@
 """The Flask app every service builds: request/correlation ids, JSON access logs,
-problem+json errors, health, readiness and the OpenAPI document."""
+problem+json errors, health, readiness, request metrics (/metrics) and the OpenAPI document."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestTimeout
 
 from shared import context, logs
 from shared.config import Settings
+from shared.http.metrics import add_metrics
 from shared.http.openapi import build_spec, register_docs
 from shared.http.problems import register_error_handlers
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings, api, *, title: str, description: str,
     spec = build_spec(api, title=title, version="1.0.0", description=description, extra_paths=HEALTH_PATHS)
 
     trace_requests(app)
+    add_metrics(app, settings.service)
 
     @app.after_request
     def _finish_trace(response: Response):

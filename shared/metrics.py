@@ -5,7 +5,8 @@
   several workers, so they count in prometheus_client's multiprocess mode
   (shared/http/server.py sets PROMETHEUS_MULTIPROC_DIR up for them).
 - A process without an HTTP API (relay, consumer, timers, sender) calls `serve` once at start:
-  GET /metrics and GET /health/live on METRICS_PORT (default 9100; 0: no server). Liveness
+  GET /metrics and GET /health/live on METRICS_PORT (default 9100; 0: no server), on every
+  interface unless METRICS_HOST names one (make run: 127.0.0.1). Liveness
   is its main loop's heartbeat (`beat`): a loop that stopped turning is not alive, even
   though this server's thread still answers.
 - Gauges that describe the database or the broker (outbox backlog, open and overdue cases,
@@ -202,7 +203,8 @@ def serve(*collectors: Collector, stale_after: float = 120.0, port: int | None =
         return None
     HEARTBEAT.beat()
     try:
-        server = MetricsServer(port, registry, HEARTBEAT, stale_after).start()
+        host = os.environ.get("METRICS_HOST") or "0.0.0.0"
+        server = MetricsServer(port, registry, HEARTBEAT, stale_after, host).start()
     except OSError as exc:
         raise SystemExit(f"cannot serve metrics on METRICS_PORT={port}: {exc}") from None
     log.info("metrics and liveness on port %d", server.port)

@@ -94,7 +94,8 @@ def consumer(service: str, settings: Settings, log_dir: Path, env: dict | None =
                           settings, log_dir, env)
 
 
-def timer(service: str, settings: Settings, log_dir: Path, name: str = "timer", env: dict | None = None) -> ServiceProcess:
+def timer(service: str, settings: Settings, log_dir: Path, name: str = "timer",
+          env: dict | None = None) -> ServiceProcess:
     """A service's timer process (claims: python -m services.claims.timers)."""
     return ServiceProcess(f"{service}-{name}", [sys.executable, "-m", f"services.{service}.timers"], settings, log_dir,
                           env)

@@ -88,7 +88,7 @@ def test_relay_and_consumer_serve_metrics_and_liveness_and_count_events(infra, t
         assert status == 201, migrant
         registered = dict(service="claims", event_type="registration.migrant.registered")
         wait_for(lambda: value(scrape(consumer_metrics), "probashi_consumer_handler_duration_seconds_count",
-                               **registered) == 1, 30, lambda: f"claims never timed the event: {started[2].log()[-2000:]}")
+                               **registered) == 1, 30, lambda: f"claims never timed it: {started[2].log()[-2000:]}")
         consumer_samples = scrape(consumer_metrics)
         assert value(consumer_samples, "probashi_consumer_handled_total", **registered) == 1
         assert value(consumer_samples, "probashi_consumer_dead_lettered_total", **registered) == 0

@@ -190,3 +190,19 @@ def test_metrics_answers_in_the_prometheus_text_format(app):
     assert response.status_code == 200
     assert response.content_type.startswith("text/plain; version=")
     assert "# TYPE probashi_http_requests_total counter" in response.get_data(as_text=True)
+
+
+def test_the_portal_counts_its_pages_by_url_rule_and_serves_metrics(stub):
+    from services.portal.app import create
+    from services.portal.config import PortalConfig
+    from services.portal.sessions import MemorySessionStore
+
+    config = PortalConfig.from_env({**stub.urls(), "PORTAL_SECRET_KEY": "test-secret"})
+    client = create(config, MemorySessionStore(), configure_logging=False).test_client()
+    counted = lambda: REGISTRY.get_sample_value("probashi_http_requests_total", {  # noqa: E731
+        "service": "portal", "method": "GET", "route": "/sign-in", "status": "200"}) or 0.0
+    before = counted()
+    assert client.get("/sign-in").status_code == 200
+    assert counted() == before + 1
+    response = client.get("/metrics")
+    assert response.status_code == 200 and 'service="portal"' in response.get_data(as_text=True)

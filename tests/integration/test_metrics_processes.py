@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared import mongo
 from shared.auth import issue_token
+from shared.events import Envelope
 from shared.topology import Names
 from tests import processes
 from tests.integration.test_processes import MIGRANT, request, wait_for_consumer
@@ -128,6 +129,33 @@ def test_a_dead_lettered_message_is_counted_and_the_dead_letter_queue_measured(i
                  "the dead-letter queue's depth never showed the message")
         assert value(scrape(metrics_base), "probashi_consumer_handled_total", **labels) == 0
         assert live(metrics_base) == 200
+    finally:
+        assert consumer.stop(signal.SIGTERM) == 0, consumer.log()[-2000:]
+
+
+def test_a_failing_handler_is_counted_retried_then_dead_lettered(infra, tmp_path):
+    claims = infra.settings("claims")  # retries after 100 and 300 ms, then the dead-letter queue
+    env, metrics_base = processes.metrics_env()
+    consumer = processes.consumer("claims", claims, tmp_path, env).start()
+    try:
+        wait_for_consumer(claims, Names(claims.amqp_prefix, "claims").queue)
+        # A well-formed event its handler fails on (registered_by is no object): not permanent, so retried.
+        event = Envelope.new(type="registration.migrant.registered", source="registration", subject_type="migrant",
+                             subject_id="PB-FAIL-0001", aggregate_version=1, data={"registered_by": "nobody"})
+        connection = pika.BlockingConnection(pika.URLParameters(claims.amqp_url))
+        try:
+            connection.channel().basic_publish(f"{claims.amqp_prefix}.events", event.type, json.dumps(
+                event.to_dict()).encode(), pika.BasicProperties(**event.amqp_properties()))
+        finally:
+            connection.close()
+        labels = dict(service="claims", event_type="registration.migrant.registered")
+        wait_for(lambda: value(scrape(metrics_base), "probashi_consumer_dead_lettered_total", **labels) == 1, 30,
+                 lambda: f"the failing event was never dead-lettered: {consumer.log()[-2000:]}")
+        samples = scrape(metrics_base)
+        assert value(samples, "probashi_consumer_retried_total", **labels) == len(claims.retry_delays_ms)
+        assert value(samples, "probashi_consumer_handler_duration_seconds_count",
+                     **labels) == len(claims.retry_delays_ms) + 1  # every attempt timed
+        assert value(samples, "probashi_consumer_handled_total", **labels) == 0
     finally:
         assert consumer.stop(signal.SIGTERM) == 0, consumer.log()[-2000:]
 

@@ -249,7 +249,8 @@ class Worker(ConsumerMixin):
     def dead_letter_gauges(self) -> dict:
         """The dead-letter queue's depth (a passive declare: the queue is left as it is), read
         at scrape time on a connection of its own (this runs on the metrics server's thread)."""
-        with Connection(self.settings.amqp_url, connect_timeout=2) as connection:
+        # One quick try: a broker that is away leaves the gauge out of this scrape, never blocks it.
+        with Connection(self.settings.amqp_url, connect_timeout=2, transport_options={"max_retries": 1}) as connection:
             _, count, _ = connection.default_channel.queue_declare(self.names.dead_letter_queue, passive=True)
         return {"probashi_dead_letters": {(self.consumer.service,): count}}
 

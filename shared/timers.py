@@ -76,7 +76,7 @@ class Timer:
         """One page of due alarms: (records marked, whether more pages wait)."""
         now = self.clock()
         page = self.alarms(now, self.config.batch_size, self._after)
-        marked = sum(1 for row in page if self.mark_one(row["_id"], now))
+        marked = sum(1 for row in page if self._beat_and(self.mark_one, row["_id"], now))
         more = len(page) == self.config.batch_size
         # A full page goes on after its last row; otherwise the next tick starts again from
         # the earliest alarm (marks made meanwhile moved theirs on, or removed them).
@@ -96,6 +96,12 @@ class Timer:
             if not more:
                 self._stop.wait(self.config.interval_seconds)
         log.info("%s timer stopped", self.name)
+
+    @staticmethod
+    def _beat_and(step, *args):
+        """A long page is the loop at work too: one heartbeat (shared/metrics.py) per record."""
+        metrics.beat()
+        return step(*args)
 
     def stop(self) -> None:
         self._stop.set()

@@ -206,3 +206,29 @@ def test_the_portal_counts_its_pages_by_url_rule_and_serves_metrics(stub):
     assert counted() == before + 1
     response = client.get("/metrics")
     assert response.status_code == 200 and 'service="portal"' in response.get_data(as_text=True)
+
+
+def test_case_gauges_of_claims_and_complaints_count_only_open_stages():
+    from services.claims import domain as claims_domain
+    from services.claims.timers import Timer as ClaimsTimer
+    from services.complaints import domain as complaints_domain
+    from services.complaints.timers import Timer as ComplaintsTimer
+
+    class Queue:
+        def alarms(self, now, limit, after):
+            return []
+
+        def counts(self, statuses, now):
+            self.statuses = tuple(statuses)
+            return {s: 2 for s in statuses}, {s: 1 for s in statuses}
+
+    for timer_class, closed in ((ClaimsTimer, {claims_domain.CLOSED, claims_domain.WITHDRAWN}),
+                                (ComplaintsTimer, set(complaints_domain.FINAL))):
+        reads = type("Reads", (), {"due_queue": Queue()})()
+        timer = timer_class(uow=None, reads=reads)
+        registry = CollectorRegistry()
+        registry.register(timer.case_gauges("svc"))
+        stage = timer_class.open_statuses[0]
+        assert registry.get_sample_value("probashi_cases_open", {"service": "svc", "stage": stage}) == 2
+        assert registry.get_sample_value("probashi_cases_overdue", {"service": "svc", "stage": stage}) == 1
+        assert not closed & set(reads.due_queue.statuses) and reads.due_queue.statuses

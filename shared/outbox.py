@@ -146,10 +146,16 @@ class OutboxStore:
     def pending_count(self) -> int:
         return self.outbox.count_documents({"status": PENDING})
 
+    def _oldest_pending(self):
+        return self.outbox.find({"status": PENDING}, {"created_at": 1}).sort("created_at", ASCENDING).limit(1)
+
+    def explain_oldest_pending(self) -> dict:
+        return self._oldest_pending().explain()
+
     def gauges(self, service: str) -> dict:
         """The relay's scrape-time gauges (shared/metrics.py OUTBOX_GAUGES), each by an index:
         pending and parked counts, and how long the oldest pending event has waited."""
-        oldest = self.outbox.find_one({"status": PENDING}, {"created_at": 1}, sort=[("created_at", ASCENDING)])
+        oldest = next(self._oldest_pending(), None)
         age = (_now() - _aware(oldest["created_at"])).total_seconds() if oldest else 0.0
         return {"probashi_outbox_pending": {(service,): self.pending_count()},
                 "probashi_outbox_oldest_pending_age_seconds": {(service,): max(0.0, age)},

@@ -160,6 +160,22 @@ def test_a_failing_handler_is_counted_retried_then_dead_lettered(infra, tmp_path
         assert consumer.stop(signal.SIGTERM) == 0, consumer.log()[-2000:]
 
 
+def test_the_scrape_time_reads_use_indexes(infra):
+    from services.claims import bootstrap, domain
+    from services.claims.repository import Reads
+    from shared.outbox import OutboxStore
+
+    db = mongo.database(infra.settings("claims"))
+    bootstrap.prepare_database(db)
+    store = OutboxStore(db)
+    store.ensure_indexes()
+    plans = [*Reads(db).due_queue.explain_counts(domain.OPEN, datetime.now(timezone.utc)),
+             store.explain_oldest_pending()]
+    for plan in (json.dumps(plan, default=str) for plan in plans):
+        assert "COLLSCAN" not in plan and "IXSCAN" in plan, plan
+    assert "by_age" in json.dumps(plans[-1], default=str)  # the oldest first, without a sort in memory
+
+
 def test_the_claims_timer_reports_open_and_overdue_cases_by_stage(infra, tmp_path):
     from services.claims import bootstrap
     settings = infra.settings("claims")

@@ -49,6 +49,9 @@ CATCH_UP = {"casestatus": ["registration", "documents", "claims", "complaints"]}
 CATCH_UP_WAIT = 60.0  # seconds for the consumers' queues to appear before giving up
 
 MONGO_PORT = 27027
+# Each process without an HTTP API (relay, consumer, timer, sender) serves /metrics and
+# /health/live on a port of its own (METRICS_PORT), numbered from here in start order.
+METRICS_PORT_FIRST = 9101
 # `make run`'s development signing key (services trust no key by default): an Ed25519 key made
 # once, reused by restarts and `make token`; every service trusts its public half.
 DEV_JWT_KEY_FILE = ROOT / ".data" / "dev-jwt-key.pem"
@@ -217,7 +220,9 @@ class Supervisor:
 
         # The portal is served over plain http here, so its cookies cannot be Secure (production refuses this).
         env.setdefault("PORTAL_COOKIE_SECURE", "false")
-        busy = [port for _, port in SERVICES + WEB if port_open(port)]
+        background = background_processes()
+        metrics_ports = {name: METRICS_PORT_FIRST + n for n, (name, _) in enumerate(background)}
+        busy = [port for port in [*(port for _, port in SERVICES + WEB), *metrics_ports.values()] if port_open(port)]
         if busy:  # else health checks could pass against someone else's server
             raise SystemExit(f"port(s) {busy} already in use - is another `make run` going?")
         upgrade_topology(env)
@@ -231,24 +236,33 @@ class Supervisor:
             self.spawn(f"{svc}-api", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
                                       "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
                                       f"services.{svc}.wsgi:app"], env)
-            if svc not in NO_RELAY:
-                self.spawn(f"{svc}-relay", [str(VENV_BIN / "python"), "-m", f"services.{svc}.relay"], env)
-            if (ROOT / "services" / svc / "consumer.py").exists():  # directory consumes no events
-                self.spawn(f"{svc}-consumer", [str(VENV_BIN / "python"), "-m", f"services.{svc}.consumer"], env)
-        for svc, module in EXTRA_PROCESSES:
-            name = f"{svc}-timer" if module == "timers" else f"{svc}-{module}"
-            self.spawn(name, [str(VENV_BIN / "python"), "-m", f"services.{svc}.{module}"], env)
+        for name, module in background:
+            self.spawn(name, [str(VENV_BIN / "python"), "-m", module],
+                       {**env, "METRICS_HOST": "127.0.0.1", "METRICS_PORT": str(metrics_ports[name])})
         for web, port in WEB:
             self.spawn(f"{web}-web", [str(VENV_BIN / "gunicorn"), "-c", "python:shared.http.server",
                                       "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
                                       f"services.{web}.wsgi:app"], env)
 
         self.wait_ready([f"http://127.0.0.1:{port}/health/ready" for _, port in SERVICES + WEB])
-        print_banner(env)
+        print_banner(env, metrics_ports)
         threading.Thread(target=catch_up, args=(env,), daemon=True).start()
         while True:
             self.check_children()
             time.sleep(0.5)
+
+
+def background_processes() -> list[tuple[str, str]]:
+    """(name, module) of every process without an HTTP API, in start order."""
+    found = []
+    for svc, _ in SERVICES:
+        if svc not in NO_RELAY:
+            found.append((f"{svc}-relay", f"services.{svc}.relay"))
+        if (ROOT / "services" / svc / "consumer.py").exists():  # directory consumes no events
+            found.append((f"{svc}-consumer", f"services.{svc}.consumer"))
+    for svc, module in EXTRA_PROCESSES:
+        found.append((f"{svc}-timer" if module == "timers" else f"{svc}-{module}", f"services.{svc}.{module}"))
+    return found
 
 
 # No proxies: an http_proxy in the environment must not intercept 127.0.0.1 health checks.
@@ -263,7 +277,7 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def print_banner(env: dict) -> None:
+def print_banner(env: dict, metrics_ports: dict[str, int]) -> None:
     lines = ["", "=" * 72, "Probashi is running."]
     for svc, port in SERVICES:
         base = f"http://127.0.0.1:{port}"
@@ -273,6 +287,9 @@ def print_banner(env: dict) -> None:
     outbox = env.get("SMS_DEV_OUTBOX") if env.get("SMS_ADAPTER") == "dev" else None
     for web, port in WEB:
         lines += [f"  {web:13} http://127.0.0.1:{port}/   (open it in a browser; Bangla first, English by the switch)"]
+    lines += ["Prometheus metrics: each API and the portal at /metrics on its port; the other processes at",
+              "  http://127.0.0.1:PORT/metrics (and /health/live): "
+              + ", ".join(f"{name} {port}" for name, port in metrics_ports.items())]
     lines += [
         "",
         f"Every service trusts identity's keys: JWT_JWKS_URL={env.get('JWT_JWKS_URL')}",

@@ -35,7 +35,7 @@ from typing import Callable
 from kombu import Connection, Queue
 from kombu.mixins import ConsumerMixin
 
-from shared import context, inbox, mongo, topology
+from shared import context, inbox, metrics, mongo, topology
 from shared.config import ConfigError, Settings
 from shared.errors import PermanentError
 from shared.events import Envelope, MalformedEvent, topic_matches
@@ -108,6 +108,9 @@ class EventConsumer:
             raise SystemExit(f"{self.service} consumer cannot start: {exc}") from None
         logs.configure(f"{self.service}-consumer", settings.log_level)
         worker = Worker(self, make_uow(settings), settings)
+        # kombu's loop turns at least every second while connected, and between reconnection
+        # attempts (at most 30 s apart) while not; a handler is bounded by the database's timeouts.
+        metrics.serve(metrics.ScrapeGauges(metrics.DEAD_LETTER_GAUGES, worker.dead_letter_gauges))
         signal.signal(signal.SIGTERM, lambda *_: worker.stop())
         signal.signal(signal.SIGINT, lambda *_: worker.stop())
         worker.run_forever()
@@ -182,12 +185,18 @@ class Worker(ConsumerMixin):
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
         self.ready.set()
+        metrics.CONSUMER_CONNECTED.labels(self.consumer.service).set(1)
+
+    def on_iteration(self) -> None:
+        metrics.beat()
 
     def on_consume_end(self, connection, channel) -> None:
         self.republisher.close()
 
     def on_connection_error(self, exc, interval) -> None:
         self.ready.clear()
+        metrics.beat()  # reconnecting is the loop at work
+        metrics.CONSUMER_CONNECTED.labels(self.consumer.service).set(0)
         log.warning("broker connection lost (%s); reconnecting in %ss", exc, interval)
 
     # -- one delivery -----------------------------------------------------------------
@@ -207,6 +216,7 @@ class Worker(ConsumerMixin):
     def _handle(self, message) -> None:
         headers = dict(message.headers or {})
         attempt = _attempt(headers)
+        started = time.perf_counter()
         try:
             event = Envelope.from_json(message.body)
             self.consumer.process(self.uow, event)
@@ -222,6 +232,27 @@ class Worker(ConsumerMixin):
                 self._fail(message, headers, attempt, exc)
         else:
             message.ack()
+            self._count(metrics.CONSUMER_HANDLED, message)
+        finally:
+            metrics.CONSUMER_HANDLER_DURATION.labels(self.consumer.service, self._event_type(message)).observe(
+                time.perf_counter() - started)
+
+    def _event_type(self, message) -> str:
+        """The message's event type as a metric label: only a type this consumer handles, so
+        no message adds series of its own."""
+        event_type = message.properties.get("type")
+        return event_type if isinstance(event_type, str) and self.consumer.handlers_for(event_type) else "other"
+
+    def _count(self, counter, message) -> None:
+        counter.labels(self.consumer.service, self._event_type(message)).inc()
+
+    def dead_letter_gauges(self) -> dict:
+        """The dead-letter queue's depth (a passive declare: the queue is left as it is), read
+        at scrape time on a connection of its own (this runs on the metrics server's thread)."""
+        # One quick try: a broker that is away leaves the gauge out of this scrape, never blocks it.
+        with Connection(self.settings.amqp_url, connect_timeout=2, transport_options={"max_retries": 1}) as connection:
+            _, count, _ = connection.default_channel.queue_declare(self.names.dead_letter_queue, passive=True)
+        return {"probashi_dead_letters": {(self.consumer.service,): count}}
 
     def _may_defer(self, headers: dict) -> bool:
         since = _deferred_since(headers)
@@ -263,6 +294,7 @@ class Worker(ConsumerMixin):
         self._republish(message, self.names.retry_queue(delay), {
             **headers, **self._origin(message, headers), "x-attempt": attempt + 1, **self._error(exc)})
         message.ack()
+        self._count(metrics.CONSUMER_RETRIED, message)
 
     def _defer(self, message, headers: dict, exc: Exception) -> None:
         delay = self.delays[0]
@@ -273,6 +305,7 @@ class Worker(ConsumerMixin):
             **headers, **self._origin(message, headers), "x-attempt": _attempt(headers),
             "x-deferred-since": _iso(since), **self._error(exc)})
         message.ack()
+        self._count(metrics.CONSUMER_DEFERRED, message)
 
     def _dead_letter(self, message, headers: dict, attempt: int, exc: Exception) -> None:
         log.error("dead-lettered after %d attempt(s): %s", attempt, exc,
@@ -282,6 +315,7 @@ class Worker(ConsumerMixin):
             "x-error": str(exc)[:1000], "x-error-type": type(exc).__name__,
             "x-failed-at": _iso(_now()), "x-consumer": self.consumer.service})
         message.ack()
+        self._count(metrics.CONSUMER_DEAD_LETTERED, message)
 
     def _put_back(self, message, reason: Exception) -> None:
         """The broker has no copy: give the original back to the queue, after a pause so a

@@ -8,6 +8,8 @@ order, so no page scans; `overdue` is a range on due_order itself and rides on a
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from pymongo import ASCENDING
 from pymongo.database import Database
 
@@ -73,6 +75,25 @@ class DueQueue:
         else:
             queries = [{"alarm_at": {"$lte": now}}]
         return keyset.read(self.collection, queries, ALARMS, limit, self.session, {"_id": 1, "alarm_at": 1})
+
+    def counts(self, statuses, now) -> tuple[dict[str, int], dict[str, int]]:
+        """How many records are in each of `statuses`, and how many of those are due by `now`
+        (the metrics' open and overdue cases): a count per status by the status index, and
+        the overdue rows alone by the `due_first` range, never the whole collection."""
+        *by_status, overdue = self._count_queries(statuses, now)
+        in_status = {status: self.collection.count_documents(query, session=self.session)
+                     for status, query in zip(statuses, by_status)}
+        due = Counter(row["status"] for row in self.collection.find(overdue, {"status": 1}, session=self.session))
+        return in_status, {status: due.get(status, 0) for status in statuses}
+
+    @staticmethod
+    def _count_queries(statuses, now) -> list[dict]:
+        return [*({"status": status} for status in statuses), {"due_order": {"$lte": now}}]
+
+    def explain_counts(self, statuses, now) -> list[dict]:
+        """The winning plans of `counts`' queries (tests check that none scans the collection)."""
+        return [self.collection.find(query).explain()["queryPlanner"]["winningPlan"]
+                for query in self._count_queries(statuses, now)]
 
     def mark(self, record: dict, expected_version: int, stage: str) -> bool:
         """Write the record marked overdue only if nobody changed it and that stage was not

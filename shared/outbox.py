@@ -97,6 +97,8 @@ class OutboxStore:
     def ensure_indexes(self) -> None:
         self.outbox.create_index([("status", ASCENDING), ("available_at", ASCENDING)], name="due")
         self.outbox.create_index([("aggregate", ASCENDING), ("aggregate_version", ASCENDING)], name="aggregate_order")
+        # The oldest pending event, for the relay's lag gauge (shared/metrics.py), without a sort in memory.
+        self.outbox.create_index([("status", ASCENDING), ("created_at", ASCENDING)], name="by_age")
         self.outbox.create_index("published_at", expireAfterSeconds=int(PUBLISHED_KEPT_FOR.total_seconds()),
                                  name="published_expiry")
 
@@ -143,6 +145,21 @@ class OutboxStore:
 
     def pending_count(self) -> int:
         return self.outbox.count_documents({"status": PENDING})
+
+    def _oldest_pending(self):
+        return self.outbox.find({"status": PENDING}, {"created_at": 1}).sort("created_at", ASCENDING).limit(1)
+
+    def explain_oldest_pending(self) -> dict:
+        return self._oldest_pending().explain()
+
+    def gauges(self, service: str) -> dict:
+        """The relay's scrape-time gauges (shared/metrics.py OUTBOX_GAUGES), each by an index:
+        pending and parked counts, and how long the oldest pending event has waited."""
+        oldest = next(self._oldest_pending(), None)
+        age = (_now() - _aware(oldest["created_at"])).total_seconds() if oldest else 0.0
+        return {"probashi_outbox_pending": {(service,): self.pending_count()},
+                "probashi_outbox_oldest_pending_age_seconds": {(service,): max(0.0, age)},
+                "probashi_outbox_parked_events": {(service,): self.outbox.count_documents({"status": FAILED})}}
 
     # -- the outcome of a batch ---------------------------------------------------------
     def mark_published(self, event_ids: list[str]) -> None:

@@ -35,7 +35,7 @@ from pika.exceptions import ChannelClosedByBroker
 from pika.spec import Basic
 from pymongo.errors import PyMongoError
 
-from shared import topology
+from shared import metrics, topology
 from shared.config import Settings
 from shared.lease import Lease
 from shared.outbox import OutboxStore
@@ -102,6 +102,7 @@ class Relay:
         pause = 0.5
         try:
             while not self._stopping:
+                metrics.beat()
                 self._connection = pika.SelectConnection(
                     pika.URLParameters(self.settings.amqp_url),
                     on_open_callback=self._on_connection_open,
@@ -192,7 +193,9 @@ class Relay:
         self._schedule(0)
 
     def _keep_lease(self) -> None:
-        """Renews the lease on schedule, also while a batch waits for slow confirms."""
+        """Renews the lease on schedule, also while a batch waits for slow confirms; the
+        loop's heartbeat (shared/metrics.py) too."""
+        metrics.beat()
         if self._channel is None:
             return  # the connection closed; the next one starts its own timer
         if self.lease.held and not self.lease.renew():
@@ -300,6 +303,8 @@ class Relay:
             self._connection.ioloop.remove_timeout(self._watchdog)
         acked, failed = self._acked, self._failed
         self._reset_batch()
+        if failed:
+            metrics.OUTBOX_PUBLISH_FAILURES.labels(self.settings.service).inc(len(failed))
         for record, reason in failed:
             log.error("event not published, stays pending: %s", reason, extra={"event_id": record["_id"]})
         if failed:
@@ -311,7 +316,10 @@ class Relay:
 
     def _mark(self, acked: list[str], failed: list[tuple[dict, str]]) -> int:
         self.store.mark_published(acked)
-        for event_id in self.store.mark_failed(failed, self.settings.relay_max_attempts):
+        parked = self.store.mark_failed(failed, self.settings.relay_max_attempts)
+        if parked:
+            metrics.OUTBOX_PARKED.labels(self.settings.service).inc(len(parked))
+        for event_id in parked:
             log.error("event parked as failed after %d attempts; see `make outbox`",
                       self.settings.relay_max_attempts, extra={"event_id": event_id})
         return len(acked)
@@ -330,6 +338,7 @@ class Relay:
             error = future.exception()
             if error is None:
                 self.published_total += future.result()
+                metrics.OUTBOX_PUBLISHED.labels(self.settings.service).inc(future.result())
             elif isinstance(error, PyMongoError):
                 # The broker has them; marking fails only if the database is down. They
                 # will be published again, and consumers' inboxes drop the duplicates.
@@ -367,6 +376,9 @@ def main(service: str) -> None:
     store = OutboxStore(mongo.database(settings), settings.relay_max_backoff_seconds)
     store.ensure_indexes()
     relay = Relay(store, settings)
+    # Beats at least every lease renewal, or every reconnection attempt (at most 10 s apart).
+    metrics.serve(metrics.ScrapeGauges(metrics.OUTBOX_GAUGES, lambda: store.gauges(service)),
+                  stale_after=max(120.0, 10 * settings.relay_lease_seconds))
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())
     signal.signal(signal.SIGINT, lambda *_: relay.stop())
     try:

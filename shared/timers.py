@@ -23,6 +23,8 @@ from typing import Callable, ClassVar
 
 from pymongo.errors import PyMongoError
 
+from shared import metrics
+
 log = logging.getLogger(__name__)
 
 Alarms = Callable[[datetime, int, "list | None"], list]
@@ -74,7 +76,7 @@ class Timer:
         """One page of due alarms: (records marked, whether more pages wait)."""
         now = self.clock()
         page = self.alarms(now, self.config.batch_size, self._after)
-        marked = sum(1 for row in page if self.mark_one(row["_id"], now))
+        marked = sum(1 for row in page if self._beat_and(self.mark_one, row["_id"], now))
         more = len(page) == self.config.batch_size
         # A full page goes on after its last row; otherwise the next tick starts again from
         # the earliest alarm (marks made meanwhile moved theirs on, or removed them).
@@ -85,6 +87,7 @@ class Timer:
         log.info("%s timer started: every %ss, %s a tick", self.name, self.config.interval_seconds,
                  self.config.batch_size)
         while not self._stop.is_set():
+            metrics.beat()
             try:
                 _, more = self.tick()
             except PyMongoError as exc:  # the database is away: try again next tick
@@ -94,8 +97,19 @@ class Timer:
                 self._stop.wait(self.config.interval_seconds)
         log.info("%s timer stopped", self.name)
 
+    @staticmethod
+    def _beat_and(step, *args):
+        """A long page is the loop at work too: one heartbeat (shared/metrics.py) per record."""
+        metrics.beat()
+        return step(*args)
+
     def stop(self) -> None:
         self._stop.set()
+
+    def serve_metrics(self, *collectors) -> None:
+        """/metrics and /health/live on METRICS_PORT (shared/metrics.py): alive while ticks
+        come, with the interval's pause between them."""
+        metrics.serve(*collectors, stale_after=max(120.0, 3 * self.config.interval_seconds))
 
     @property
     def stopped(self) -> bool:
@@ -110,12 +124,21 @@ class OverdueTimer(Timer):
     event through the outbox. A subclass says which records, how they are marked and what
     the event is; `uow` runs the marks, `reads.due_queue.alarms` finds the due records."""
     records: ClassVar[str]  # the transaction's repository of them, e.g. "claims"
+    open_statuses: ClassVar[tuple[str, ...]]  # the statuses of a case still open (metrics)
     subject: ClassVar[str]  # one of them, for the log: "claim"
     event_type: ClassVar[str]
 
     def __init__(self, uow, reads, config: TimerConfig, clock: Callable[[], datetime] = utcnow):
         super().__init__(self.records, reads.due_queue.alarms, self.mark, config, clock)
         self.uow, self.reads = uow, reads
+
+    def case_gauges(self, service: str) -> metrics.ScrapeGauges:
+        """Open and overdue cases by stage (status), read when Prometheus scrapes the timer."""
+        def read() -> metrics.Readings:
+            in_status, overdue = self.reads.due_queue.counts(self.open_statuses, self.clock())
+            return {"probashi_cases_open": {(service, s): n for s, n in in_status.items()},
+                    "probashi_cases_overdue": {(service, s): n for s, n in overdue.items()}}
+        return metrics.ScrapeGauges(metrics.CASE_GAUGES, read)
 
     @staticmethod
     def mark_overdue(record: dict, now: datetime) -> dict | None:

@@ -33,20 +33,30 @@ def environment(settings: Settings) -> dict:
             "RELAY_LEASE_SECONDS": str(settings.relay_lease_seconds),
             "BODY_READ_TIMEOUT": str(settings.body_read_timeout), "HEADER_READ_TIMEOUT": str(settings.header_read_timeout),
             "JWT_MAX_TTL_SECONDS": str(settings.jwt_max_ttl_seconds),
-            "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
+            "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1",
+            # No metrics server unless a test asks for one (metrics_env): many processes run at once.
+            "METRICS_PORT": "0"}
+
+
+def metrics_env() -> tuple[dict, str]:
+    """Extra environment for a process that serves its /metrics and /health/live on a free
+    port, and that server's base URL."""
+    port = free_port()
+    return {"METRICS_PORT": str(port)}, f"http://127.0.0.1:{port}"
 
 
 class ServiceProcess:
-    def __init__(self, name: str, argv: list[str], settings: Settings, log_dir: Path):
+    def __init__(self, name: str, argv: list[str], settings: Settings, log_dir: Path, env: dict | None = None):
         self.name = name
         self.argv = argv
         self.settings = settings
+        self.env = env or {}
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ServiceProcess":
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.argv, cwd=REPO_ROOT, env=environment(self.settings),
+        self.process = subprocess.Popen(self.argv, cwd=REPO_ROOT, env={**environment(self.settings), **self.env},
                                         stdout=log, stderr=subprocess.STDOUT)
         return self
 
@@ -74,18 +84,21 @@ def api(service: str, settings: Settings, log_dir: Path, workers: int = 2) -> tu
     return ServiceProcess(f"{service}-api", argv, settings, log_dir), f"http://127.0.0.1:{port}"
 
 
-def relay(service: str, settings: Settings, log_dir: Path) -> ServiceProcess:
-    return ServiceProcess(f"{service}-relay", [sys.executable, "-m", f"services.{service}.relay"], settings, log_dir)
+def relay(service: str, settings: Settings, log_dir: Path, env: dict | None = None) -> ServiceProcess:
+    return ServiceProcess(f"{service}-relay", [sys.executable, "-m", f"services.{service}.relay"], settings, log_dir,
+                          env)
 
 
-def consumer(service: str, settings: Settings, log_dir: Path) -> ServiceProcess:
+def consumer(service: str, settings: Settings, log_dir: Path, env: dict | None = None) -> ServiceProcess:
     return ServiceProcess(f"{service}-consumer", [sys.executable, "-m", f"services.{service}.consumer"],
-                          settings, log_dir)
+                          settings, log_dir, env)
 
 
-def timer(service: str, settings: Settings, log_dir: Path, name: str = "timer") -> ServiceProcess:
+def timer(service: str, settings: Settings, log_dir: Path, name: str = "timer",
+          env: dict | None = None) -> ServiceProcess:
     """A service's timer process (claims: python -m services.claims.timers)."""
-    return ServiceProcess(f"{service}-{name}", [sys.executable, "-m", f"services.{service}.timers"], settings, log_dir)
+    return ServiceProcess(f"{service}-{name}", [sys.executable, "-m", f"services.{service}.timers"], settings, log_dir,
+                          env)
 
 
 def wait_ready(base_url: str, process: ServiceProcess, timeout: float = 30.0) -> None:

@@ -117,7 +117,7 @@ class Sender(timers.Timer):
         sent, failed, or queued again for later), so the next batch starts from the earliest."""
         now = self.clock()
         batch = self._due(now, self.config.batch_size)
-        sent = sum(1 for row in batch if self._send_claimed(row["_id"], now))
+        sent = sum(1 for row in batch if self._beat_and(self._send_claimed, row["_id"], now))
         return sent, len(batch) == self.config.batch_size
 
     def _send_claimed(self, notification_id: str, now: datetime) -> bool:
@@ -189,6 +189,7 @@ def main() -> None:
     db = mongo.database(settings)
     bootstrap.prepare_database(db)
     sender = Sender(*stores(db), gateway, config)
+    sender.serve_metrics()
     timers.stop_on_signals(sender)
     sender.run()
 

@@ -36,6 +36,7 @@ class Timer(timers.OverdueTimer):
     records, subject, event_type = "claims", "claim", domain.OVERDUE_EVENT
     mark_overdue = staticmethod(clocks.mark_overdue)
     publish = staticmethod(changes.publish)
+    open_statuses = domain.OPEN
 
     def __init__(self, uow, reads, config: TimerConfig = TimerConfig(),
                  clock: Callable[[], datetime] = timers.utcnow):
@@ -59,6 +60,7 @@ def main() -> None:
     uow = bootstrap.unit_of_work(settings)
     log.info("stage clocks given to %s claims filed before them", backfill_clocks(uow.db))
     timer = Timer(uow, Reads(uow.db), config)
+    timer.serve_metrics(timer.case_gauges(bootstrap.SERVICE))
     timers.stop_on_signals(timer)
     timer.run()
 

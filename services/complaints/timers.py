@@ -32,6 +32,7 @@ class Timer(timers.OverdueTimer):
     records, subject, event_type = "complaints", "complaint", domain.OVERDUE_EVENT
     mark_overdue = staticmethod(clocks.mark_overdue)  # the earliest due stage not marked yet
     publish = staticmethod(changes.publish)
+    open_statuses = tuple(s for s in domain.STATUSES if s not in domain.FINAL)
 
     def __init__(self, uow, reads, config: TimerConfig = TimerConfig(),
                  clock: Callable[[], datetime] = timers.utcnow):
@@ -55,6 +56,7 @@ def main() -> None:
     config = TimerConfig.from_env()
     uow = bootstrap.unit_of_work(settings)
     timer = Timer(uow, Reads(uow.db), config)
+    timer.serve_metrics(timer.case_gauges(bootstrap.SERVICE))
     timers.stop_on_signals(timer)
     timer.run()
 

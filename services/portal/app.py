@@ -5,6 +5,7 @@ from flask import Flask, Response, jsonify, request
 
 from shared import logs, mongo
 from shared.http.app import BodyReadTimeout, add_liveness, trace_requests
+from shared.http.metrics import add_metrics
 
 from . import errors, i18n, labels, security, signin
 from .backends import Backends
@@ -52,6 +53,7 @@ def create(config: PortalConfig | None = None, store: SessionStore | None = None
     app.register_blueprint(admin_catalogue.bp)
 
     trace_requests(app, trust_incoming_ids=False)  # a browser's X-Request-ID is not taken as ours
+    add_metrics(app, SERVICE)
     add_liveness(app)
 
     @app.get("/health/ready")

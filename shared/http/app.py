@@ -1,6 +1,6 @@
 """The Flask app every service builds: request/correlation ids, JSON access logs,
-problem+json errors, health, readiness, the OpenAPI document and the AsyncAPI document of the
-events the service publishes."""
+problem+json errors, health, readiness, request metrics (/metrics), the OpenAPI document and the
+AsyncAPI document of the events the service publishes."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestTimeout
 from shared import context, logs
 from shared.asyncapi import document as asyncapi_document
 from shared.config import Settings
+from shared.http.metrics import add_metrics
 from shared.http.openapi import build_spec, register_docs
 from shared.http.problems import register_error_handlers
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings, api, *, title: str, description: str,
     spec = build_spec(api, title=title, version="1.0.0", description=description, extra_paths=HEALTH_PATHS)
 
     trace_requests(app)
+    add_metrics(app, settings.service)
 
     @app.after_request
     def _finish_trace(response: Response):

@@ -8,11 +8,21 @@ the worker below bounds the request line and headers (HEADER_READ_TIMEOUT) and t
 cuts off a request body that stops arriving (BODY_READ_TIMEOUT, 408). A buffering
 reverse proxy in front is still what absorbs slow clients in production (see README).
 The module-level names below are gunicorn settings; command-line flags override them.
+
+Metrics: the workers are separate processes, so each writes its counts to files in
+PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode) and /metrics adds them up.
+Without the variable a fresh directory under TMPDIR is made for this server and removed when
+it stops; a given one is emptied at start (counts of an earlier run must not be added in).
+It is set here, in the master, before any worker imports prometheus_client; a worker that
+exits has its live gauges dropped (child_exit).
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
@@ -31,6 +41,29 @@ keepalive = 5
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+_made_metrics_dir: list[str] = []  # the directory on_starting made, removed on exit
+
+
+def on_starting(server) -> None:
+    """In the master, before the workers (which inherit the environment) exist."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        _made_metrics_dir.append(tempfile.mkdtemp(prefix="probashi-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_metrics_dir[0]
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    for directory in _made_metrics_dir:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def write_problem(sock, status: int, reason: str, detail: str | None = None) -> None:

@@ -9,13 +9,16 @@ Under gunicorn each worker is a process of its own: with PROMETHEUS_MULTIPROC_DI
 (shared/http/server.py does), every worker writes its counts there and /metrics, whichever
 worker answers it, adds up all of them. Without it (tests, a single process) /metrics
 serves the process's own registry.
+
+/metrics is for Prometheus, which scrapes each pod directly; a request that came through a proxy
+(the portal's Ingress sets X-Forwarded-For) is answered 404, so the public never reads it.
 """
 from __future__ import annotations
 
 import os
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -55,4 +58,6 @@ def add_metrics(app: Flask, service: str) -> None:
 
     @app.get("/metrics")
     def metrics():
+        if request.headers.get("X-Forwarded-For"):
+            abort(404)
         return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -206,6 +206,8 @@ def test_the_portal_counts_its_pages_by_url_rule_and_serves_metrics(stub):
     assert counted() == before + 1
     response = client.get("/metrics")
     assert response.status_code == 200 and 'service="portal"' in response.get_data(as_text=True)
+    # through the Ingress (which names the visitor in X-Forwarded-For) the public gets no metrics
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
 
 
 def test_case_gauges_of_claims_and_complaints_count_only_open_stages():

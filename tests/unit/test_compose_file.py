@@ -231,8 +231,11 @@ def command_problems(doc: dict) -> list[str]:
                 problems.append(f"{name}: no healthcheck on its /health/ready (port {port})")
             if [p for _, p in published(svc)] != [port]:
                 problems.append(f"{name}: publishes {published(svc)}, not its port {port}")
-        elif svc.get("restart") == "unless-stopped" and name.endswith(("-seed", "-catch-up")):
-            problems.append(f"{name}: a one-shot job restarted forever")
+        elif name.endswith(("-seed", "-catch-up")):
+            if svc.get("restart") == "unless-stopped":
+                problems.append(f"{name}: a one-shot job restarted forever")
+        elif "127.0.0.1:9100/health/live" not in " ".join(svc.get("healthcheck", {}).get("test", [])):
+            problems.append(f"{name}: no healthcheck on its METRICS_PORT /health/live")
     return problems
 
 
@@ -306,6 +309,8 @@ BREAKAGES = {
     "a module that does not exist": (command_problems, lambda s: s["claims-timer"].update(
         command=["python", "-m", "services.claims.timer"])),
     "an API without its healthcheck": (command_problems, lambda s: s["identity-api"].pop("healthcheck")),
+    "a consumer without its healthcheck": (command_problems, lambda s: s["claims-consumer"].update(
+        healthcheck={"disable": True})),
     "a dependency that does not exist": (command_problems, lambda s: s["directory-api"].update(
         depends_on={"directory-sead": {"condition": "service_completed_successfully"}})),
     "the latest broker": (command_problems, lambda s: s["rabbitmq"].update(image="rabbitmq:latest")),

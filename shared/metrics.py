@@ -64,7 +64,7 @@ CONSUMER_CONNECTED = Gauge("probashi_consumer_connected", "1 while the consumer 
 # -- read at scrape time (ScrapeGauges): name -> (help, labels) -----------------------------------
 OUTBOX_GAUGES = {
     "probashi_outbox_pending": ("Outbox events not yet published (held ones included)", ["service"]),
-    "probashi_outbox_oldest_pending_age_seconds": ("Age of the oldest pending outbox event (0: none)", ["service"]),
+    "probashi_outbox_oldest_pending_age_seconds": ("Age of the pending outbox event due first, the oldest unless a failed publish was put off (0: none)", ["service"]),
     "probashi_outbox_parked_events": ("Parked outbox events waiting for `make outbox requeue`", ["service"]),
 }
 DEAD_LETTER_GAUGES = {

@@ -22,6 +22,11 @@ outlasts the unit of work's retries is not the event's fault: the message waits 
 first delay queue, spending no attempt, for up to DEFER_LIMIT_SECONDS; after that its
 failures count like any other. Nothing a message carries (a malformed header, say) and
 no error in this code stops the worker: such a message is retried or dead-lettered.
+What this code cannot catch (the process dies, or hangs until it is killed, on one
+message) the broker does: a quorum queue dead-letters a message into the same
+dead-letter queue once AMQP_DELIVERY_LIMIT deliveries of it ended without an ack
+(shared/topology.py). Several consumer processes may share one queue: the inbox makes
+each event apply once whichever of them gets it.
 """
 from __future__ import annotations
 
@@ -110,7 +115,10 @@ class EventConsumer:
         worker = Worker(self, make_uow(settings), settings)
         signal.signal(signal.SIGTERM, lambda *_: worker.stop())
         signal.signal(signal.SIGINT, lambda *_: worker.stop())
-        worker.run_forever()
+        try:
+            worker.run_forever()
+        except topology.TopologyMismatch as exc:
+            raise SystemExit(f"{self.service} consumer cannot start: {exc}") from None
 
 
 def _now() -> datetime:
@@ -153,6 +161,7 @@ class Worker(ConsumerMixin):
         self.prefetch = prefetch
         self.put_back_pause = put_back_pause
         self.names = topology.Names(settings.amqp_prefix, consumer.service)
+        self.queue_kind = topology.QueueKind.of(settings)
         self.delays = settings.retry_delays_ms
         self.connection = Connection(settings.amqp_url, heartbeat=30)
         self.republisher = Republisher(settings.amqp_url, self._declare_queues)
@@ -169,8 +178,8 @@ class Worker(ConsumerMixin):
         self.should_stop = True
 
     def _declare_queues(self, channel) -> list[Queue]:
-        topology.events_exchange(self.names.prefix)(channel).declare()
-        queues = topology.service_queues(self.names, self.consumer.binding_keys, self.delays)
+        topology.events_exchange(self.names.prefix, self.queue_kind)(channel).declare()
+        queues = topology.service_queues(self.names, self.consumer.binding_keys, self.delays, self.queue_kind)
         for queue in queues:
             queue(channel).declare()
         return queues

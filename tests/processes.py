@@ -25,6 +25,7 @@ def free_port() -> int:
 def environment(settings: Settings) -> dict:
     return {**os.environ, "MONGO_URI": settings.mongo_uri, "MONGO_DB": settings.database,
             "AMQP_URL": settings.amqp_url, "AMQP_PREFIX": settings.amqp_prefix,
+            "AMQP_QUEUE_TYPE": settings.amqp_queue_type, "AMQP_DELIVERY_LIMIT": str(settings.amqp_delivery_limit),
             "JWT_DEV_KEY_FILE": settings.jwt_dev_key_file, "JWT_JWKS_URL": settings.jwt_jwks_url,
             "JWT_JWKS_CACHE_SECONDS": str(settings.jwt_jwks_cache_seconds), "JWT_ISSUER": settings.jwt_issuer,
             "PROBASHI_ENV": settings.environment,

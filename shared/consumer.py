@@ -25,7 +25,11 @@ no error in this code stops the worker: such a message is retried or dead-letter
 What this code cannot catch (the process dies, or hangs until it is killed, on one
 message) the broker does: a quorum queue dead-letters a message into the same
 dead-letter queue once AMQP_DELIVERY_LIMIT deliveries of it ended without an ack
-(shared/topology.py). Several consumer processes may share one queue: the inbox makes
+(shared/topology.py). The broker counts per queue (x-delivery-count), and a copy this
+code publishes (a retry, a deferral: a process killed mid-transaction leaves its rows
+locked, so the next delivery conflicts and is deferred) would start again from zero; so
+each copy carries the deliveries so far (x-redeliveries), and a message past the limit
+is dead-lettered here. Several consumer processes may share one queue: the inbox makes
 each event apply once whichever of them gets it.
 """
 from __future__ import annotations
@@ -140,6 +144,23 @@ def _attempt(headers: dict) -> int:
         return 1
 
 
+class DeliveryLimitReached(Exception):
+    """Delivered more often than AMQP_DELIVERY_LIMIT without an ack, copies included."""
+
+
+def _count(headers: dict, name: str) -> int:
+    try:
+        return max(0, int(headers.get(name) or 0))
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _redeliveries(headers: dict) -> int:
+    """Deliveries of this event that ended without an ack: the broker's count for this
+    copy (quorum queues), plus what earlier copies carried."""
+    return _count(headers, "x-delivery-count") + _count(headers, "x-redeliveries")
+
+
 def _deferred_since(headers: dict) -> datetime | None:
     value = headers.get("x-deferred-since")
     try:
@@ -216,6 +237,14 @@ class Worker(ConsumerMixin):
     def _handle(self, message) -> None:
         headers = dict(message.headers or {})
         attempt = _attempt(headers)
+        redeliveries = _redeliveries(headers)
+        # A copy starts at the broker's count of zero; it carries the total instead.
+        headers = {**{k: v for k, v in headers.items() if k != "x-delivery-count"}, "x-redeliveries": redeliveries}
+        if self.queue_kind.quorum and redeliveries > self.settings.amqp_delivery_limit:
+            self._dead_letter(message, headers, attempt, DeliveryLimitReached(
+                f"delivered {redeliveries + 1} times without an ack (AMQP_DELIVERY_LIMIT="
+                f"{self.settings.amqp_delivery_limit}): its consumer died or lost its connection while handling it"))
+            return
         try:
             event = Envelope.from_json(message.body)
             self.consumer.process(self.uow, event)

@@ -53,7 +53,7 @@ class DeadLetter:
         reason = self.headers.get("x-first-death-reason")
         if self.headers.get("x-error") or not reason:
             return {}
-        if reason == "delivery_limit":
+        if reason == "delivery_limit":  # the broker's count; the consumer's own says DeliveryLimitReached
             why = ("delivered more often than AMQP_DELIVERY_LIMIT without an ack: its consumer died or lost "
                    "its connection while handling it, each time (a poison message?)")
         else:

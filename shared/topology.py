@@ -264,6 +264,13 @@ class _Broker:
                 raise
             return True
 
+    def fresh_channel(self) -> None:
+        """RabbitMQ 3.10 crashes a channel that publishes to a queue it knew as classic
+        and that was declared anew as quorum since (INTERNAL_ERROR): a new channel knows better."""
+        if self._channel is not None and self._channel.is_open:
+            self._channel.close()
+        self._channel = None
+
     def exists(self, queue: str) -> bool:
         return not self._closed_with(404, lambda channel: channel.queue_declare(queue, passive=True))
 
@@ -320,6 +327,7 @@ def _relocate(broker: _Broker, queues: list[Queue], home: dict[str, str], redecl
         broker.delete_empty(queue.name)
         done.append(f"declaring {queue.name} anew as {queue.kind.type} ({moved} message(s) held meanwhile)")
     redeclare()
+    broker.fresh_channel()
     for target in dict.fromkeys(home.values()):
         moved = broker.move(holding_queue(target), target)
         broker.delete_empty(holding_queue(target))

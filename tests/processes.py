@@ -38,16 +38,17 @@ def environment(settings: Settings) -> dict:
 
 
 class ServiceProcess:
-    def __init__(self, name: str, argv: list[str], settings: Settings, log_dir: Path):
+    def __init__(self, name: str, argv: list[str], settings: Settings, log_dir: Path, extra_env: dict | None = None):
         self.name = name
         self.argv = argv
         self.settings = settings
+        self.extra_env = extra_env or {}
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ServiceProcess":
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.argv, cwd=REPO_ROOT, env=environment(self.settings),
+        self.process = subprocess.Popen(self.argv, cwd=REPO_ROOT, env={**environment(self.settings), **self.extra_env},
                                         stdout=log, stderr=subprocess.STDOUT)
         return self
 
@@ -82,6 +83,11 @@ def relay(service: str, settings: Settings, log_dir: Path) -> ServiceProcess:
 def consumer(service: str, settings: Settings, log_dir: Path) -> ServiceProcess:
     return ServiceProcess(f"{service}-consumer", [sys.executable, "-m", f"services.{service}.consumer"],
                           settings, log_dir)
+
+
+def probe_consumer(settings: Settings, log_dir: Path, name: str = "probe-consumer", **env) -> ServiceProcess:
+    """tests.consumer_probe as a consumer process (env: PROBE_CRASH=1, PROBE_BLOCK=1)."""
+    return ServiceProcess(name, [sys.executable, "-m", "tests.consumer_probe"], settings, log_dir, extra_env=env)
 
 
 def timer(service: str, settings: Settings, log_dir: Path, name: str = "timer") -> ServiceProcess:

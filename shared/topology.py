@@ -323,16 +323,19 @@ def _relocate(broker: _Broker, queues: list[Queue], home: dict[str, str], redecl
     for target in dict.fromkeys(home.values()):
         broker.channel.queue_declare(holding_queue(target), durable=True)
     for queue in moving:
-        moved = broker.move(queue.name, holding_queue(home[queue.name]))
+        broker.move(queue.name, holding_queue(home[queue.name]))
         broker.delete_empty(queue.name)
-        done.append(f"declaring {queue.name} anew as {queue.kind.type} ({moved} message(s) held meanwhile)")
     redeclare()
     broker.fresh_channel()
+    kept = 0
     for target in dict.fromkeys(home.values()):
-        moved = broker.move(holding_queue(target), target)
+        kept += broker.move(holding_queue(target), target)
         broker.delete_empty(holding_queue(target))
-        if moved:
-            done.append(f"{moved} message(s) back in {target}")
+    if moving:
+        done.append(f"declared anew as {moving[0].kind.type}: {', '.join(queue.name for queue in moving)} "
+                    f"({kept} message(s) kept)")
+    else:
+        done.append(f"{kept} message(s) an interrupted migration held put back")
 
 
 def migrate(settings: Settings, consumers: dict[str, list[str]]) -> list[str]:

@@ -38,7 +38,8 @@ def count(event, tx) -> None:
         tx.db["entered"].insert_one({"_id": event.id, "lsid": tx.session.session_id})
         time.sleep(3600)  # until the test kills this process, the transaction stays open
     tx.db["counters"].update_one({"_id": event.subject.id},
-                                 {"$inc": {"applied": 1}, "$push": {"events": event.id}},
+                                 {"$inc": {"applied": 1}, "$set": {"last": event.aggregate_version},
+                                  "$push": {"events": event.id, "versions": event.aggregate_version}},
                                  upsert=True, session=tx.session)
 
 

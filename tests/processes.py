@@ -90,6 +90,12 @@ def probe_consumer(settings: Settings, log_dir: Path, name: str = "probe-consume
     return ServiceProcess(name, [sys.executable, "-m", "tests.consumer_probe"], settings, log_dir, extra_env=env)
 
 
+def probe_relay(settings: Settings, log_dir: Path, name: str = "probe-relay") -> ServiceProcess:
+    """The outbox relay (shared.relay) as a process, on the outbox of settings' database."""
+    return ServiceProcess(name, [sys.executable, "-c", "from shared.relay import main; main('probe')"],
+                          settings, log_dir)
+
+
 def timer(service: str, settings: Settings, log_dir: Path, name: str = "timer") -> ServiceProcess:
     """A service's timer process (claims: python -m services.claims.timers)."""
     return ServiceProcess(f"{service}-{name}", [sys.executable, "-m", f"services.{service}.timers"], settings, log_dir)

@@ -174,7 +174,8 @@ def test_a_replay_after_the_inbox_was_pruned_has_no_second_effect(infra, probe):
     publish(settings, second)
     publish(settings, first)
     wait_for(lambda: worker.processed == 4)
-    assert counter(db, "a") == {"_id": "a", "applied": 2, "events": [first.id, second.id]}
+    assert counter(db, "a") == {"_id": "a", "applied": 2, "events": [first.id, second.id], "versions": [1, 2],
+                                "last": 2}
 
 
 def test_a_deterministic_database_error_is_dead_lettered_not_deferred_forever(infra, probe):

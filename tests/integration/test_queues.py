@@ -6,7 +6,6 @@ the consumer's own dead letters run on quorum queues in every other consumer tes
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import replace
 
 import pika

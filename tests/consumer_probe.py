@@ -76,6 +76,18 @@ def publish(settings, envelope, headers: dict | None = None, routing_key: str | 
         connection.close()
 
 
+def declare_queues(settings):
+    """The probe's exchange and queues, as its consumer declares them (so publishes are routed)."""
+    from kombu import Connection
+
+    from shared import topology
+    names = topology.Names(settings.amqp_prefix, SERVICE)
+    with Connection(settings.amqp_url) as connection:
+        topology.declare(connection, names, consumer.binding_keys, settings.retry_delays_ms,
+                         topology.QueueKind.of(settings))
+    return names
+
+
 def counter(db, subject_id: str = "a") -> dict:
     return db["counters"].find_one({"_id": subject_id}) or {"applied": 0, "events": []}
 

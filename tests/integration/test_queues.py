@@ -10,38 +10,22 @@ from dataclasses import replace
 
 import pika
 import pytest
-from kombu import Connection
 
 from shared import deadletters, mongo, topology
 from shared.outbox import OutboxStore
 from shared.relay import Relay
 from tests import processes
 from tests.consumer_probe import SERVICE, consumer, counter, event, publish, queue_depth
+from tests.consumer_probe import declare_queues
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 
-def declare(settings) -> topology.Names:
-    names = topology.Names(settings.amqp_prefix, SERVICE)
-    with Connection(settings.amqp_url) as connection:
-        topology.declare(connection, names, consumer.binding_keys, settings.retry_delays_ms,
-                         topology.QueueKind.of(settings))
-    return names
-
-
-def consumed(settings, queue: str) -> bool:
-    connection = pika.BlockingConnection(pika.URLParameters(settings.amqp_url))
-    try:
-        return connection.channel().queue_declare(queue, passive=True).method.consumer_count > 0
-    finally:
-        connection.close()
-
-
 def test_a_message_that_kills_its_consumer_every_time_is_dead_lettered_after_the_delivery_limit(infra, tmp_path):
     settings = infra.settings(SERVICE, amqp_delivery_limit=2)
     db = mongo.database(settings)
-    names = declare(settings)
+    names = declare_queues(settings)
     before = event("before")
     publish(settings, before)
     probe = processes.probe_consumer(settings, tmp_path, PROBE_CRASH="1").start()
@@ -75,7 +59,7 @@ def test_a_message_that_kills_its_consumer_every_time_is_dead_lettered_after_the
 def test_classic_queues_of_an_earlier_version_are_refused_then_moved_with_their_messages(infra, tmp_path):
     settings = infra.settings(SERVICE)
     db = mongo.database(settings)
-    names = declare(replace(settings, amqp_queue_type="classic"))  # as an earlier version left them
+    names = declare_queues(replace(settings, amqp_queue_type="classic"))  # as an earlier version left them
     events = [event(f"held{n}") for n in range(3)]
     for held in events:
         publish(settings, held)
@@ -105,7 +89,7 @@ def test_classic_queues_of_an_earlier_version_are_refused_then_moved_with_their_
     assert queue_depth(settings.amqp_url, names.dead_letter_queue) == 1
     assert queue_depth(settings.amqp_url, topology.holding_queue(names.queue)) is None  # gone once emptied
     with pytest.raises(topology.TopologyMismatch):  # quorum now: the classic declaration is the stranger
-        declare(replace(settings, amqp_queue_type="classic"))
+        declare_queues(replace(settings, amqp_queue_type="classic"))
     assert topology.migrate(settings, only_probe) == []  # nothing left to do
 
     probe = processes.probe_consumer(settings, tmp_path).start()
@@ -121,7 +105,7 @@ def test_a_copy_the_consumer_republished_keeps_counting_deliveries_towards_the_l
     from shared.uow import MongoUnitOfWork
     settings = infra.settings(SERVICE, amqp_delivery_limit=2)
     db = mongo.database(settings)
-    names = declare(settings)
+    names = declare_queues(settings)
     # A deferred copy of an event two deliveries of which already ended without an ack...
     poison = event("poison")
     publish(settings, poison, headers={"x-redeliveries": 2, "x-attempt": 1})

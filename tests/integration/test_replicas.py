@@ -1,6 +1,7 @@
 """Every process can run as several replicas: three consumers of one queue and two relays of
-one outbox, against the real broker and database, under load (a few thousand events from
-concurrent producers), with the lease holder killed and a consumer stopped half way.
+one outbox, against the real broker and database, under load (1,500 events from four
+concurrent producers: modest, so the test stays near a minute on two busy cores), with the
+lease holder killed and a consumer stopped half way.
 
 What is guaranteed, and asserted: every event produced reaches the broker (only copies of
 it besides); none is applied twice; and one aggregate's effects never go backwards. What is
@@ -25,8 +26,8 @@ from shared import mongo
 from shared.uow import MongoUnitOfWork
 from tests import processes
 from tests.consumer_probe import SERVICE, counter, queue_depth
-from tests.integration.test_queues import consumed, declare
-from tests.load import Counter
+from tests.consumer_probe import declare_queues
+from tests.load import Counter, queue_consumed
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -87,14 +88,14 @@ def lease_holder_pid(db) -> int | None:
 def test_three_consumers_and_two_relays_apply_every_event_once_and_never_go_backwards(infra, tmp_path):
     settings = infra.settings(SERVICE)
     db = mongo.database(settings)
-    names = declare(settings)
+    names = declare_queues(settings)
     tap = Counter(infra.tap("probe.#"))
     consumers = [processes.probe_consumer(settings, tmp_path, name=f"consumer-{n}").start() for n in range(3)]
     relays = {process.name: process for process in
               (processes.probe_relay(settings, tmp_path, name=f"relay-{n}").start() for n in range(2))}
     aggregates = [f"agg{n}" for n in range(AGGREGATES)]
     try:
-        wait_for(lambda: consumed(settings, names.queue), 30)
+        wait_for(lambda: queue_consumed(settings.amqp_url, names.queue), 30)
         produced = produce(db, aggregates, range(1, 9))
         # The relay holding the lease dies with events published but not marked, or not yet
         # published: the other takes over once the lease runs out, or nothing more goes out.

@@ -8,9 +8,9 @@
 
 The queue may hold more than fits in memory, so it is read one message at a time and
 each is printed (or replayed) as it comes. Listing takes each message without acking
-and drops it from memory: the broker keeps the unacked ones for this channel and puts
-them all back when the channel closes, so a listing neither loses nor duplicates a
-message, even if the tool dies half way. A classic queue puts them back in their order;
+and drops it from memory: the broker keeps the unacked ones for this channel, and the
+tool gives them all back when it is done (basic.recover; the channel's close does it if
+the tool dies half way), so a listing neither loses nor duplicates a message. A classic queue puts them back in their order;
 a quorum queue (RabbitMQ 3.10) in an order of its own, even when given them back one by
 one: a listing shows the queue's order of the moment, and --skip pages are exact only
 on classic queues (on quorum queues a page may repeat or miss letters of another page;
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Iterator
@@ -75,11 +76,28 @@ class DeadLetterQueue:
         queue = topology.dead_letter_queue(self.names, self.queue_kind)(channel)
         queue.declare()
         present = queue.queue_declare(passive=True).message_count
-        for _ in range(present):
-            message = queue.get(no_ack=False)
-            if message is None:
-                return
-            yield message
+        taken = acked = 0
+        try:
+            for _ in range(present):
+                message = queue.get(no_ack=False)
+                if message is None:
+                    return
+                taken += 1
+                yield message
+                acked += message.acknowledged
+        finally:
+            if taken > acked:
+                self._give_back(channel, queue, present - acked)
+
+    @staticmethod
+    def _give_back(channel, queue, expected: int, patience: float = 5.0) -> None:
+        """Return the unacked messages now, and wait (a while) until the queue counts them
+        again: a quorum queue takes them back asynchronously, so a listing started at once
+        would otherwise count too few and stop early."""
+        channel.basic_recover(requeue=True)
+        deadline = time.monotonic() + patience
+        while queue.queue_declare(passive=True).message_count < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     @staticmethod
     def _as_dead_letter(message) -> DeadLetter:
@@ -89,8 +107,8 @@ class DeadLetterQueue:
     def letters(self, limit: int | None = None, skip: int = 0) -> Iterator[DeadLetter]:
         """The dead letters in queue order, a page at a time (`skip`, then `limit`),
         holding only the one being looked at in memory."""
-        with self.connection.channel() as channel:
-            for position, message in enumerate(self._messages(channel)):
+        with self.connection.channel() as channel, closing(self._messages(channel)) as messages:
+            for position, message in enumerate(messages):
                 if limit is not None and position >= skip + limit:
                     return
                 if position >= skip:
@@ -107,9 +125,9 @@ class DeadLetterQueue:
     def replay(self, event_ids: set[str] | None) -> list[str]:
         """Replay the given events (None: all). Returns the ids replayed."""
         replayed = []
-        with self.connection.channel() as channel:
+        with self.connection.channel() as channel, closing(self._messages(channel)) as messages:
             producer = Producer(channel)
-            for message in self._messages(channel):
+            for message in messages:
                 letter = self._as_dead_letter(message)
                 if event_ids is not None and letter.event_id not in event_ids:
                     continue

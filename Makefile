@@ -30,7 +30,7 @@ help:
 	@echo "make outbox ARGS='--service registration list|count|requeue --all'   parked outbox events"
 	@echo "make replay ARGS='--to documents --from registration'   a service learns another's current state"
 	@echo "make backup ARGS='dump --service registration --to DIR' | ARGS='restore --from DIR --to-uri URI'"
-	@echo "make topology-migrate   recreate the events exchange with its alternate exchange"
+	@echo "make topology-migrate [ARGS='--service documents']   events exchange and queues up to date (AMQP_QUEUE_TYPE), messages kept"
 	@echo "make events [KEY=registration.#]   print events as RabbitMQ routes them"
 	@echo "make asyncapi [OUT=.data/asyncapi.json]   write the AsyncAPI document of every event"
 	@echo "make venv | rabbitmq | browser | kubectl | bench | clean"
@@ -115,10 +115,11 @@ replay: venv rabbitmq
 backup: venv
 	@$(VENV)/bin/python -m shared.backup $(ARGS)
 
-# An events exchange declared before it had its alternate exchange: stop the relays and
-# consumers of AMQP_PREFIX first; they re-bind their queues when they start again.
+# An events exchange declared before it had its alternate exchange, or queues of another type
+# than AMQP_QUEUE_TYPE (classic ones of an earlier version): stop the relays and consumers of
+# AMQP_PREFIX first; queues are moved with their messages, consumers re-bind when they start.
 topology-migrate: venv rabbitmq
-	@$(VENV)/bin/python -m shared.topology migrate
+	@$(VENV)/bin/python -m shared.topology migrate $(ARGS)
 
 bench: venv rabbitmq
 	@if [ -d bench ]; then $(VENV)/bin/python -m bench $(ARGS); \

@@ -76,7 +76,7 @@ class BenchEnv:
         queue = f"{settings.amqp_prefix}.{name}"
         with BrokerChannel() as channel:
             topology.declare_events_exchange(channel, settings.amqp_prefix)
-            channel.queue_declare(queue, durable=True)
+            channel.queue_declare(queue, durable=True, arguments=topology.QueueKind.of(settings).plain())
             channel.queue_bind(queue, f"{settings.amqp_prefix}.events", routing_key="#")
         self.queues.add(queue)
         return queue

@@ -16,7 +16,7 @@ import pika
 
 from services.documents import bootstrap as documents_bootstrap
 from services.registration import bootstrap
-from shared import mongo
+from shared import mongo, topology
 from tests import processes
 
 from .env import AMQP_URL, BenchEnv, BrokerChannel, progress
@@ -119,7 +119,7 @@ def raw(env: BenchEnv, n: int, rate: float, seconds: float) -> list[float]:
     queue = f"{settings.amqp_prefix}.raw"
     env.queues.add(queue)
     with BrokerChannel() as channel:
-        channel.queue_declare(queue, durable=True)
+        channel.queue_declare(queue, durable=True, arguments=topology.QueueKind.of(settings).plain())  # as the services' queues
     stop = threading.Event()
 
     def consume() -> None:

@@ -364,24 +364,21 @@ def catch_up(env: dict) -> None:
 
 
 def upgrade_topology(env: dict) -> None:
-    """A broker a `make run` of an earlier version used has the events exchange without its
-    alternate exchange, and every relay and consumer would refuse to start. Nothing of this
-    prefix runs now (the ports were free), so in development recreate it, as
-    `make topology-migrate` would; consumers re-bind their queues when they start."""
+    """A broker an earlier `make run` used may hold this prefix's events exchange without its
+    alternate exchange, or classic queues where AMQP_QUEUE_TYPE now asks for quorum ones:
+    every relay and consumer would refuse to start. Nothing of this prefix runs now (the
+    ports were free), so in development do what `make topology-migrate` does (queues keep
+    their messages); production leaves it to the operator, whom the processes tell."""
     if env["PROBASHI_ENV"] == "production":
         return
-    import pika  # from the app venv
-
     from shared import topology
-    connection = pika.BlockingConnection(pika.URLParameters(env["AMQP_URL"]))
+    from shared.config import Settings
     try:
-        topology.declare_events_exchange(connection.channel(), env["AMQP_PREFIX"])
-    except topology.TopologyMismatch:
-        say(f"==> {env['AMQP_PREFIX']}.events predates its alternate exchange: recreating it (development only)")
-        topology.migrate(env["AMQP_URL"], env["AMQP_PREFIX"])
-    finally:
-        if connection.is_open:
-            connection.close()
+        changes = topology.migrate(Settings.from_env("topology", env), topology.consuming_services())
+    except topology.MigrationRefused as exc:
+        raise SystemExit(f"cannot bring the broker's {env['AMQP_PREFIX']} queues up to date: {exc}") from None
+    for change in changes:
+        say(f"==> topology (development only): {change}")
 
 
 def main() -> int:

@@ -28,6 +28,21 @@ def _number(env, name: str, default, kind=float):
         raise ConfigError(f"{name} must be a number, got {env[name]!r}") from None
 
 
+QUEUE_TYPES = ("quorum", "classic")
+
+
+def _queue_type(value: str) -> str:
+    if value not in QUEUE_TYPES:
+        raise ConfigError(f"AMQP_QUEUE_TYPE must be one of {', '.join(QUEUE_TYPES)}, got {value!r}")
+    return value
+
+
+def _delivery_limit(value: int) -> int:
+    if value < 1:
+        raise ConfigError(f"AMQP_DELIVERY_LIMIT must be at least 1, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     service: str
@@ -37,6 +52,12 @@ class Settings:
     # Every exchange and queue name starts with this, so tests and a running
     # `make run` never share topology on one broker.
     amqp_prefix: str = "probashi"
+    # Durable queues are quorum queues, which a RabbitMQ cluster replicates (or "classic", the
+    # queues of earlier versions; moving between them: `make topology-migrate`, shared/topology.py).
+    amqp_queue_type: str = "quorum"
+    # Deliveries of one message that end without an ack (the consumer died or lost its
+    # connection mid-handling) before the broker dead-letters it: quorum queues only.
+    amqp_delivery_limit: int = 20
     environment: str = "development"
     # Tokens (shared/auth.py): a service trusts the keys of JWT_JWKS_URL and, in development
     # and tests only, the development key; with neither it refuses to start.
@@ -96,6 +117,8 @@ class Settings:
             mongo_db=env.get("MONGO_DB", d.mongo_db),
             amqp_url=env.get("AMQP_URL", d.amqp_url),
             amqp_prefix=env.get("AMQP_PREFIX", d.amqp_prefix),
+            amqp_queue_type=_queue_type(env.get("AMQP_QUEUE_TYPE") or d.amqp_queue_type),
+            amqp_delivery_limit=_delivery_limit(_number(env, "AMQP_DELIVERY_LIMIT", d.amqp_delivery_limit, int)),
             environment=env.get("PROBASHI_ENV", d.environment),
             jwt_issuer=env.get("JWT_ISSUER", d.jwt_issuer),
             jwt_jwks_url=env.get("JWT_JWKS_URL", d.jwt_jwks_url),

@@ -22,6 +22,15 @@ outlasts the unit of work's retries is not the event's fault: the message waits 
 first delay queue, spending no attempt, for up to DEFER_LIMIT_SECONDS; after that its
 failures count like any other. Nothing a message carries (a malformed header, say) and
 no error in this code stops the worker: such a message is retried or dead-lettered.
+What this code cannot catch (the process dies, or hangs until it is killed, on one
+message) the broker does: a quorum queue dead-letters a message into the same
+dead-letter queue once AMQP_DELIVERY_LIMIT deliveries of it ended without an ack
+(shared/topology.py). The broker counts per queue (x-delivery-count), and a copy this
+code publishes (a retry, a deferral: a process killed mid-transaction leaves its rows
+locked, so the next delivery conflicts and is deferred) would start again from zero; so
+each copy carries the deliveries so far (x-redeliveries), and a message past the limit
+is dead-lettered here. Several consumer processes may share one queue: the inbox makes
+each event apply once whichever of them gets it.
 """
 from __future__ import annotations
 
@@ -113,7 +122,10 @@ class EventConsumer:
         metrics.serve(metrics.ScrapeGauges(metrics.DEAD_LETTER_GAUGES, worker.dead_letter_gauges))
         signal.signal(signal.SIGTERM, lambda *_: worker.stop())
         signal.signal(signal.SIGINT, lambda *_: worker.stop())
-        worker.run_forever()
+        try:
+            worker.run_forever()
+        except topology.TopologyMismatch as exc:
+            raise SystemExit(f"{self.service} consumer cannot start: {exc}") from None
 
 
 def _now() -> datetime:
@@ -133,6 +145,23 @@ def _attempt(headers: dict) -> int:
     except (TypeError, ValueError, OverflowError):
         log.warning("unreadable x-attempt header %r; counted as the first attempt", value)
         return 1
+
+
+class DeliveryLimitReached(Exception):
+    """Delivered more often than AMQP_DELIVERY_LIMIT without an ack, copies included."""
+
+
+def _count(headers: dict, name: str) -> int:
+    try:
+        return max(0, int(headers.get(name) or 0))
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _redeliveries(headers: dict) -> int:
+    """Deliveries of this event that ended without an ack: the broker's count for this
+    copy (quorum queues), plus what earlier copies carried."""
+    return _count(headers, "x-delivery-count") + _count(headers, "x-redeliveries")
 
 
 def _deferred_since(headers: dict) -> datetime | None:
@@ -156,6 +185,7 @@ class Worker(ConsumerMixin):
         self.prefetch = prefetch
         self.put_back_pause = put_back_pause
         self.names = topology.Names(settings.amqp_prefix, consumer.service)
+        self.queue_kind = topology.QueueKind.of(settings)
         self.delays = settings.retry_delays_ms
         self.connection = Connection(settings.amqp_url, heartbeat=30)
         self.republisher = Republisher(settings.amqp_url, self._declare_queues)
@@ -172,8 +202,8 @@ class Worker(ConsumerMixin):
         self.should_stop = True
 
     def _declare_queues(self, channel) -> list[Queue]:
-        topology.events_exchange(self.names.prefix)(channel).declare()
-        queues = topology.service_queues(self.names, self.consumer.binding_keys, self.delays)
+        topology.events_exchange(self.names.prefix, self.queue_kind)(channel).declare()
+        queues = topology.service_queues(self.names, self.consumer.binding_keys, self.delays, self.queue_kind)
         for queue in queues:
             queue(channel).declare()
         return queues
@@ -217,6 +247,14 @@ class Worker(ConsumerMixin):
         headers = dict(message.headers or {})
         attempt = _attempt(headers)
         started = time.perf_counter()
+        redeliveries = _redeliveries(headers)
+        # A copy starts at the broker's count of zero; it carries the total instead.
+        headers = {**{k: v for k, v in headers.items() if k != "x-delivery-count"}, "x-redeliveries": redeliveries}
+        if self.queue_kind.quorum and redeliveries > self.settings.amqp_delivery_limit:
+            self._dead_letter(message, headers, attempt, DeliveryLimitReached(
+                f"delivered {redeliveries + 1} times without an ack (AMQP_DELIVERY_LIMIT="
+                f"{self.settings.amqp_delivery_limit}): its consumer died or lost its connection while handling it"))
+            return
         try:
             event = Envelope.from_json(message.body)
             self.consumer.process(self.uow, event)

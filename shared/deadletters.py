@@ -8,9 +8,13 @@
 
 The queue may hold more than fits in memory, so it is read one message at a time and
 each is printed (or replayed) as it comes. Listing takes each message without acking
-and drops it from memory: the broker keeps the unacked ones for this channel and puts
-them all back, in their order, when the channel closes, so a listing neither loses nor
-duplicates a message, even if the tool dies half way. It stops after the messages that
+and drops it from memory: the broker keeps the unacked ones for this channel, and the
+tool gives them all back when it is done (basic.recover; the channel's close does it if
+the tool dies half way), so a listing neither loses nor duplicates a message. A classic queue puts them back in their order;
+a quorum queue (RabbitMQ 3.10) in an order of its own, even when given them back one by
+one: a listing shows the queue's order of the moment, and --skip pages are exact only
+on classic queues (on quorum queues a page may repeat or miss letters of another page;
+a full listing never does). It stops after the messages that
 were in the queue when it started. Replay puts a message back on the service's queue
 with its attempt count reset, and acks it in the dead-letter queue only after the
 broker confirmed the copy.
@@ -20,11 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Iterator
 
-from kombu import Connection, Producer, Queue
+from kombu import Connection, Producer
 
 from shared import topology
 from shared.config import Settings
@@ -42,25 +47,57 @@ class DeadLetter:
 
     def summary(self) -> dict:
         return {"event_id": self.event_id, "type": self.event_type,
-                **{k: self.headers.get(k) for k in _ERROR_HEADERS}}
+                **{k: self.headers.get(k) for k in _ERROR_HEADERS}, **self._broker_error()}
+
+    def _broker_error(self) -> dict:
+        """A letter the broker dead-lettered itself carries no error of the consumer's: say why."""
+        reason = self.headers.get("x-first-death-reason")
+        if self.headers.get("x-error") or not reason:
+            return {}
+        if reason == "delivery_limit":  # the broker's count; the consumer's own says DeliveryLimitReached
+            why = ("delivered more often than AMQP_DELIVERY_LIMIT without an ack: its consumer died or lost "
+                   "its connection while handling it, each time (a poison message?)")
+        else:
+            why = f"dead-lettered by the broker ({reason})"
+        return {"x-error": why, "x-error-type": reason,
+                "x-original-routing-key": self.headers.get("x-original-routing-key")
+                or self.headers.get("x-first-death-queue")}
 
 
 class DeadLetterQueue:
     def __init__(self, settings: Settings):
         self.names = topology.Names(settings.amqp_prefix, settings.service)
+        self.queue_kind = topology.QueueKind.of(settings)
         self.connection = Connection(settings.amqp_url, transport_options={"confirm_publish": True})
 
     def _messages(self, channel) -> Iterator:
         """The queue's messages one by one, unacked: they return to the queue when the
         channel closes. Only those present at the start, so a busy queue still ends."""
-        queue = Queue(self.names.dead_letter_queue, durable=True)(channel)
+        queue = topology.dead_letter_queue(self.names, self.queue_kind)(channel)
         queue.declare()
         present = queue.queue_declare(passive=True).message_count
-        for _ in range(present):
-            message = queue.get(no_ack=False)
-            if message is None:
-                return
-            yield message
+        taken = acked = 0
+        try:
+            for _ in range(present):
+                message = queue.get(no_ack=False)
+                if message is None:
+                    return
+                taken += 1
+                yield message
+                acked += message.acknowledged
+        finally:
+            if taken > acked:
+                self._give_back(channel, queue, present - acked)
+
+    @staticmethod
+    def _give_back(channel, queue, expected: int, patience: float = 5.0) -> None:
+        """Return the unacked messages now, and wait (a while) until the queue counts them
+        again: a quorum queue takes them back asynchronously, so a listing started at once
+        would otherwise count too few and stop early."""
+        channel.basic_recover(requeue=True)
+        deadline = time.monotonic() + patience
+        while queue.queue_declare(passive=True).message_count < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     @staticmethod
     def _as_dead_letter(message) -> DeadLetter:
@@ -70,8 +107,8 @@ class DeadLetterQueue:
     def letters(self, limit: int | None = None, skip: int = 0) -> Iterator[DeadLetter]:
         """The dead letters in queue order, a page at a time (`skip`, then `limit`),
         holding only the one being looked at in memory."""
-        with self.connection.channel() as channel:
-            for position, message in enumerate(self._messages(channel)):
+        with self.connection.channel() as channel, closing(self._messages(channel)) as messages:
+            for position, message in enumerate(messages):
                 if limit is not None and position >= skip + limit:
                     return
                 if position >= skip:
@@ -88,9 +125,9 @@ class DeadLetterQueue:
     def replay(self, event_ids: set[str] | None) -> list[str]:
         """Replay the given events (None: all). Returns the ids replayed."""
         replayed = []
-        with self.connection.channel() as channel:
+        with self.connection.channel() as channel, closing(self._messages(channel)) as messages:
             producer = Producer(channel)
-            for message in self._messages(channel):
+            for message in messages:
                 letter = self._as_dead_letter(message)
                 if event_ids is not None and letter.event_id not in event_ids:
                     continue

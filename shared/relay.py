@@ -73,6 +73,7 @@ class Relay:
         self.store = store
         self.settings = settings
         self.exchange = f"{settings.amqp_prefix}.events"
+        self.queue_kind = topology.QueueKind.of(settings)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.confirm_timeout = confirm_timeout
         self.published_total = 0
@@ -160,7 +161,8 @@ class Relay:
         # The same declarations as topology.declare_events_exchange, one callback after another.
         steps = [
             lambda then: channel.exchange_declare(unrouted, exchange_type="fanout", durable=True, callback=then),
-            lambda then: channel.queue_declare(unrouted, durable=True, callback=then),
+            lambda then: channel.queue_declare(unrouted, durable=True, arguments=self.queue_kind.plain(),
+                                               callback=then),
             lambda then: channel.queue_bind(unrouted, unrouted, callback=then),
             lambda then: channel.exchange_declare(self.exchange, exchange_type="topic", durable=True,
                                                   arguments=topology.events_exchange_arguments(prefix),
@@ -177,8 +179,7 @@ class Relay:
 
     def _on_channel_closed(self, _channel, reason) -> None:
         if isinstance(reason, ChannelClosedByBroker) and reason.reply_code == 406:
-            self._fatal = topology.TopologyMismatch(
-                f"{topology.mismatch_message(self.settings.amqp_prefix)} (broker: {reason.reply_text})")
+            self._fatal = topology.mismatch(self.settings.amqp_prefix, self.queue_kind, reason.reply_text)
             log.error("%s", self._fatal)
             self._stopping = True
         elif not self._stopping:

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     channel = connection.channel()
     exchange = f"{settings.amqp_prefix}.events"
     try:
-        topology.declare_events_exchange(channel, settings.amqp_prefix)
+        topology.declare_events_exchange(channel, settings.amqp_prefix, topology.QueueKind.of(settings))
     except topology.TopologyMismatch as exc:
         print(exc, file=sys.stderr)
         return 1

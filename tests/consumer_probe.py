@@ -4,7 +4,9 @@ Its handler increments a counter per aggregate with `$inc` and pushes the event 
 an event applied twice shows up as a count of 2, never hidden by an idempotent write.
 Run as a process (`python -m tests.consumer_probe`, configured like any service); with
 PROBE_BLOCK=1 an event whose data has `block` makes the handler note its session in
-`entered` (outside the transaction) and then hang inside the open transaction.
+`entered` (outside the transaction) and then hang inside the open transaction; with
+PROBE_CRASH=1 an event whose data has `crash` kills the process before its transaction (a
+poison message: no retry, no dead letter of the consumer's own, and no ack).
 """
 from __future__ import annotations
 
@@ -16,7 +18,16 @@ from shared.consumer import EventConsumer
 from shared.uow import MongoUnitOfWork
 
 SERVICE = "probe"
-consumer = EventConsumer(SERVICE)
+
+
+class _Probe(EventConsumer):
+    def process(self, uow, event):
+        if event.data.get("crash") and os.environ.get("PROBE_CRASH"):
+            os._exit(3)  # before its transaction: nothing stays locked for the next delivery
+        return super().process(uow, event)
+
+
+consumer = _Probe(SERVICE)
 
 
 @consumer.handles("probe.#")
@@ -27,7 +38,8 @@ def count(event, tx) -> None:
         tx.db["entered"].insert_one({"_id": event.id, "lsid": tx.session.session_id})
         time.sleep(3600)  # until the test kills this process, the transaction stays open
     tx.db["counters"].update_one({"_id": event.subject.id},
-                                 {"$inc": {"applied": 1}, "$push": {"events": event.id}},
+                                 {"$inc": {"applied": 1}, "$set": {"last": event.aggregate_version},
+                                  "$push": {"events": event.id, "versions": event.aggregate_version}},
                                  upsert=True, session=tx.session)
 
 
@@ -62,6 +74,18 @@ def publish(settings, envelope, headers: dict | None = None, routing_key: str | 
                               mandatory=True)
     finally:
         connection.close()
+
+
+def declare_queues(settings):
+    """The probe's exchange and queues, as its consumer declares them (so publishes are routed)."""
+    from kombu import Connection
+
+    from shared import topology
+    names = topology.Names(settings.amqp_prefix, SERVICE)
+    with Connection(settings.amqp_url) as connection:
+        topology.declare(connection, names, consumer.binding_keys, settings.retry_delays_ms,
+                         topology.QueueKind.of(settings))
+    return names
 
 
 def counter(db, subject_id: str = "a") -> dict:

@@ -25,6 +25,7 @@ def free_port() -> int:
 def environment(settings: Settings) -> dict:
     return {**os.environ, "MONGO_URI": settings.mongo_uri, "MONGO_DB": settings.database,
             "AMQP_URL": settings.amqp_url, "AMQP_PREFIX": settings.amqp_prefix,
+            "AMQP_QUEUE_TYPE": settings.amqp_queue_type, "AMQP_DELIVERY_LIMIT": str(settings.amqp_delivery_limit),
             "JWT_DEV_KEY_FILE": settings.jwt_dev_key_file, "JWT_JWKS_URL": settings.jwt_jwks_url,
             "JWT_JWKS_CACHE_SECONDS": str(settings.jwt_jwks_cache_seconds), "JWT_ISSUER": settings.jwt_issuer,
             "PROBASHI_ENV": settings.environment,
@@ -92,6 +93,17 @@ def relay(service: str, settings: Settings, log_dir: Path, env: dict | None = No
 def consumer(service: str, settings: Settings, log_dir: Path, env: dict | None = None) -> ServiceProcess:
     return ServiceProcess(f"{service}-consumer", [sys.executable, "-m", f"services.{service}.consumer"],
                           settings, log_dir, env)
+
+
+def probe_consumer(settings: Settings, log_dir: Path, name: str = "probe-consumer", **env) -> ServiceProcess:
+    """tests.consumer_probe as a consumer process (env: PROBE_CRASH=1, PROBE_BLOCK=1)."""
+    return ServiceProcess(name, [sys.executable, "-m", "tests.consumer_probe"], settings, log_dir, env=env)
+
+
+def probe_relay(settings: Settings, log_dir: Path, name: str = "probe-relay") -> ServiceProcess:
+    """The outbox relay (shared.relay) as a process, on the outbox of settings' database."""
+    return ServiceProcess(name, [sys.executable, "-c", "from shared.relay import main; main('probe')"],
+                          settings, log_dir)
 
 
 def timer(service: str, settings: Settings, log_dir: Path, name: str = "timer",

@@ -208,9 +208,9 @@ def _complaint_path(plan: ComplaintPlan) -> tuple[str, ...]:
         return (complaints.SCRUTINY, complaints.WITHDRAWN)
     if goal in (complaints.DISMISSED, complaints.REFERRED):
         return (*_TO_HEARING, "held", goal)
-    decided = (*_TO_HEARING, "held", plan.outcome)
     if goal in (complaints.SETTLED, complaints.AWARD_ISSUED):
-        return decided
+        return (*_TO_HEARING, "held", goal)
+    decided = (*_TO_HEARING, "held", plan.outcome)
     if goal in (complaints.COMPLIANCE_MONITORING, *UNPAID):
         return (*decided, complaints.COMPLIANCE_MONITORING, "part_payment")
     if goal == complaints.COMPLIED:

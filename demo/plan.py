@@ -32,8 +32,8 @@ COMPLAINT_TARGETS = {
     complaints.REFERRED: 4, complaints.COMPLIANCE_MONITORING: 8, complaints.COMPLIED: 4, complaints.NOT_COMPLIED: 3,
     complaints.ENFORCEMENT: 2, complaints.CLOSED: 25, complaints.WITHDRAWN: 6, complaints.REOPENED: 2,
 }
-# Every second person has a claim, two in three a complaint: 24 people give 12 and 16.
-MIN_FOR_EVERY_STATE = 24
+# Every second person has a claim, two in three a complaint: 23 people give 12 and 16.
+MIN_FOR_EVERY_STATE = 23
 
 # What each claim type needs in the vault (services/claims/catalogue.json).
 CLAIM_PAPERS = {"medical_aid": ("passport_copy", "medical_report", "emigration_clearance"),
@@ -82,7 +82,7 @@ class ComplaintPlan:
     amount_claimed: int
     assignee: str
     restricted: bool
-    outcome: str  # settled or award_issued, for the targets that get that far
+    outcome: str  # settled or award_issued, for the targets past a decision (compliance, closed ...)
     closed_from: str  # dismissed or complied, for closed and reopened
     sub_agent: tuple[str, str] | None  # (name, phone)
     employer: str
@@ -187,7 +187,7 @@ def _complaint(rng: random.Random, goal: str) -> ComplaintPlan:
         target=goal, category=category, channel=_weighted(rng, CHANNELS),
         amount_claimed=rng.randrange(30, 500) * 1000, assignee=rng.choice(people.LEGAL_AID),
         restricted=category == "abuse_unsafe_work" and rng.random() < 0.6,
-        outcome={complaints.SETTLED: SETTLED, complaints.AWARD_ISSUED: AWARD}.get(goal, rng.choice((SETTLED, AWARD))),
+        outcome=rng.choice((SETTLED, AWARD)),
         closed_from=rng.choice((complaints.DISMISSED, complaints.COMPLIED)), sub_agent=sub_agent,
         employer=rng.choice(people.EMPLOYERS), evidence=rng.random() < 0.7)
 

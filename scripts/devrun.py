@@ -313,6 +313,10 @@ def print_banner(env: dict) -> None:
         f"  curl -s 'http://127.0.0.1:{dict(SERVICES).get('casestatus', 8006)}/api/v1/migrants/'$REF'/timeline?lang=en' \\",
         "       -H \"Authorization: Bearer $TOKEN\"",
         "",
+        "A living system to look around in: load demo data (2000 migrants with papers, claims and",
+        "complaints in every status; a few minutes) from another terminal:",
+        "  make demo                        # or: make demo ARGS='--migrants 200'",
+        "",
         "Ctrl-C stops everything started here (the shared RabbitMQ keeps running).",
         "=" * 72,
     ]

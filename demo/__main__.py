@@ -51,28 +51,34 @@ def main(argv: list[str] | None = None, out=None) -> int:
 
 
 def load(client: Client, people: list[plan.MigrantPlan], workers: int, out=None) -> dict:
-    """Every person through a small pool of threads; what each came to, counted."""
+    """Everyone through each of the loader's rounds in turn, a small pool of threads at a time;
+    what each came to, counted. A person whose round failed sits out the rounds after it."""
     loader = Loader(client, today_in_bangladesh())
-    outcomes: list[Outcome] = []
+    outcomes = {person.number: Outcome() for person in people}
     failures: list[str] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool, \
-            tqdm(total=len(people), unit="migrant", desc="demo data", file=out or sys.stderr,
-                 disable=out is None) as bar:
-        futures = {pool.submit(loader.load, person): person for person in people}
-        for future in as_completed(futures):
-            try:
-                outcomes.append(future.result())
-            except LoadError as exc:
-                failures.append(f"#{futures[future].number} {futures[future].name_en}: {exc}")
-            bar.update()
-            bar.set_postfix(failed=len(failures), refresh=False)
-    return {"outcomes": outcomes, "failed": failures,
-            "registered": sum(o.registered for o in outcomes),
-            "skipped": sum(not o.registered for o in outcomes),
-            "documents": sum(len(o.documents) for o in outcomes),
-            "claims": Counter(o.claim[1] for o in outcomes if o.claim),
-            "complaints": Counter(o.complaint[1] for o in outcomes if o.complaint),
-            "waiting": sum(o.waiting for o in outcomes)}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for name in Loader.ROUNDS:
+            step = getattr(loader, name)
+            going = [person for person in people if person.number in outcomes]
+            with tqdm(total=len(going), unit="migrant", desc=f"{name:>8}", file=out, disable=out is None) as bar:
+                futures = {pool.submit(step, person, outcomes[person.number]): person for person in going}
+                for future in as_completed(futures):
+                    person = futures[future]
+                    try:
+                        future.result()
+                    except LoadError as exc:
+                        failures.append(f"#{person.number} {person.name_en} ({name}): {exc}")
+                        del outcomes[person.number]
+                    bar.update()
+                    bar.set_postfix(failed=len(failures), refresh=False)
+    done = list(outcomes.values())
+    return {"outcomes": done, "failed": failures,
+            "registered": sum(o.registered for o in done),
+            "skipped": sum(not o.registered for o in done),
+            "documents": sum(len(o.documents) for o in done),
+            "claims": Counter(o.claim[1] for o in done if o.claim),
+            "complaints": Counter(o.complaint[1] for o in done if o.complaint),
+            "waiting": sum(o.waiting for o in done)}
 
 
 def report(summary: dict) -> str:
@@ -99,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--migrants", type=_positive, default=2000, help="how many people (default 2000; at least "
                         f"{plan.MIN_FOR_EVERY_STATE} for every status)")
     parser.add_argument("--seed", type=int, default=1, help="the same seed makes the same people (default 1)")
-    parser.add_argument("--workers", type=_positive, default=6, help="requests at once (default 6)")
+    parser.add_argument("--workers", type=_positive, default=8, help="requests at once (default 8)")
     parser.add_argument("--url", action="append", default=[], metavar="NAME=URL",
                         help="a service's base URL (default: the portal's *_URL variables, else make run's ports)")
     parser.add_argument("--key-file", help=f"the development signing key (default JWT_DEV_KEY_FILE, else "

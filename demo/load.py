@@ -1,13 +1,14 @@
 """One demo person loaded through the services' APIs, as the people at the counter and in the
-offices would: registered by an officer, their papers uploaded and decided in the vault, a claim
-filed and taken to its planned status by welfare officers, a complaint taken to its planned
-status by its legal aid staff member. Each service learns the others' news from events only, so
-a call that needs it (the vault knowing the owner, claims knowing the papers) is repeated until
-it does (client.once_known).
+offices would, in rounds (__main__.load runs each over everyone before the next): registered
+by an officer with a few pre-departure steps; their papers uploaded and decided in the vault; a
+claim filed, a complaint taken to its planned status by its legal aid staff member, and last the
+claim decided by welfare officers. Each service learns the others' news from events only, so a
+call that needs it (the vault knowing the owner, claims knowing the papers) is repeated until it
+does (client.repeat_while).
 
 A person already registered (the same NID: a second run with the same seed) is left alone,
 except that an award planned to go unpaid is marked not complied (and enforced) once its
-payment deadline, tomorrow when it was made, has passed.
+payment deadline, the day after it was made, has passed.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ class Outcome:
     reference: str | None = None
     registered: bool = False
     documents: list[str] = field(default_factory=list)
+    papers: dict[str, str] = field(default_factory=dict)  # the person's own, by type
+    filed: Case | None = None  # the claim, filed and waiting for its decisions
     claim: tuple[str, str] | None = None  # (claim id, status)
     complaint: tuple[str, str] | None = None  # (complaint id, status)
     waiting: bool = False  # an award that becomes not complied once its deadline passed
@@ -46,23 +49,46 @@ class Loader:
         self.lawyer = lambda subject: client.tokens("legal_aid", subject)
         self.admin = client.tokens("admin", people.ADMIN)
 
-    def load(self, person: MigrantPlan) -> Outcome:
-        outcome = Outcome()
+    # Rounds over everyone (__main__.load): by the time a round starts, the services have mostly
+    # learnt from the events of the one before, so few calls wait on them.
+    ROUNDS = ("register", "papers", "cases", "decisions")
+
+    def register(self, person: MigrantPlan, outcome: Outcome) -> None:
         answer = self.client.call("registration", "POST", "/migrants", self.officer(), json=_registration(person))
         if answer.status == 409 and answer.body.get("existing_reference"):
             outcome.reference = answer.body["existing_reference"]
-            self._finish_unpaid(person, outcome)
-            return outcome
+            return
         if not answer.ok:
-            raise LoadError(f"registering #{person.number}: {answer.detail()}")
+            raise LoadError(f"registering: {answer.detail()}")
         outcome.reference, outcome.registered = answer.body["reference"], True
         self._steps(person, outcome.reference)
-        papers = {paper.doc_type: self._paper(outcome, paper) for paper in person.papers}
+
+    def papers(self, person: MigrantPlan, outcome: Outcome) -> None:
+        """The person's papers, and those their claim will need (uploaded before it is filed, so
+        the claim finds them in its checklist, as at a counter where the family brings them)."""
+        if not outcome.registered:
+            return
+        for paper in person.papers:
+            outcome.papers[paper.doc_type] = self._paper(outcome, paper)
+        for paper in person.claim.papers if person.claim else ():
+            self._paper(outcome, paper, person.claim.officer)
+
+    def cases(self, person: MigrantPlan, outcome: Outcome) -> None:
+        """The claim filed (decided in the next round, once claims has its papers' news) and the
+        complaint taken to its planned status."""
+        if not outcome.registered:
+            self._finish_unpaid(person, outcome)
+            return
         if person.claim:
-            outcome.claim = self._claim(person, person.claim, outcome)
+            outcome.filed = self._file(person, person.claim, outcome)
+            outcome.claim = (outcome.filed.body["claim_id"], outcome.filed.status)
         if person.complaint:
-            outcome.complaint = self._complaint(person, person.complaint, outcome, papers.get("job_contract"))
-        return outcome
+            outcome.complaint = self._complaint(person, person.complaint, outcome, outcome.papers.get("job_contract"))
+
+    def decisions(self, person: MigrantPlan, outcome: Outcome) -> None:
+        if outcome.filed:
+            self._decide(person, person.claim, outcome.filed)
+            outcome.claim = (outcome.filed.body["claim_id"], outcome.filed.status)
 
     # -- registration and the vault ---------------------------------------------------------
 
@@ -92,27 +118,27 @@ class Loader:
 
     # -- a welfare claim --------------------------------------------------------------------
 
-    def _claim(self, person: MigrantPlan, plan: ClaimPlan, outcome: Outcome) -> tuple[str, str]:
-        for paper in plan.papers:
-            self._paper(outcome, paper, plan.officer)
+    def _file(self, person: MigrantPlan, plan: ClaimPlan, outcome: Outcome) -> Case:
         token = self.officer(plan.officer)
         answer = self.client.once_known("claims", "POST", "/claims", token, unknown=(404,),
                                         json=_filing(person, plan, outcome.reference, self.today))
-        claim = Case(self.client, "claims", f"/claims/{answer.body['claim_id']}", token, answer)
+        return Case(self.client, "claims", f"/claims/{answer.body['claim_id']}", token, answer)
+
+    def _decide(self, person: MigrantPlan, plan: ClaimPlan, claim: Case) -> None:
         goal = plan.target
         if goal in (claims.DOCUMENTS_PENDING, claims.AWAITING_INFORMATION, claims.WITHDRAWN):
             _claim_waiting(claim, goal)
-            return answer.body["claim_id"], claim.status
-        if claim.status != claims.UNDER_REVIEW:  # the papers' events reach claims after the filing
+            return
+        if claim.read().status != claims.UNDER_REVIEW:  # the papers' events reach claims after the filing
             claim.wait_for(claims.UNDER_REVIEW)
         if goal == claims.UNDER_REVIEW:
-            return answer.body["claim_id"], claim.status
+            return
         if goal in (claims.REJECTED, claims.REVIEW_REQUESTED):
             claim.must("rejection", {"reason_code": "not_eligible", "reason_en": "The papers do not show the claim.",
                                      "reason_bn": "কাগজপত্রে দাবির প্রমাণ পাওয়া যায়নি।"})
             if goal == claims.REVIEW_REQUESTED:
                 claim.must("review-requests", {"note": "The family sent the hospital's records; please look again."})
-            return answer.body["claim_id"], claim.status
+            return
         self._approve(claim, second=goal != claims.RECOMMENDED)
         if goal in (claims.PAYMENT_ORDERED, claims.PAID, claims.CLOSED):
             claim.must("payment-order")
@@ -120,7 +146,6 @@ class Loader:
             _pay_claim(claim, person)
         if goal == claims.CLOSED:
             claim.must("closure", {"note": "Payment confirmed with the family by phone."})
-        return answer.body["claim_id"], claim.status
 
     def _approve(self, claim: Case, second: bool) -> None:
         """As the rule gives; an unmet condition overridden with a reason (recorded). Above the

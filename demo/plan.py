@@ -43,8 +43,9 @@ _PAPERS_PENDING = {claims.DOCUMENTS_PENDING, claims.AWAITING_INFORMATION, claims
 CATEGORIES = {"unpaid_wages": 30, "contract_breach": 20, "recruitment_fraud": 18, "no_job_on_arrival": 10,
               "passport_withheld": 8, "permit_problems": 6, "abuse_unsafe_work": 5, "other": 3}
 CHANNELS = {"in_person": 35, "udc": 30, "call_centre": 15, "online": 15, "mission_abroad": 5}
-STEPS = ("bmet_registration", "fingerprint", "training_certificate", "medical_fitness", "visa",
-         "emigration_clearance")
+# Pre-departure steps recorded (a few, not all six: each is a request): claims' eligibility reads the clearance.
+STEP_SETS = ((), ("bmet_registration",), ("bmet_registration", "training_certificate", "emigration_clearance"),
+             ("bmet_registration", "visa", "emigration_clearance"))
 SETTLED, AWARD = complaints.SETTLED, complaints.AWARD_ISSUED
 
 
@@ -137,7 +138,7 @@ def migrant(seed: int, number: int) -> MigrantPlan:
     born = date(rng.randint(1975, 2001), rng.randint(1, 12), rng.randint(1, 28))
     district = rng.choice(list(people.DISTRICTS))
     occupations = people.OCCUPATIONS_FEMALE if sex == "female" else people.OCCUPATIONS_MALE
-    steps = STEPS[:rng.choice((2, 4, 6, 6, 6))]
+    steps = rng.choice(STEP_SETS)
     papers = [Paper("passport_copy", "verified"), Paper("visa", "verified" if rng.random() < 0.8 else None),
               Paper("job_contract", _decision(rng, rejected=0.1, waiting=0.2))]
     if "training_certificate" in steps and rng.random() < 0.5:

@@ -108,3 +108,28 @@ def test_every_body_is_one_the_services_own_schemas_take():
 
 def test_agencies_are_made_up_and_say_so():
     assert all(licence.startswith("RL-90") and name.endswith("(demo)") for licence, name in people.AGENCIES.items())
+
+
+def test_without_make_runs_key_it_says_to_start_the_services_first(tmp_path):
+    from demo.__main__ import main
+
+    with pytest.raises(SystemExit, match="make run"):
+        main(["--migrants", "1", "--key-file", str(tmp_path / "absent.pem")])
+
+
+def test_a_service_that_is_not_running_fails_each_person_by_name_and_exits_1(tmp_path, capsys):
+    import socket
+
+    from demo.__main__ import main
+    from shared.auth import write_dev_key
+
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    key = write_dev_key(tmp_path / "dev-key.pem")
+    urls = [f"--url={name}=http://127.0.0.1:{port}" for name in ("registration", "documents", "claims",
+                                                                 "complaints", "casestatus")]
+    assert main(["--migrants", "2", "--key-file", str(key), *urls]) == 1
+    report = capsys.readouterr().err
+    assert "registered 0 migrants" in report and "2 failed" in report
+    assert f"registration is not answering at http://127.0.0.1:{port}" in report and "make run" in report

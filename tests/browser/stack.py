@@ -113,7 +113,7 @@ class RealStack:
         identity_settings = self.infra.settings("identity")
         self._serve("identity", identity_api.create(identity_settings, configure_logging=False))
         jwks = self.urls["identity"] + JWKS_PATH
-        # Identity's keys only, as in production: a token the tests forged would be refused.
+        # Identity's keys only, as in production (unless trust_dev_key): a token the tests forged would be refused.
         self.settings = {"identity": identity_settings}
         dev_key = self.infra.dev_key_file if self.trust_dev_key else ""
         for name in (*APIS, "portal"):

@@ -20,12 +20,13 @@ CASES ?=
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help venv rabbitmq browser run test token deadletters outbox replay backup topology-migrate events asyncapi kubectl bench clean python-venv
+.PHONY: help venv rabbitmq browser run test token demo deadletters outbox replay backup topology-migrate events asyncapi kubectl bench clean python-venv
 
 help:
 	@echo "make run          start SecantusDB + every service locally (Ctrl-C stops all)"
 	@echo "make test         run the whole test suite (unit + integration)"
 	@echo "make token ROLE=welfare_officer [REF=...] [AUD=documents] [CASES=...]   print a dev JWT"
+	@echo "make demo [ARGS='--migrants 500 --seed 2']   load demo data into the services make run started"
 	@echo "make deadletters ARGS='--service registration list'"
 	@echo "make outbox ARGS='--service registration list|count|requeue --all'   parked outbox events"
 	@echo "make replay ARGS='--to documents --from registration'   a service learns another's current state"
@@ -89,6 +90,11 @@ token: venv
 	@JWT_DEV_KEY_FILE="$${JWT_DEV_KEY_FILE:-.data/dev-jwt-key.pem}" $(VENV)/bin/python -m shared.auth token \
 	  --role $(ROLE) $(if $(REF),--migrant-ref $(REF)) $(foreach aud,$(AUD),--audience $(aud)) \
 	  $(foreach case,$(CASES),--case $(case))
+
+# Demo data through the APIs of the services `make run` started, with development tokens signed
+# by the same key as `make token`; the same seed again adds nobody (demo/__main__.py).
+demo: venv
+	@JWT_DEV_KEY_FILE="$${JWT_DEV_KEY_FILE:-.data/dev-jwt-key.pem}" $(VENV)/bin/python -m demo $(ARGS)
 
 # Prints every event RabbitMQ routes while it runs (KEY=registration.# narrows it).
 events: venv rabbitmq

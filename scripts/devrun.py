@@ -330,6 +330,10 @@ def print_banner(env: dict, metrics_ports: dict[str, int]) -> None:
         f"  curl -s 'http://127.0.0.1:{dict(SERVICES).get('casestatus', 8006)}/api/v1/migrants/'$REF'/timeline?lang=en' \\",
         "       -H \"Authorization: Bearer $TOKEN\"",
         "",
+        "A living system to look around in: load demo data from another terminal (migrants with papers,",
+        "claims and complaints in every status; on SecantusDB 200 take about ten minutes, the default 2000 long):",
+        "  make demo ARGS='--migrants 200'  # or just: make demo",
+        "",
         "Ctrl-C stops everything started here (the shared RabbitMQ keeps running).",
         "=" * 72,
     ]

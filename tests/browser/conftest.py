@@ -73,20 +73,10 @@ def real_stack(mongo_uri, amqp_url, tmp_path_factory):
     """The real system (tests/browser/stack.py), once for the browser tests: its own databases and
     exchange prefix, dropped and deleted when they are done. Not once per session: its dozen
     relays and consumers would keep the machine busy through the rest of `make test`."""
-    import pymongo
+    from tests.browser.stack import stack_session
 
-    from tests.browser.stack import start_stack
-    from tests.conftest import Infra
-
-    infra = Infra(mongo_uri, amqp_url)
-    stack = start_stack(infra, tmp_path_factory.mktemp("real-stack"))
-    yield stack
-    stack.stop()
-    infra.cleanup()
-    client = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
-    for service in infra.services:
-        client.drop_database(f"t{infra.run_id}_{service}")
-    client.close()
+    with stack_session(mongo_uri, amqp_url, tmp_path_factory.mktemp("real-stack")) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="package")

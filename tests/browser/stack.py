@@ -14,6 +14,7 @@ each journey uses people and phones of its own (`stack.unique_phone()`, `stack.u
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -80,8 +81,10 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.
 
 
 class RealStack:
-    def __init__(self, infra, workdir: Path):
-        self.infra, self.workdir = infra, Path(workdir)
+    def __init__(self, infra, workdir: Path, trust_dev_key: bool = False):
+        """`trust_dev_key`: the APIs also trust the test session's development key, as `make run`'s
+        do (the demo loader signs its tokens with it); otherwise identity's tokens only."""
+        self.infra, self.workdir, self.trust_dev_key = infra, Path(workdir), trust_dev_key
         self.outbox = self.workdir / "sms-outbox.jsonl"
         self.urls: dict[str, str] = {}
         self.apps: dict = {}
@@ -110,10 +113,11 @@ class RealStack:
         identity_settings = self.infra.settings("identity")
         self._serve("identity", identity_api.create(identity_settings, configure_logging=False))
         jwks = self.urls["identity"] + JWKS_PATH
-        # Identity's keys only, as in production: a token the tests forged would be refused.
+        # Identity's keys only, as in production (unless trust_dev_key): a token the tests forged would be refused.
         self.settings = {"identity": identity_settings}
+        dev_key = self.infra.dev_key_file if self.trust_dev_key else ""
         for name in (*APIS, "portal"):
-            self.settings[name] = self.infra.settings(name, jwt_jwks_url=jwks, jwt_dev_key_file="")
+            self.settings[name] = self.infra.settings(name, jwt_jwks_url=jwks, jwt_dev_key_file=dev_key)
         for name in CONSUMERS:  # queues bound before any relay publishes, so no event is unrouted
             self._spawn(processes.consumer(name, self.settings[name], self.workdir))
         self._seed_directory()
@@ -141,6 +145,11 @@ class RealStack:
         for name, value in values.items():
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
+
+    def serve(self, name: str, app) -> str:
+        """Another app (e.g. an API with its clock set) served like the others, until stop(); its URL."""
+        self._serve(name, app)
+        return self.urls[name]
 
     def _serve(self, name: str, app) -> None:
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -298,6 +307,27 @@ def _create_api(name: str, settings):
     return module.create(settings, configure_logging=False)
 
 
-def start_stack(infra, workdir: Path) -> RealStack:
-    return RealStack(infra, workdir).start()
+def start_stack(infra, workdir: Path, trust_dev_key: bool = False) -> RealStack:
+    return RealStack(infra, workdir, trust_dev_key).start()
+
+
+@contextlib.contextmanager
+def stack_session(mongo_uri: str, amqp_url: str, workdir: Path, trust_dev_key: bool = False):
+    """A started stack with databases and an exchange prefix of its own, dropped and deleted
+    when the block ends (the browser tests' `real_stack`; the demo loader's test)."""
+    import pymongo
+
+    from tests.conftest import Infra
+
+    infra = Infra(mongo_uri, amqp_url)
+    stack = start_stack(infra, workdir, trust_dev_key)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        infra.cleanup()
+        client = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+        for service in infra.services:
+            client.drop_database(f"t{infra.run_id}_{service}")
+        client.close()
 

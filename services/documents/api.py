@@ -45,7 +45,7 @@ def _with_retry_after(exc: DomainError) -> Response:
 def make_api(ports: Ports) -> Api:
     api = Api("documents")
     upload_limit = ports.config.max_bytes + MULTIPART_OVERHEAD_BYTES
-    for error in (domain.OutcomeUnknown, domain.VerifyTooSoon):
+    for error in (domain.OutcomeUnknown, domain.NotStored, domain.VerifyTooSoon):
         api.blueprint.register_error_handler(error, _with_retry_after)
 
     def created(document: dict) -> Reply:

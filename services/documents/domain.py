@@ -81,6 +81,12 @@ class OutcomeUnknown(DomainError):
     retry_after = 5
 
 
+class NotStored(DomainError):
+    """The database refused the bytes part-way; nothing was kept, and sending again is safe."""
+    status, title, slug = 503, "Not stored", "not-stored"
+    retry_after = 5
+
+
 class VerifyTooSoon(DomainError):
     status, title, slug = 429, "Too many requests", "verify-too-soon"
 

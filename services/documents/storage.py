@@ -21,8 +21,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
 from gridfs import GridFSBucket
-from gridfs.errors import CorruptGridFile, NoFile
+from gridfs.errors import CorruptGridFile, FileExists, NoFile
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
 BUCKET = "content"
 FILES = f"{BUCKET}.files"
@@ -38,6 +39,12 @@ READ_SIZE = 256 * 1024
 
 class ContentUnreadable(Exception):
     """Stored bytes that GridFS cannot assemble (a chunk missing or cut short)."""
+
+
+class ContentNotStored(Exception):
+    """The database refused a write of the bytes; what was written has been removed. Seen under
+    load: the chunks' write, retried after its answer was lost, met the copy already there
+    (GridFS's unique files_id + n, which pymongo reports as FileExists)."""
 
 
 def _read_all(stored) -> Iterator[bytes]:
@@ -63,11 +70,21 @@ class GridFSContent:
         try:
             for chunk in chunks:
                 stream.write(chunk)
+            stream.close()
+        except (OperationFailure, FileExists) as exc:
+            self._abort(stream)
+            raise ContentNotStored(str(exc)) from exc
         except BaseException:
             stream.abort()
             raise
-        stream.close()
         return stream._id
+
+    @staticmethod
+    def _abort(stream) -> None:
+        try:
+            stream.abort()
+        except OperationFailure:
+            pass  # left pending: sweep() removes it once it is old
 
     def open(self, content_id) -> Iterator[bytes] | None:
         """The stored bytes in chunks, or None when there is no such file; reading raises

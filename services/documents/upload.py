@@ -19,7 +19,7 @@ from . import domain, transaction
 from .content import CheckedUpload, EmptyContent, StreamLimitExceeded, UnsupportedType
 from .domain import SUBJECT, record_id
 from .ports import Ports
-from .storage import STORED
+from .storage import STORED, ContentNotStored
 from .views import document_view
 
 log = logging.getLogger("probashi.documents")
@@ -105,6 +105,9 @@ def _store(ports: Ports, file, owner: str) -> tuple[domain.StoredContent, str | 
         log.warning("upload refused: too large", extra={"owner": owner, "limit": exc.limit})
         raise domain.TooLarge(f"The file is larger than the limit of {_megabytes(exc.limit)}; nothing was stored.",
                               limit_bytes=exc.limit) from None
+    except ContentNotStored as exc:
+        log.error("upload not stored: the database refused a write of its bytes: %s", exc, extra={"owner": owner})
+        raise domain.NotStored("The file could not be stored just now; nothing was kept. Send it again.") from None
     return domain.StoredContent(content_id, upload.sha256, upload.size, upload.content_type), filename
 
 

@@ -442,6 +442,17 @@ def test_the_sweeper_keeps_sweeping_while_the_process_runs(infra, vault):
         wait_for(lambda: vault.db["content.files"].count_documents({"_id": orphan}) == 0, 10, "not swept")
 
 
+def test_chunks_the_database_refuses_leave_no_bytes_behind(vault):
+    from services.documents.storage import ContentNotStored, GridFSContent
+    store = GridFSContent(vault.db)
+    # The database takes no chunk (a validator no chunk passes): the upload's one write is refused.
+    vault.db.create_collection("content.chunks", validator={"n": {"$lt": 0}})
+    with pytest.raises(ContentNotStored):
+        store.save([PDF + b"\0" * (300 * 1024)], filename="x.pdf", owner=REF)
+    assert vault.db["content.chunks"].count_documents({}) == 0
+    assert vault.db["content.files"].count_documents({}) == 0
+
+
 def test_the_binding_that_read_own_events_back_is_retired_at_start(infra, vault):
     from services.documents.consumer import retire_bindings
     queue, exchange = f"{vault.settings.amqp_prefix}.documents", f"{vault.settings.amqp_prefix}.events"

@@ -100,6 +100,19 @@ def test_upload_stores_checked_content_and_links_the_chain(ports, uow, content):
         "case_id": "CLM-1"}
 
 
+def test_bytes_the_database_refused_part_way_are_a_plain_try_again_and_nothing_is_recorded(ports, uow, content):
+    from services.documents.storage import ContentNotStored
+
+    def refused(chunks, *, filename, owner):
+        raise ContentNotStored("E11000 duplicate key error collection: content.chunks")
+
+    content.save = refused
+    with pytest.raises(domain.NotStored) as refusal:
+        upload.upload_document(ports, OPERATOR, form())
+    assert refusal.value.status == 503 and "nothing was kept" in refusal.value.detail
+    assert stored_nothing(uow, content)
+
+
 def test_each_upload_of_a_migrant_links_to_the_previous_record(ports, uow):
     first = upload.upload_document(ports, MIGRANT, form())
     second = upload.upload_document(ports, OFFICER, form(doc_type="payment_slip", content=b"\x89PNG\r\n\x1a\n" + b"x" * 50))

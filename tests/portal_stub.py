@@ -16,6 +16,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from services.documents.doctypes import DEFAULT_DOCUMENT_TYPES
+from services.registration.reference_data import DISTRICT_NAMES_BN
 from tests import portal_stub_admin, portal_stub_complaints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,6 +202,10 @@ class StubServices:
         @app.get("/api/v1/document-types")
         def document_types():
             return {"items": [t._asdict() for t in DEFAULT_DOCUMENT_TYPES]}
+
+        @app.get("/api/v1/districts")
+        def districts():
+            return {"items": [{"name": name, "name_bn": bn} for name, bn in sorted(DISTRICT_NAMES_BN.items())]}
 
         @app.get("/api/v1/guide/topics")
         def topics():

@@ -41,6 +41,7 @@ def create(config: PortalConfig | None = None, store: SessionStore | None = None
     i18n.init(app)
     errors.register(app)
     app.jinja_env.filters["docname"] = labels.document_name
+    app.jinja_env.filters["district"] = labels.district_name
     signin.init(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(me.bp)

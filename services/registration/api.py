@@ -7,14 +7,15 @@ from shared import mongo
 from shared.auth import STAFF
 from shared.config import Settings
 from shared.errors import Invalid
-from shared.http.api import Api
+from shared.http.api import PUBLIC, Api
 from shared.http.app import broker_check, create_app
 from shared.http.steps import with_etag
 from shared.pagination import PageQuerySchema, page_schema
 
 from . import bootstrap
 from . import spellings
-from .schemas import (REFERENCE_FORMAT, HistoryEntrySchema, MembershipSchema, MigrantCreateSchema, MigrantSchema,
+from .reference_data import DISTRICT_NAMES_BN
+from .schemas import (REFERENCE_FORMAT, DistrictListSchema, HistoryEntrySchema, MembershipSchema, MigrantCreateSchema, MigrantSchema,
                       MigrantUpdateSchema, Normalised, StepSchema)
 from .service import RegistrationService
 from .validation import (normalise_birth_registration, normalise_nid, normalise_passport, normalise_phone,
@@ -100,6 +101,12 @@ def make_api(service: RegistrationService) -> Api:
                response=page_schema(HistoryEntrySchema), summary="What happened to this registration, newest first")
     def history(principal, reference, query):
         return service.history(principal, reference, query["limit"], query["cursor"])
+
+    # Public: only names, so pages read in Bangla name a district in Bangla.
+    @api.route("/districts", "GET", roles=PUBLIC, response=DistrictListSchema,
+               summary="The 64 districts as registration spells them, with their names in Bangla (public)")
+    def districts(principal):
+        return {"items": [{"name": name, "name_bn": bn} for name, bn in sorted(DISTRICT_NAMES_BN.items())]}
 
     return api
 

@@ -279,3 +279,12 @@ SCHEMAS = {
     "Step": StepSchema,
     "Membership": MembershipSchema,
 }
+
+
+class DistrictSchema(StrictSchema):
+    name = fields.String(required=True, metadata={"description": "the spelling registration stores"})
+    name_bn = fields.String(required=True)
+
+
+class DistrictListSchema(StrictSchema):
+    items = fields.List(fields.Nested(DistrictSchema), required=True)

@@ -85,6 +85,17 @@ def test_register_returns_201_and_publishes_exactly_one_event(infra, service):
                                  "user": "udc_operator-1", "role": "udc_operator", "udc_centre": "UDC Daudkandi"}}
 
 
+def test_anyone_reads_the_districts_with_their_bangla_names(service):
+    client, _ = service
+    answer = client.http.get("/api/v1/districts")  # no token: the portal names districts on Bangla pages
+    assert answer.status_code == 200
+    names = {item["name"]: item["name_bn"] for item in answer.json["items"]}
+    assert len(names) == 64 and names["Cumilla"] == "কুমিল্লা" and names["Cox's Bazar"] == "কক্সবাজার"
+    # each is a district registration takes, as it stores it
+    created = client.call("POST", "/migrants", body=payload(district="Comilla"))
+    assert created.status_code == 201 and created.json["district"] in names
+
+
 def test_concurrent_duplicate_registrations_give_exactly_one_201(service):
     client, db = service
     results, barrier = [], threading.Barrier(8)

@@ -117,6 +117,19 @@ def test_why_a_condition_is_met_is_worded_from_the_services_code_in_each_languag
     assert '<span class="small" lang="en">(Clearance check pending at BMET.)</span>' in page  # marked English
 
 
+def test_the_district_is_named_in_the_pages_language_and_as_spelt_while_registration_is_away(web, stub):
+    sign_in(web)
+    assert "<dd>Cumilla</dd>" in text(web.get(CLAIM))
+    web.set_cookie("lang", "bn")
+    assert "<dd>কুমিল্লা</dd>" in text(web.get(CLAIM))
+    web.application.extensions.pop("portal.registration/districts")  # forget the names kept
+    stub.down.add("/api/v1/districts")
+    try:
+        assert "<dd>Cumilla</dd>" in text(web.get(CLAIM))
+    finally:
+        stub.down.clear()
+
+
 def test_document_content_is_passed_through_with_the_officers_token(web, stub):
     sign_in(web)
     image = web.get(f"/officer/documents/{IMAGE}/content?version=1")

@@ -119,7 +119,9 @@ def test_a_filing_the_service_cannot_place_yet_says_the_registration_is_on_its_w
                           ("POST", "/claims"): BackendError("claims", 404, {"detail": "No registered migrant"})})
     backends = app.config["BACKENDS"]
     monkeypatch.setitem(backends._all, "claims", claims)
-    monkeypatch.setitem(backends._all, "registration", FakeBackend({("GET", "/migrants/PB-FXMK-RPFE"): migrant}))
+    monkeypatch.setitem(backends._all, "registration", FakeBackend({
+        ("GET", "/migrants/PB-FXMK-RPFE"): migrant,
+        ("GET", "/districts"): {"items": [{"name": "Cumilla", "name_bn": "কুমিল্লা"}]}}))
     web = app.test_client()
     token = csrf_of(web, "/sign-in/staff")
     assert web.post("/sign-in/staff", data={"username": "rahima.khatun", "password": "counter-pass-2026",
@@ -160,7 +162,9 @@ def counter(stub, monkeypatch, **services):
     migrant = {"reference": "PB-FXMK-RPFE", "name_en": "Abdul Karim", "name_bn": "আব্দুল করিম", "district": "Cumilla",
                "phone": "+8801712345678", "destination_country": "SA"}
     backends = app.config["BACKENDS"]
-    monkeypatch.setitem(backends._all, "registration", FakeBackend({("GET", "/migrants/PB-FXMK-RPFE"): migrant}))
+    monkeypatch.setitem(backends._all, "registration", FakeBackend({
+        ("GET", "/migrants/PB-FXMK-RPFE"): migrant,
+        ("GET", "/districts"): {"items": [{"name": "Cumilla", "name_bn": "কুমিল্লা"}]}}))
     for name, fake in services.items():
         monkeypatch.setitem(backends._all, name, fake)
     web = app.test_client()
@@ -264,6 +268,7 @@ def test_a_complaint_receipt_says_what_to_bring_and_where_to_turn_from_the_guide
         web.set_cookie("lang", "bn")
         receipt = web.get("/udc/complaints/CMP-2026-GUIDE001/receipt").get_data(as_text=True)
         assert "<li>চাকরির চুক্তিপত্র</li>" in receipt and "<li>প্রবাস বন্ধু কল সেন্টার</li>" in receipt
+        assert "জনশক্তি অফিসে (কুমিল্লা)" in receipt  # the district in Bangla, as registration names it
         web.set_cookie("lang", "en")
         stub.down.add("/api/v1/guide/topics/complaint")  # the directory away: the receipt still prints
         receipt = web.get("/udc/complaints/CMP-2026-GUIDE001/receipt")

@@ -16,7 +16,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from services.documents.doctypes import DEFAULT_DOCUMENT_TYPES
-from services.registration.reference_data import DISTRICT_NAMES_BN
+from services.registration.reference_data import district_list
 from tests import portal_stub_admin, portal_stub_complaints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,7 +205,7 @@ class StubServices:
 
         @app.get("/api/v1/districts")
         def districts():
-            return {"items": [{"name": name, "name_bn": bn} for name, bn in sorted(DISTRICT_NAMES_BN.items())]}
+            return {"items": district_list()}
 
         @app.get("/api/v1/guide/topics")
         def topics():

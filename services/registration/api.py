@@ -14,7 +14,7 @@ from shared.pagination import PageQuerySchema, page_schema
 
 from . import bootstrap
 from . import spellings
-from .reference_data import DISTRICT_NAMES_BN
+from .reference_data import district_list
 from .schemas import (REFERENCE_FORMAT, DistrictListSchema, HistoryEntrySchema, MembershipSchema, MigrantCreateSchema, MigrantSchema,
                       MigrantUpdateSchema, Normalised, StepSchema)
 from .service import RegistrationService
@@ -106,7 +106,7 @@ def make_api(service: RegistrationService) -> Api:
     @api.route("/districts", "GET", roles=PUBLIC, response=DistrictListSchema,
                summary="The 64 districts as registration spells them, with their names in Bangla (public)")
     def districts(principal):
-        return {"items": [{"name": name, "name_bn": bn} for name, bn in sorted(DISTRICT_NAMES_BN.items())]}
+        return {"items": district_list()}
 
     return api
 

@@ -55,6 +55,12 @@ DISTRICT_NAMES_BN = MappingProxyType({
     "Thakurgaon": "ঠাকুরগাঁও",
 })
 
+
+def district_list() -> list[dict]:
+    """What GET /districts answers: each district as stored, with its Bangla name."""
+    return [{"name": name, "name_bn": bn} for name, bn in sorted(DISTRICT_NAMES_BN.items())]
+
+
 # Older or common alternative spellings still printed on many NIDs and certificates.
 # Spacing, punctuation and case never matter (see _district_key), nor "gonj" for "ganj".
 _DISTRICT_ALIASES = {
